@@ -1,0 +1,59 @@
+//! Avro: parsing (Avro Java's rules and messages), Confluent's canonical text, `normalize=true`,
+//! and the reader/writer compatibility walk.
+
+mod model;
+mod normalize;
+mod parse;
+mod print;
+mod rules;
+mod walk;
+
+pub use rules::AvroChange;
+
+use crate::{Change, Dependency, ParseError, ParseOptions};
+use model::{Named, Node};
+
+/// A parsed Avro schema and its canonical text.
+#[derive(Debug)]
+pub struct AvroSchema {
+    root: Node,
+    /// Named types, the schema's own and those of its references.
+    types: Vec<Named>,
+    canonical: String,
+}
+
+impl AvroSchema {
+    /// Parses `text`, with the texts of the schemas it references parsed first so their named
+    /// types can be used.
+    pub fn parse(
+        text: &str,
+        dependencies: &[Dependency<'_>],
+        options: ParseOptions,
+    ) -> Result<AvroSchema, ParseError> {
+        let mut parser = parse::Parser::new(options.validate);
+        for dep in dependencies {
+            parser.parse_dependency(dep.name, dep.schema)?;
+        }
+        let mut root = parser.parse_text(text)?;
+        let mut types = parser.types;
+        if options.normalize {
+            normalize::normalize(&mut root, &mut types);
+        }
+        let canonical = print::canonical(&root, &types);
+        Ok(AvroSchema {
+            root,
+            types,
+            canonical,
+        })
+    }
+
+    /// Confluent's canonical text (Avro Java's `Schema.toString()`).
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// Every incompatibility a reader using `self` meets in data written with `writer`.
+    pub fn can_read(&self, writer: &AvroSchema) -> Vec<Change> {
+        walk::can_read(self, writer)
+    }
+}

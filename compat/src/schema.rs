@@ -1,0 +1,130 @@
+//! What every format shares: the schema type, references, parse options and the parsed
+//! [`Schema`] that dispatches to the format modules.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::avro::AvroSchema;
+use crate::diff::Change;
+use crate::ParseError;
+
+/// The schema languages of the Confluent API. Spelled exactly as on the wire (case-sensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemaType {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl SchemaType {
+    /// Every type the API knows, whether or not this build can parse it.
+    pub const ALL: [SchemaType; 3] = [SchemaType::Avro, SchemaType::Protobuf, SchemaType::Json];
+
+    /// The wire name: `AVRO`, `PROTOBUF` or `JSON`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Protobuf => "PROTOBUF",
+            SchemaType::Json => "JSON",
+        }
+    }
+
+    /// Whether this build can parse and check schemas of this type.
+    pub fn is_supported(self) -> bool {
+        matches!(self, SchemaType::Avro)
+    }
+}
+
+impl fmt::Display for SchemaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SchemaType {
+    type Err = ();
+
+    /// Case-sensitive, as Confluent matches providers: `"avro"` is not a schema type.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        SchemaType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// A reference from one schema to another registered schema.
+///
+/// `name` is what the referring schema uses: an Avro full name, a Protobuf import path or a JSON
+/// Schema `$ref` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// A referenced schema's text, already fetched by the caller. A schema's dependencies are the
+/// transitive closure of its references, dependencies of a dependency before the dependency.
+#[derive(Debug, Clone, Copy)]
+pub struct Dependency<'a> {
+    /// The reference name the referring schema uses.
+    pub name: &'a str,
+    /// The registered (canonical) text of the referenced schema.
+    pub schema: &'a str,
+}
+
+/// How to parse.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Rewrite into the format's normalized form before producing the canonical text.
+    pub normalize: bool,
+    /// Validate strictly, as for a new registration (names, defaults). Schemas already stored
+    /// are parsed leniently.
+    pub validate: bool,
+}
+
+/// A parsed schema of any type, with its canonical text.
+#[derive(Debug)]
+pub enum Schema {
+    Avro(AvroSchema),
+}
+
+impl Schema {
+    /// The schema's type.
+    pub fn schema_type(&self) -> SchemaType {
+        match self {
+            Schema::Avro(_) => SchemaType::Avro,
+        }
+    }
+
+    /// The canonical text: what the registry stores, returns and hashes into the identity.
+    pub fn canonical(&self) -> &str {
+        match self {
+            Schema::Avro(s) => s.canonical(),
+        }
+    }
+
+    /// Every difference a reader using `self` sees in data written with `writer`, compatible or
+    /// not. `None` when the two are of different types.
+    pub fn changes_reading(&self, writer: &Schema) -> Option<Vec<Change>> {
+        match (self, writer) {
+            (Schema::Avro(reader), Schema::Avro(writer)) => Some(reader.can_read(writer)),
+        }
+    }
+}
+
+/// Parses `text` as a schema of type `ty`, with the texts of its dependencies.
+pub fn parse(
+    ty: SchemaType,
+    text: &str,
+    dependencies: &[Dependency<'_>],
+    options: ParseOptions,
+) -> Result<Schema, ParseError> {
+    match ty {
+        SchemaType::Avro => AvroSchema::parse(text, dependencies, options).map(Schema::Avro),
+        SchemaType::Protobuf | SchemaType::Json => Err(ParseError::Unsupported(ty)),
+    }
+}
