@@ -1,0 +1,168 @@
+//! The API's errors: every failure a client can see, each with its HTTP status, Confluent
+//! `error_code` and message, decided in one exhaustive match ([`ApiError::status_and_code`]).
+//!
+//! Messages reproduce Confluent's byte for byte where clients or people know them, typos
+//! included (the missing space in 40404/40406, "is not a valid." in 42208). Internal causes
+//! (storage failures) are logged, and the client gets Confluent's generic text.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::http::json_response;
+use crate::storage::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 40401: the subject has no (matching) versions.
+    #[error("Subject '{0}' not found.")]
+    SubjectNotFound(String),
+    /// 40402.
+    #[error("Version {0} not found.")]
+    VersionNotFound(i32),
+    /// 40403 from lookup and the id listings.
+    #[error("Schema not found")]
+    SchemaNotFound,
+    /// 40403 from a fetch by id or guid.
+    #[error("Schema {0} not found")]
+    SchemaIdNotFound(String),
+    /// 40404.
+    #[error("Subject '{0}' was soft deleted.Set permanent=true to delete permanently")]
+    SubjectSoftDeleted(String),
+    /// 40405.
+    #[error("Subject '{0}' was not deleted first before being permanently deleted")]
+    SubjectNotSoftDeleted(String),
+    /// 40406.
+    #[error("Subject '{0}' Version {1} was soft deleted.Set permanent=true to delete permanently")]
+    VersionSoftDeleted(String, i32),
+    /// 40407.
+    #[error("Subject '{0}' Version {1} was not deleted first before being permanently deleted")]
+    VersionNotSoftDeleted(String, i32),
+    /// 40408.
+    #[error("Subject '{0}' does not have subject-level compatibility configured")]
+    SubjectConfigNotFound(String),
+    /// 40409.
+    #[error("Subject '{0}' does not have subject-level mode configured")]
+    SubjectModeNotFound(String),
+    /// 409 (7.x) or 40901 (8.x): the messages are the details Confluent lists.
+    #[error("Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]", .details.join(", "))]
+    Incompatible {
+        subject: String,
+        details: Vec<String>,
+        error_code: u32,
+    },
+    /// 42201: the message says what is wrong.
+    #[error("{0}")]
+    InvalidSchema(String),
+    /// 42202.
+    #[error("The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")]
+    InvalidVersion(String),
+    /// 42203.
+    #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")]
+    InvalidCompatibilityLevel,
+    /// 42204.
+    #[error("Invalid mode. Valid values are READWRITE, READONLY, and IMPORT.")]
+    InvalidMode,
+    /// 42205: read-only subject, wrong mode for an explicit id, id conflicts.
+    #[error("{0}")]
+    OperationNotPermitted(String),
+    /// 42206.
+    #[error("One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.")]
+    ReferenceExists { subject: String, version: i32 },
+    /// 42208.
+    #[error("The specified subject '{0}' is not a valid.")]
+    InvalidSubject(String),
+    /// 50001: storage failed; the cause is logged, not shown.
+    #[error("{message}")]
+    Store {
+        message: &'static str,
+        #[source]
+        cause: StoreError,
+    },
+    /// 400: the body is not JSON, or not the JSON this endpoint takes.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 413: the body is larger than the server accepts.
+    #[error("Request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415.
+    #[error("HTTP 415 Unsupported Media Type")]
+    UnsupportedMediaType,
+    /// 422 (code 422): a required body is missing.
+    #[error("Request body is missing or empty")]
+    MissingBody,
+    /// 404 (code 404): no such route, or a malformed path parameter.
+    #[error("HTTP 404 Not Found")]
+    NotFound,
+    /// 405 (code 405).
+    #[error("HTTP 405 Method Not Allowed")]
+    MethodNotAllowed,
+}
+
+impl ApiError {
+    /// The HTTP status and Confluent error code of each error. Exhaustive on purpose: a new
+    /// variant does not compile until it has both.
+    pub fn status_and_code(&self) -> (StatusCode, u32) {
+        match self {
+            ApiError::SubjectNotFound(_) => (StatusCode::NOT_FOUND, 40401),
+            ApiError::VersionNotFound(_) => (StatusCode::NOT_FOUND, 40402),
+            ApiError::SchemaNotFound | ApiError::SchemaIdNotFound(_) => {
+                (StatusCode::NOT_FOUND, 40403)
+            }
+            ApiError::SubjectSoftDeleted(_) => (StatusCode::NOT_FOUND, 40404),
+            ApiError::SubjectNotSoftDeleted(_) => (StatusCode::NOT_FOUND, 40405),
+            ApiError::VersionSoftDeleted(..) => (StatusCode::NOT_FOUND, 40406),
+            ApiError::VersionNotSoftDeleted(..) => (StatusCode::NOT_FOUND, 40407),
+            ApiError::SubjectConfigNotFound(_) => (StatusCode::NOT_FOUND, 40408),
+            ApiError::SubjectModeNotFound(_) => (StatusCode::NOT_FOUND, 40409),
+            ApiError::Incompatible { error_code, .. } => (StatusCode::CONFLICT, *error_code),
+            ApiError::InvalidSchema(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42201),
+            ApiError::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
+            ApiError::InvalidCompatibilityLevel => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+            ApiError::InvalidMode => (StatusCode::UNPROCESSABLE_ENTITY, 42204),
+            ApiError::OperationNotPermitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+            ApiError::ReferenceExists { .. } => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
+            ApiError::InvalidSubject(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
+            ApiError::Store { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
+            ApiError::MissingBody => (StatusCode::UNPROCESSABLE_ENTITY, 422),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, 404),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
+        }
+    }
+
+    /// A storage failure during `operation`, e.g. "Error while registering schema".
+    pub fn store(message: &'static str, cause: StoreError) -> ApiError {
+        ApiError::Store { message, cause }
+    }
+
+    pub fn read_only(subject: Option<&str>) -> ApiError {
+        ApiError::OperationNotPermitted(format!(
+            "Subject {} is in read-only mode",
+            subject.unwrap_or("null")
+        ))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    error_code: u32,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error_code) = self.status_and_code();
+        if let ApiError::Store { cause, message } = &self {
+            tracing::error!("{message}: {cause}");
+        }
+        let message = self.to_string();
+        let body = serde_json::to_vec(&ErrorBody {
+            error_code,
+            message: &message,
+        })
+        .expect("error bodies serialize");
+        json_response(status, body)
+    }
+}

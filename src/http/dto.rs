@@ -1,0 +1,101 @@
+//! JSON shapes shared by several resources: the schema request body and the schema views,
+//! whose fields follow the 7.x or 8.x generation (confluent-api.md §2, §6).
+
+use compat::Reference;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::registry::{ApiFormat, RegisterRequest, StoredSchema, SubjectVersion};
+
+/// Body of register, lookup and compatibility requests. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+pub struct SchemaBody {
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(rename = "schemaType", default)]
+    schema_type: Option<String>,
+    #[serde(default)]
+    references: Option<Vec<ReferenceBody>>,
+    #[serde(default)]
+    version: Option<i32>,
+    #[serde(default)]
+    id: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReferenceBody {
+    name: Option<String>,
+    subject: Option<String>,
+    version: Option<i32>,
+}
+
+impl SchemaBody {
+    /// Validates the references (all three parts required) into a registry request.
+    pub fn into_request(self) -> Result<RegisterRequest, ApiError> {
+        let references = self
+            .references
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| match (r.name, r.subject, r.version) {
+                (Some(name), Some(subject), Some(version)) => Ok(Reference { name, subject, version }),
+                (name, subject, version) => Err(ApiError::InvalidSchema(format!(
+                    "Invalid reference: name, subject and version are required, got {{name={}, subject={}, version={}}}",
+                    name.unwrap_or_default(),
+                    subject.unwrap_or_default(),
+                    version.map(|v| v.to_string()).unwrap_or_default()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RegisterRequest {
+            schema: self.schema,
+            schema_type: self.schema_type,
+            references,
+            version: self.version,
+            id: self.id,
+        })
+    }
+}
+
+/// `schemaType` as the generation writes it: 7.x leaves out `AVRO`.
+pub fn schema_type_field(schema: &StoredSchema, api: ApiFormat) -> Option<&'static str> {
+    match (api, schema.schema_type) {
+        (ApiFormat::V7, compat::SchemaType::Avro) => None,
+        (_, t) => Some(t.as_str()),
+    }
+}
+
+/// A subject version (`GET .../versions/{v}`, lookup, items of `GET /schemas`).
+#[derive(Serialize)]
+pub struct SchemaView<'a> {
+    subject: &'a str,
+    version: i32,
+    id: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guid: Option<String>,
+    #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
+    schema_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [Reference],
+    schema: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<bool>,
+}
+
+impl<'a> SchemaView<'a> {
+    pub fn new(sv: &'a SubjectVersion, api: ApiFormat) -> SchemaView<'a> {
+        let v8 = api == ApiFormat::V8;
+        SchemaView {
+            subject: &sv.subject,
+            version: sv.version,
+            id: sv.schema.id,
+            guid: v8.then(|| compat::guid(&sv.schema.identity)),
+            schema_type: schema_type_field(&sv.schema, api),
+            references: &sv.schema.references,
+            schema: &sv.schema.text,
+            ts: v8.then_some(sv.info.ts),
+            deleted: v8.then_some(sv.info.deleted),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Request parsing the way Confluent's clients need it: lenient query flags (`normalize=False`
+//! from Python), bodies under any of the registry's JSON content types, and path parameters whose
+//! failures become Confluent error bodies instead of axum's plain text.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use percent_encoding::percent_decode_str;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::registry::VersionSpec;
+
+/// The query string, every parameter kept (some repeat).
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(query: &str) -> Params {
+        Params(
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Java's `Boolean.valueOf`: `true` in any case is true; anything else, or absence, false.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// An integer parameter; one that does not parse is a 404, as JAX-RS answers.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|v| v.trim().parse::<i64>().map_err(|_| ApiError::NotFound))
+            .transpose()
+    }
+
+    /// `offset`/`limit` applied to a list: a limit outside `1..=max` means the default.
+    pub fn page<T>(&self, items: Vec<T>, default_limit: Option<usize>) -> Result<Vec<T>, ApiError> {
+        let offset = self.int("offset")?.unwrap_or(0).max(0) as usize;
+        let limit = self
+            .int("limit")?
+            .filter(|l| *l > 0 && default_limit.is_none_or(|max| *l as usize <= max))
+            .map(|l| l as usize)
+            .or(default_limit)
+            .unwrap_or(usize::MAX);
+        Ok(items.into_iter().skip(offset).take(limit).collect())
+    }
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Params, ApiError> {
+        Ok(Params::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+/// A JSON body under one of the content types Confluent accepts (none at all counts as JSON).
+pub struct JsonBody<T>(pub T);
+
+const ACCEPTED_TYPES: [&str; 4] = [
+    "application/vnd.schemaregistry.v1+json",
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
+];
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
+        if let Some(value) = req.headers().get(CONTENT_TYPE) {
+            let essence = value
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !ACCEPTED_TYPES.contains(&essence.as_str()) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let limit = state.max_body_bytes;
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::MissingBody);
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+    }
+}
+
+/// Parses a `{version}` path segment: `latest` (any case), `-1`, or 1..=2^31-1.
+pub fn version(raw: &str) -> Result<VersionSpec, ApiError> {
+    let trimmed = raw.trim();
+    if trimmed.eq_ignore_ascii_case("latest") {
+        return Ok(VersionSpec::Latest);
+    }
+    match trimmed.parse::<i64>() {
+        Ok(-1) => Ok(VersionSpec::Latest),
+        Ok(n) if (1..=i32::MAX as i64).contains(&n) => Ok(VersionSpec::Number(n as i32)),
+        _ => Err(ApiError::InvalidVersion(raw.to_string())),
+    }
+}
+
+/// Path parameters as strings, percent-decoded by axum (`%2F` in a subject is a `/`).
+pub struct PathParams(pub Vec<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParams, ApiError> {
+        use axum::extract::rejection::RawPathParamsRejection;
+        match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            Ok(raw) => Ok(PathParams(raw.iter().map(|(_, v)| v.to_string()).collect())),
+            Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
+                Err(ApiError::BadRequest("Path is not valid UTF-8".into()))
+            }
+            Err(_) => Err(ApiError::NotFound),
+        }
+    }
+}
+
+/// A schema id path segment: anything but an integer is a 404, as JAX-RS answers.
+pub fn schema_id(raw: &str) -> Result<i64, ApiError> {
+    raw.trim().parse::<i64>().map_err(|_| ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_parsed_like_java() {
+        let p = Params::parse("normalize=False&deleted=TRUE&verbose=1&x");
+        assert!(!p.flag("normalize"));
+        assert!(p.flag("deleted"));
+        assert!(!p.flag("verbose"));
+        assert!(!p.flag("x"));
+        assert!(!p.flag("missing"));
+    }
+
+    #[test]
+    fn versions_accept_latest_and_the_int_range_only() {
+        assert_eq!(version("Latest ").unwrap(), VersionSpec::Latest);
+        assert_eq!(version("-1").unwrap(), VersionSpec::Latest);
+        assert_eq!(version("7").unwrap(), VersionSpec::Number(7));
+        for bad in ["0", "-2", "abc", "2147483648", ""] {
+            assert!(
+                matches!(version(bad), Err(ApiError::InvalidVersion(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn pages_fall_back_to_the_default_limit() {
+        let p = Params::parse("offset=1&limit=0");
+        assert_eq!(p.page(vec![1, 2, 3], Some(1)).unwrap(), vec![2]);
+        let p = Params::parse("limit=5000");
+        assert_eq!(p.page((0..2000).collect(), Some(1000)).unwrap().len(), 1000);
+        let p = Params::parse("offset=x");
+        assert!(p.page(vec![1], None).is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! `/schemas`: schemas by global id (what every deserializer calls), listings and types.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use compat::Reference;
+use serde::Serialize;
+
+use super::dto::{schema_type_field, SchemaView};
+use super::extract::{schema_id, Params, PathParams};
+use super::{json_response, ok, AppState};
+use crate::error::ApiError;
+use crate::registry::{ApiFormat, SchemaFilter, StoredSchema, SubjectVersion};
+
+/// Default and largest page of `GET /schemas`.
+const SCHEMA_PAGE: usize = 1000;
+
+/// `SchemaString`, the body of `GET /schemas/ids/{id}`.
+#[derive(Serialize)]
+struct SchemaString<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guid: Option<String>,
+    #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
+    schema_type: Option<&'static str>,
+    schema: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [Reference],
+    #[serde(rename = "maxId", skip_serializing_if = "Option::is_none")]
+    max_id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<bool>,
+}
+
+fn schema_string<'a>(
+    schema: &'a StoredSchema,
+    api: ApiFormat,
+    at: Option<&'a SubjectVersion>,
+    max_id: Option<u32>,
+) -> SchemaString<'a> {
+    SchemaString {
+        subject: at.map(|sv| sv.subject.as_str()),
+        version: at.map(|sv| sv.version),
+        guid: (api == ApiFormat::V8).then(|| compat::guid(&schema.identity)),
+        schema_type: schema_type_field(schema, api),
+        schema: &schema.text,
+        references: &schema.references,
+        max_id,
+        ts: at.map(|sv| sv.info.ts),
+        deleted: at.map(|sv| sv.info.deleted),
+    }
+}
+
+/// `GET /schemas/ids/{id}`. The common 7.x request is answered with bytes built once per id.
+pub async fn by_id(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = schema_id(&p[0])?;
+    let schema = app.registry.schema_by_id(id)?;
+    let api = app.registry.settings().api;
+    let fetch_max_id = params.flag("fetchMaxId");
+    if api == ApiFormat::V7 && !fetch_max_id {
+        let body = schema.id_body.get_or_init(|| {
+            Bytes::from(
+                serde_json::to_vec(&schema_string(&schema, api, None, None)).expect("serializes"),
+            )
+        });
+        return Ok(json_response(StatusCode::OK, body.clone()));
+    }
+    let at = match api {
+        ApiFormat::V8 => app
+            .registry
+            .representative_version(schema.id, params.get("subject")),
+        ApiFormat::V7 => None,
+    };
+    let max_id = fetch_max_id.then(|| app.registry.max_id());
+    Ok(ok(&schema_string(&schema, api, at.as_ref(), max_id)))
+}
+
+/// `GET /schemas/guids/{guid}`: the schema whose identity is this guid.
+pub async fn by_guid(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+) -> Result<Response, ApiError> {
+    let schema = app.registry.schema_by_guid(&p[0])?;
+    let api = app.registry.settings().api;
+    Ok(ok(&schema_string(&schema, api, None, None)))
+}
+
+/// `GET /schemas/ids/{id}/schema`: the schema text itself.
+pub async fn raw_by_id(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+) -> Result<Response, ApiError> {
+    let schema = app.registry.schema_by_id(schema_id(&p[0])?)?;
+    Ok(json_response(StatusCode::OK, schema.text.clone()))
+}
+
+/// `GET /schemas/ids/{id}/subjects`.
+pub async fn subjects_of_id(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let subjects = app
+        .registry
+        .subjects_of_id(schema_id(&p[0])?, params.flag("deleted"))?;
+    Ok(ok(&params.page(subjects, None)?))
+}
+
+#[derive(Serialize)]
+struct SubjectVersionView {
+    subject: String,
+    version: i32,
+}
+
+/// `GET /schemas/ids/{id}/versions`.
+pub async fn versions_of_id(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let versions: Vec<SubjectVersionView> = app
+        .registry
+        .versions_of_id(schema_id(&p[0])?, params.flag("deleted"))?
+        .into_iter()
+        .map(|(subject, version)| SubjectVersionView { subject, version })
+        .collect();
+    Ok(ok(&params.page(versions, None)?))
+}
+
+/// `GET /schemas`.
+pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let filter = SchemaFilter {
+        subject_prefix: params.get("subjectPrefix").unwrap_or("").to_string(),
+        deleted: params.flag("deleted"),
+        latest_only: params.flag("latestOnly"),
+    };
+    let found = params.page(app.registry.list_schemas(&filter), Some(SCHEMA_PAGE))?;
+    let api = app.registry.settings().api;
+    let views: Vec<SchemaView<'_>> = found.iter().map(|sv| SchemaView::new(sv, api)).collect();
+    Ok(ok(&views))
+}
+
+/// `GET /schemas/types`.
+pub async fn types(State(app): State<AppState>) -> Response {
+    ok(&app.registry.schema_types())
+}

@@ -1,0 +1,171 @@
+//! Soft and hard deletes (confluent-api.md §5.3): a soft delete hides a version but keeps its id
+//! resolvable; a hard delete, allowed only after a soft one, forgets it.
+
+use super::{now_ms, Registry, State, VersionSpec};
+use crate::error::ApiError;
+use crate::registry::settings::Mode;
+use crate::storage::{Record, SchemaValue};
+
+impl Registry {
+    /// `DELETE /subjects/{subject}`: returns the versions deleted.
+    pub async fn delete_subject(
+        &self,
+        subject: &str,
+        permanent: bool,
+    ) -> Result<Vec<i32>, ApiError> {
+        let write = self.begin("Error while deleting the subject").await?;
+        let state = write.state();
+        let all: Vec<(i32, bool)> = state
+            .versions(subject)
+            .map(|vs| vs.iter().map(|(v, i)| (*v, i.deleted)).collect())
+            .unwrap_or_default();
+        if all.is_empty() {
+            return Err(ApiError::SubjectNotFound(subject.to_string()));
+        }
+        let live: Vec<i32> = all.iter().filter(|(_, d)| !d).map(|(v, _)| *v).collect();
+        if !permanent && live.is_empty() {
+            return Err(ApiError::SubjectSoftDeleted(subject.to_string()));
+        }
+        self.writable(state, subject)?;
+        let targets: Vec<i32> = if permanent {
+            all.iter().map(|(v, _)| *v).collect()
+        } else {
+            live.clone()
+        };
+        for v in &targets {
+            if !state.referrers(subject, *v).is_empty() {
+                return Err(ApiError::ReferenceExists {
+                    subject: subject.to_string(),
+                    version: *v,
+                });
+            }
+            if permanent && live.contains(v) {
+                return Err(ApiError::SubjectNotSoftDeleted(subject.to_string()));
+            }
+        }
+        let mut records: Vec<Record> = if permanent {
+            targets
+                .iter()
+                .rev()
+                .map(|v| Record::Schema {
+                    subject: subject.to_string(),
+                    version: *v,
+                    value: None,
+                })
+                .collect()
+        } else {
+            vec![Record::DeleteSubject {
+                subject: subject.to_string(),
+                version: *live.last().expect("live versions checked above"),
+            }]
+        };
+        records.extend(drop_subject_settings(state, subject));
+        self.commit(write, records, "Error while deleting the subject")
+            .await?;
+        Ok(targets)
+    }
+
+    /// `DELETE /subjects/{subject}/versions/{version}`: returns the version deleted.
+    pub async fn delete_version(
+        &self,
+        subject: &str,
+        spec: VersionSpec,
+        permanent: bool,
+    ) -> Result<i32, ApiError> {
+        let write = self
+            .begin("Error while deleting the schema version")
+            .await?;
+        let state = write.state();
+        let Some(versions) = state.versions(subject) else {
+            return Err(ApiError::SubjectNotFound(subject.to_string()));
+        };
+        let version = match spec {
+            VersionSpec::Latest => match state.latest_live(subject) {
+                Some((v, _)) => v,
+                None => return Err(ApiError::SubjectNotFound(subject.to_string())),
+            },
+            VersionSpec::Number(n) => n,
+        };
+        let Some(info) = versions.get(&version).copied() else {
+            return Err(ApiError::VersionNotFound(version));
+        };
+        match (permanent, info.deleted) {
+            (false, true) => {
+                return Err(ApiError::VersionSoftDeleted(subject.to_string(), version))
+            }
+            (true, false) => {
+                return Err(ApiError::VersionNotSoftDeleted(
+                    subject.to_string(),
+                    version,
+                ))
+            }
+            _ => {}
+        }
+        self.writable(state, subject)?;
+        if !state.referrers(subject, version).is_empty() {
+            return Err(ApiError::ReferenceExists {
+                subject: subject.to_string(),
+                version,
+            });
+        }
+        let mut records = Vec::new();
+        if permanent {
+            records.push(Record::Schema {
+                subject: subject.to_string(),
+                version,
+                value: None,
+            });
+        } else {
+            let schema = &state.schemas[&info.id];
+            records.push(Record::Schema {
+                subject: subject.to_string(),
+                version,
+                value: Some(SchemaValue {
+                    subject: subject.to_string(),
+                    version,
+                    id: info.id,
+                    schema_type: schema.schema_type.as_str().to_string(),
+                    references: schema.references.clone(),
+                    schema: schema.text.clone(),
+                    deleted: true,
+                    ts: Some(now_ms()),
+                }),
+            });
+            let last_live = state.live_versions(subject).len() == 1;
+            if last_live {
+                records.extend(drop_subject_settings(state, subject));
+            }
+        }
+        self.commit(write, records, "Error while deleting the schema version")
+            .await?;
+        Ok(version)
+    }
+
+    /// Deletes are refused while the subject is read-only.
+    fn writable(&self, state: &State, subject: &str) -> Result<(), ApiError> {
+        match self.effective_mode(state, Some(subject)) {
+            Mode::ReadOnly | Mode::ReadOnlyOverride => Err(ApiError::read_only(Some(subject))),
+            Mode::ReadWrite | Mode::Import => Ok(()),
+        }
+    }
+}
+
+/// A subject whose last live version goes loses its own config and mode (they do not survive a
+/// re-creation, as in Confluent).
+fn drop_subject_settings(state: &State, subject: &str) -> Vec<Record> {
+    let key = Some(subject.to_string());
+    let mut records = Vec::new();
+    if state.configs.contains_key(&key) {
+        records.push(Record::Config {
+            subject: key.clone(),
+            value: None,
+        });
+    }
+    if state.modes.contains_key(&key) {
+        records.push(Record::Mode {
+            subject: key,
+            value: None,
+        });
+    }
+    records
+}

@@ -1,0 +1,246 @@
+//! Reads: everything here answers from the published in-memory state.
+
+use std::sync::Arc;
+
+use compat::SchemaType;
+
+use super::{Registry, StoredSchema, SubjectVersion, VersionSpec};
+use crate::error::ApiError;
+
+/// Filters of `GET /schemas`.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFilter {
+    pub subject_prefix: String,
+    pub deleted: bool,
+    pub latest_only: bool,
+}
+
+/// Which versions a listing includes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeletedFilter {
+    /// Include soft-deleted versions.
+    pub deleted: bool,
+    /// Only soft-deleted versions (wins over `deleted`).
+    pub deleted_only: bool,
+}
+
+impl DeletedFilter {
+    fn admits(self, deleted: bool) -> bool {
+        if self.deleted_only {
+            deleted
+        } else {
+            self.deleted || !deleted
+        }
+    }
+}
+
+impl Registry {
+    /// `GET /schemas/types`, in Confluent's order.
+    pub fn schema_types(&self) -> Vec<&'static str> {
+        [SchemaType::Json, SchemaType::Protobuf, SchemaType::Avro]
+            .into_iter()
+            .filter(|t| t.is_supported())
+            .map(SchemaType::as_str)
+            .collect()
+    }
+
+    /// The schema with a global id, soft-deleted ones included.
+    pub fn schema_by_id(&self, id: i64) -> Result<Arc<StoredSchema>, ApiError> {
+        u32::try_from(id)
+            .ok()
+            .and_then(|id| self.snapshot().schemas.get(&id).cloned())
+            .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))
+    }
+
+    /// The schema whose identity, printed as a UUID, is `guid`.
+    pub fn schema_by_guid(&self, guid: &str) -> Result<Arc<StoredSchema>, ApiError> {
+        let hex: String = guid.chars().filter(|c| *c != '-').collect();
+        let mut identity = [0u8; 16];
+        let parsed = hex.len() == 32
+            && identity.iter_mut().enumerate().all(|(i, b)| {
+                u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16)
+                    .map(|v| *b = v)
+                    .is_ok()
+            });
+        let state = self.snapshot();
+        parsed
+            .then(|| state.id_of(&identity))
+            .flatten()
+            .and_then(|id| state.schemas.get(&id).cloned())
+            .ok_or_else(|| ApiError::SchemaIdNotFound(guid.to_string()))
+    }
+
+    /// The registration a by-id response names: in `subject` when it holds the id, else the
+    /// first one (8.x responses carry it).
+    pub fn representative_version(&self, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {
+        let state = self.snapshot();
+        let users = state.usages.get(&id)?;
+        let (s, v) = subject
+            .and_then(|s| users.iter().rev().find(|(us, _)| us == s))
+            .or_else(|| users.iter().next())?;
+        let info = *state.versions(s)?.get(v)?;
+        Some(SubjectVersion {
+            subject: s.clone(),
+            version: *v,
+            info,
+            schema: state.schemas.get(&id)?.clone(),
+        })
+    }
+
+    /// `GET /schemas/ids/{id}/versions`: the subject versions using an id.
+    pub fn versions_of_id(&self, id: i64, deleted: bool) -> Result<Vec<(String, i32)>, ApiError> {
+        let state = self.snapshot();
+        let users = u32::try_from(id)
+            .ok()
+            .and_then(|id| state.usages.get(&id))
+            .ok_or(ApiError::SchemaNotFound)?;
+        Ok(users
+            .iter()
+            .filter(|(s, v)| {
+                deleted
+                    || state
+                        .versions(s)
+                        .and_then(|vs| vs.get(v))
+                        .is_some_and(|i| !i.deleted)
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// `GET /schemas/ids/{id}/subjects`.
+    pub fn subjects_of_id(&self, id: i64, deleted: bool) -> Result<Vec<String>, ApiError> {
+        let mut subjects: Vec<String> = self
+            .versions_of_id(id, deleted)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        subjects.dedup();
+        Ok(subjects)
+    }
+
+    /// The highest id in use.
+    pub fn max_id(&self) -> u32 {
+        self.snapshot().max_id
+    }
+
+    /// `GET /schemas`: versions across subjects, ordered by subject then version.
+    pub fn list_schemas(&self, filter: &SchemaFilter) -> Vec<SubjectVersion> {
+        let state = self.snapshot();
+        let mut out = Vec::new();
+        for (subject, versions) in state.subjects.range(filter.subject_prefix.clone()..) {
+            if !subject.starts_with(&filter.subject_prefix) {
+                break;
+            }
+            let chosen: Vec<(&i32, &super::VersionInfo)> = if filter.latest_only {
+                versions
+                    .iter()
+                    .rev()
+                    .find(|(_, i)| !i.deleted)
+                    .into_iter()
+                    .collect()
+            } else {
+                versions
+                    .iter()
+                    .filter(|(_, i)| filter.deleted || !i.deleted)
+                    .collect()
+            };
+            for (v, info) in chosen {
+                if let Some(schema) = state.schemas.get(&info.id) {
+                    out.push(SubjectVersion {
+                        subject: subject.clone(),
+                        version: *v,
+                        info: *info,
+                        schema: schema.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// `GET /subjects`: subjects with a version the filter admits, sorted.
+    pub fn list_subjects(&self, prefix: &str, filter: DeletedFilter) -> Vec<String> {
+        let state = self.snapshot();
+        state
+            .subjects
+            .range(prefix.to_string()..)
+            .take_while(|(s, _)| s.starts_with(prefix))
+            .filter(|(_, vs)| {
+                if filter.deleted_only {
+                    vs.values().all(|i| i.deleted)
+                } else {
+                    vs.values().any(|i| filter.admits(i.deleted))
+                }
+            })
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// `GET /subjects/{subject}/versions`; soft-deleted versions as negative numbers when
+    /// `as_negative`.
+    pub fn list_versions(
+        &self,
+        subject: &str,
+        filter: DeletedFilter,
+        as_negative: bool,
+    ) -> Result<Vec<i32>, ApiError> {
+        let state = self.snapshot();
+        let versions: Vec<i32> = state
+            .versions(subject)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|(_, i)| as_negative || filter.admits(i.deleted))
+                    .map(|(v, i)| if as_negative && i.deleted { -v } else { *v })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if versions.is_empty() {
+            return Err(ApiError::SubjectNotFound(subject.to_string()));
+        }
+        Ok(versions)
+    }
+
+    /// `GET /subjects/{subject}/versions/{version}`.
+    pub fn get_version(
+        &self,
+        subject: &str,
+        spec: VersionSpec,
+        deleted: bool,
+    ) -> Result<SubjectVersion, ApiError> {
+        let state = self.snapshot();
+        let versions = state
+            .versions(subject)
+            .filter(|vs| vs.values().any(|i| deleted || !i.deleted))
+            .ok_or_else(|| ApiError::SubjectNotFound(subject.to_string()))?;
+        let found = match spec {
+            // `latest` ignores `deleted`: it is the highest live version.
+            VersionSpec::Latest => state
+                .latest_live(subject)
+                .ok_or(ApiError::VersionNotFound(-1))?,
+            VersionSpec::Number(n) => versions
+                .get(&n)
+                .filter(|i| deleted || !i.deleted)
+                .map(|i| (n, *i))
+                .ok_or(ApiError::VersionNotFound(n))?,
+        };
+        let (version, info) = found;
+        let schema = state
+            .schemas
+            .get(&info.id)
+            .cloned()
+            .ok_or(ApiError::VersionNotFound(version))?;
+        Ok(SubjectVersion {
+            subject: subject.to_string(),
+            version,
+            info,
+            schema,
+        })
+    }
+
+    /// `GET /subjects/{subject}/versions/{version}/referencedby`: ids of the schemas that
+    /// reference it.
+    pub fn referenced_by(&self, subject: &str, spec: VersionSpec) -> Result<Vec<u32>, ApiError> {
+        let version = self.get_version(subject, spec, true)?.version;
+        Ok(self.snapshot().referrers(subject, version))
+    }
+}

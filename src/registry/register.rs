@@ -1,0 +1,417 @@
+//! Registering a schema under a subject, and looking one up.
+//!
+//! Producers call register with the same schema at every start, so the common case must be
+//! cheap: a schema text seen before (in the same spelling) is recognised from a hash of the
+//! request, with no parse and no lock, and answered from the published state. Only a new
+//! schema is parsed, checked and written.
+
+use std::sync::Arc;
+
+use compat::{Dependency, ParseOptions, Reference, SchemaType};
+use md5::{Digest, Md5};
+
+use super::{check_subject, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion};
+use crate::error::ApiError;
+use crate::registry::settings::Mode;
+use crate::storage::{Record, SchemaValue};
+
+/// Most raw spellings remembered; beyond it new spellings are parsed every time.
+const MAX_SPELLINGS: usize = 1_000_000;
+
+/// The body of register, lookup and compatibility requests.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterRequest {
+    pub schema: Option<String>,
+    pub schema_type: Option<String>,
+    pub references: Vec<Reference>,
+    /// Explicit version: must be the next one (or anything in IMPORT mode); `-1` = latest.
+    pub version: Option<i32>,
+    /// Explicit id: IMPORT mode only.
+    pub id: Option<i32>,
+}
+
+/// The outcome of a registration.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub version: i32,
+    pub ts: i64,
+    pub schema: Arc<StoredSchema>,
+}
+
+/// A request's schema, parsed and ready to compare or store.
+pub(crate) struct Candidate {
+    pub(crate) schema_type: SchemaType,
+    pub(crate) parsed: compat::Schema,
+    pub(crate) references: Vec<Reference>,
+    pub(crate) identity: [u8; 16],
+}
+
+impl Registry {
+    /// `POST /subjects/{subject}/versions`.
+    pub async fn register(
+        &self,
+        subject: &str,
+        request: RegisterRequest,
+        normalize: bool,
+    ) -> Result<Registered, ApiError> {
+        check_subject(subject)?;
+        let snapshot = self.snapshot();
+        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        let request = with_schema_or_latest(&snapshot, subject, request)?;
+        let explicit_id = request.id.filter(|id| *id >= 0);
+        if request.version.is_none_or(|v| v <= 0) {
+            if let Some(found) = self.known(&snapshot, subject, &request, normalize, false) {
+                let latest_only = request.version == Some(-1);
+                let is_latest =
+                    snapshot.latest_live(subject).map(|(v, _)| v) == Some(found.version);
+                if explicit_id.is_none_or(|id| id as u32 == found.schema.id)
+                    && (!latest_only || is_latest)
+                {
+                    return Ok(registered(found));
+                }
+            }
+        }
+        // Validation is skipped for imports, as Confluent does: they copy what another
+        // registry already accepted.
+        let candidate = self.candidate(&snapshot, &request, normalize, explicit_id.is_none())?;
+
+        let mut write = self.begin("Error while registering schema").await?;
+        let state = write.state();
+        match self.effective_mode(state, Some(subject)) {
+            Mode::ReadOnly | Mode::ReadOnlyOverride => {
+                return Err(ApiError::read_only(Some(subject)))
+            }
+            Mode::Import if explicit_id.is_none() => {
+                return Err(ApiError::OperationNotPermitted(format!(
+                    "Subject {subject} is not in read-write mode"
+                )))
+            }
+            Mode::ReadWrite if explicit_id.is_some() => {
+                return Err(ApiError::OperationNotPermitted(format!(
+                    "Subject {subject} is not in import mode"
+                )))
+            }
+            Mode::ReadWrite | Mode::Import => {}
+        }
+        let importing = explicit_id.is_some();
+        let existing_id = state.id_of(&candidate.identity);
+        if let Some(id) = existing_id.filter(|id| explicit_id.is_none_or(|e| e as u32 == *id)) {
+            if let Some(found) = find_version(state, subject, id, false) {
+                if request.version.is_none_or(|v| v <= 0 || v == found.version) {
+                    return Ok(registered(found));
+                }
+            }
+        }
+        if !importing {
+            let report = self.check_against_history(state, subject, &candidate.parsed)?;
+            if !report.details.is_empty() {
+                return Err(self.incompatible(subject, report.details));
+            }
+        }
+        let next_version = state
+            .versions(subject)
+            .and_then(|vs| vs.keys().next_back().copied())
+            .unwrap_or(0)
+            + 1;
+        let version = match request.version {
+            Some(v) if v > 0 && importing => v,
+            Some(v) if v > 0 && v != next_version => {
+                return Err(ApiError::InvalidSchema(
+                    "Version is not one more than previous version".into(),
+                ))
+            }
+            _ => next_version,
+        };
+        let id = match explicit_id {
+            Some(id) => {
+                let id = id as u32;
+                if let Some(other) = state.schemas.get(&id) {
+                    if other.identity != candidate.identity {
+                        return Err(ApiError::OperationNotPermitted(format!(
+                            "Overwrite new schema with id {id} is not permitted."
+                        )));
+                    }
+                }
+                id
+            }
+            None => match existing_id {
+                Some(id) => id,
+                None => write.new_id(&candidate.identity).await?,
+            },
+        };
+        let state = write.state();
+        if importing {
+            if let Some(info) = state.versions(subject).and_then(|vs| vs.get(&version)) {
+                if info.id == id {
+                    let schema = state.schemas[&id].clone();
+                    return Ok(Registered {
+                        version,
+                        ts: info.ts,
+                        schema,
+                    });
+                }
+                return Err(ApiError::OperationNotPermitted(format!(
+                    "Overwrite new schema with id {id} is not permitted."
+                )));
+            }
+        }
+        let ts = now_ms();
+        // An older soft-deleted version holding the same id is dropped for good (Confluent #846),
+        // unless something still references it.
+        let mut records: Vec<Record> = state
+            .versions(subject)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|(v, i)| {
+                        i.deleted && i.id == id && state.referrers(subject, **v).is_empty()
+                    })
+                    .map(|(v, _)| Record::Schema {
+                        subject: subject.to_string(),
+                        version: *v,
+                        value: None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        records.push(Record::Schema {
+            subject: subject.to_string(),
+            version,
+            value: Some(SchemaValue {
+                subject: subject.to_string(),
+                version,
+                id,
+                schema_type: candidate.schema_type.as_str().to_string(),
+                references: candidate.references.clone(),
+                schema: candidate.parsed.canonical().to_string(),
+                deleted: false,
+                ts: Some(ts),
+            }),
+        });
+        self.commit(write, records, "Error while registering schema")
+            .await?;
+        let schema = self.snapshot().schemas[&id].clone();
+        let _ = schema.parsed.set(Arc::new(candidate.parsed));
+        Ok(Registered {
+            version,
+            ts,
+            schema,
+        })
+    }
+
+    /// `POST /subjects/{subject}`: the registration of this schema under the subject.
+    pub fn lookup(
+        &self,
+        subject: &str,
+        request: RegisterRequest,
+        normalize: bool,
+        deleted: bool,
+    ) -> Result<SubjectVersion, ApiError> {
+        let snapshot = self.snapshot();
+        let has_versions = snapshot
+            .versions(subject)
+            .is_some_and(|vs| vs.values().any(|i| deleted || !i.deleted));
+        if !has_versions {
+            return Err(ApiError::SubjectNotFound(subject.to_string()));
+        }
+        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        if let Some(found) = self.known(&snapshot, subject, &request, normalize, deleted) {
+            return Ok(found);
+        }
+        let candidate = self.candidate(&snapshot, &request, normalize, false)?;
+        snapshot
+            .id_of(&candidate.identity)
+            .and_then(|id| find_version(&snapshot, subject, id, deleted))
+            .ok_or(ApiError::SchemaNotFound)
+    }
+
+    /// The subject version holding a schema already known in this spelling, if any: no parse.
+    fn known(
+        &self,
+        state: &State,
+        subject: &str,
+        request: &RegisterRequest,
+        normalize: bool,
+        deleted: bool,
+    ) -> Option<SubjectVersion> {
+        let text = request.schema.as_deref()?;
+        let schema_type = schema_type(request).ok()?;
+        if request.references.iter().any(|r| r.version <= 0) {
+            return None; // "latest" references can mean something new each time
+        }
+        // Clients that send the canonical text (Java serializers do) hit the identity directly.
+        let direct = (!normalize)
+            .then(|| compat::identity(text, &request.references))
+            .filter(|identity| {
+                state
+                    .id_of(identity)
+                    .and_then(|id| state.schemas.get(&id))
+                    .is_some_and(|s| s.schema_type == schema_type && s.text == text)
+            });
+        let identity = direct.or_else(|| {
+            let key = spelling(schema_type, text, &request.references, normalize);
+            self.inner.spellings.load().get(&key).copied()
+        })?;
+        let id = state.id_of(&identity)?;
+        find_version(state, subject, id, deleted)
+    }
+
+    /// Parses a request's schema (with its references resolved) into a candidate.
+    pub(crate) fn candidate(
+        &self,
+        state: &State,
+        request: &RegisterRequest,
+        normalize: bool,
+        validate: bool,
+    ) -> Result<Candidate, ApiError> {
+        let schema_type = schema_type(request)?;
+        let text = request
+            .schema
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
+        let mut references = Vec::with_capacity(request.references.len());
+        for r in &request.references {
+            references.push(resolve_reference(state, r)?);
+        }
+        if normalize {
+            references.sort_by(|a, b| {
+                (&a.name, &a.subject, a.version).cmp(&(&b.name, &b.subject, b.version))
+            });
+            references.dedup();
+        }
+        let deps = dependencies(state, &references, false)?;
+        let deps: Vec<Dependency<'_>> = deps
+            .iter()
+            .map(|(name, s)| Dependency {
+                name,
+                schema: &s.text,
+            })
+            .collect();
+        let options = ParseOptions {
+            normalize,
+            validate,
+        };
+        let parsed = compat::parse(schema_type, text, &deps, options).map_err(|e| match e {
+            compat::ParseError::Unsupported(_) => ApiError::InvalidSchema(e.to_string()),
+            compat::ParseError::Invalid(detail) => ApiError::InvalidSchema(format!(
+                "Invalid schema of type {schema_type}, details: {detail}"
+            )),
+        })?;
+        let identity = compat::identity(parsed.canonical(), &references);
+        if request.references.iter().all(|r| r.version > 0) {
+            let key = spelling(schema_type, text, &request.references, normalize);
+            self.inner.spellings.rcu(|map| {
+                let mut map = (**map).clone();
+                if map.len() < MAX_SPELLINGS {
+                    map.insert(key, identity);
+                }
+                map
+            });
+        }
+        Ok(Candidate {
+            schema_type,
+            parsed,
+            references,
+            identity,
+        })
+    }
+}
+
+/// A request without a schema re-uses the subject's latest live schema (Confluent 7.4+).
+fn with_schema_or_latest(
+    state: &State,
+    subject: &str,
+    mut request: RegisterRequest,
+) -> Result<RegisterRequest, ApiError> {
+    if request
+        .schema
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty())
+    {
+        return Ok(request);
+    }
+    let (_, latest) = state
+        .latest_live(subject)
+        .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
+    let schema = &state.schemas[&latest.id];
+    request.schema = Some(schema.text.clone());
+    request.schema_type = Some(schema.schema_type.as_str().to_string());
+    request.references = schema.references.clone();
+    Ok(request)
+}
+
+/// The request's schema type: `AVRO` when absent; case-sensitive, as Confluent.
+pub(crate) fn schema_type(request: &RegisterRequest) -> Result<SchemaType, ApiError> {
+    match request.schema_type.as_deref() {
+        None => Ok(SchemaType::Avro),
+        Some(name) => name
+            .parse()
+            .map_err(|()| ApiError::InvalidSchema(format!("Invalid schema type {name}"))),
+    }
+}
+
+/// A reference with `version: -1` pinned to the latest live version; every part required.
+fn resolve_reference(state: &State, r: &Reference) -> Result<Reference, ApiError> {
+    if r.name.is_empty() || r.subject.is_empty() {
+        return Err(ApiError::InvalidSchema(format!(
+            "Invalid reference: name and subject are required in {{name={}, subject={}, version={}}}",
+            r.name, r.subject, r.version
+        )));
+    }
+    if r.version != -1 {
+        return Ok(r.clone());
+    }
+    let (version, _) = state.latest_live(&r.subject).ok_or_else(|| {
+        ApiError::InvalidSchema(format!(
+            "Invalid schema, details: No schema reference found for subject \"{}\" and version -1",
+            r.subject
+        ))
+    })?;
+    Ok(Reference {
+        version,
+        ..r.clone()
+    })
+}
+
+/// The newest version of `subject` holding `id` (live only unless `deleted`).
+fn find_version(state: &State, subject: &str, id: u32, deleted: bool) -> Option<SubjectVersion> {
+    let (version, info) = state
+        .versions(subject)?
+        .iter()
+        .rev()
+        .find(|(_, i)| i.id == id && (deleted || !i.deleted))?;
+    Some(SubjectVersion {
+        subject: subject.to_string(),
+        version: *version,
+        info: *info,
+        schema: state.schemas.get(&id)?.clone(),
+    })
+}
+
+fn registered(found: SubjectVersion) -> Registered {
+    Registered {
+        version: found.version,
+        ts: found.info.ts,
+        schema: found.schema,
+    }
+}
+
+/// Hash of everything that decides what a request's text means.
+fn spelling(
+    schema_type: SchemaType,
+    text: &str,
+    references: &[Reference],
+    normalize: bool,
+) -> [u8; 16] {
+    let mut md5 = Md5::new();
+    md5.update([schema_type as u8, normalize as u8]);
+    md5.update(text.as_bytes());
+    for r in references {
+        md5.update([0]);
+        md5.update(r.name.as_bytes());
+        md5.update([0]);
+        md5.update(r.subject.as_bytes());
+        md5.update(r.version.to_be_bytes());
+    }
+    md5.finalize().into()
+}

@@ -1,0 +1,238 @@
+//! The registry's in-memory state: the fold of the stored records.
+//!
+//! A `State` is an immutable snapshot built from persistent maps (`imbl`), so a writer derives
+//! the next one from the last in O(log n) and readers keep using theirs without locks. Replay on
+//! start and every write go through the same [`State::apply`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use compat::{Reference, SchemaType};
+use imbl::{HashMap, OrdMap, OrdSet};
+
+use crate::storage::{ConfigValue, Record, SchemaValue, StoreError};
+
+/// A schema known by its global id: its text and everything derived from it once.
+#[derive(Debug)]
+pub struct StoredSchema {
+    pub id: u32,
+    pub schema_type: SchemaType,
+    /// Canonical text, as registered.
+    pub text: String,
+    pub references: Vec<Reference>,
+    /// MD5 of text and references (Confluent's identity).
+    pub identity: [u8; 16],
+    /// The parsed form, built the first time a compatibility check needs it.
+    pub(crate) parsed: OnceLock<Arc<compat::Schema>>,
+    /// The 7.x `GET /schemas/ids/{id}` body, built on first request.
+    pub(crate) id_body: OnceLock<Bytes>,
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub id: u32,
+    pub deleted: bool,
+    /// Milliseconds since the epoch of the last write of this version, 0 when unknown.
+    pub ts: i64,
+}
+
+/// A subject's versions, by number. Shared between snapshots; cloned when written.
+pub type Versions = Arc<BTreeMap<i32, VersionInfo>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub schemas: HashMap<u32, Arc<StoredSchema>>,
+    /// Identity → id. The first id registered for an identity wins.
+    pub by_identity: HashMap<[u8; 16], u32>,
+    /// Id → the subject versions using it; an id with none left is gone.
+    pub usages: HashMap<u32, OrdSet<(String, i32)>>,
+    pub subjects: OrdMap<String, Versions>,
+    /// Compatibility configs; `None` is the global one.
+    pub configs: HashMap<Option<String>, ConfigValue>,
+    /// Modes (upper-case); `None` is the global one.
+    pub modes: HashMap<Option<String>, String>,
+    /// Highest id ever seen; new ids come after it.
+    pub max_id: u32,
+}
+
+impl State {
+    /// Applies one record. Fails only for a record that cannot describe a valid state.
+    pub fn apply(&mut self, record: &Record) -> Result<(), StoreError> {
+        match record {
+            Record::Schema {
+                subject,
+                version,
+                value: Some(value),
+            } => self.put_version(subject, *version, value)?,
+            Record::Schema {
+                subject,
+                version,
+                value: None,
+            } => self.remove_version(subject, *version),
+            Record::Config { subject, value } => match value {
+                Some(v) => {
+                    self.configs.insert(subject.clone(), v.clone());
+                }
+                None => {
+                    self.configs.remove(subject);
+                }
+            },
+            Record::Mode { subject, value } => match value {
+                Some(v) => {
+                    self.modes
+                        .insert(subject.clone(), v.mode.to_ascii_uppercase());
+                }
+                None => {
+                    self.modes.remove(subject);
+                }
+            },
+            Record::DeleteSubject { subject, version } => {
+                if let Some(versions) = self.subjects.get_mut(subject) {
+                    for (_, info) in Arc::make_mut(versions).range_mut(..=*version) {
+                        info.deleted = true;
+                    }
+                }
+            }
+            Record::ClearSubject { subject } => {
+                let deleted: Vec<i32> = self
+                    .subjects
+                    .get(subject)
+                    .map(|vs| {
+                        vs.iter()
+                            .filter(|(_, i)| i.deleted)
+                            .map(|(v, _)| *v)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for v in deleted {
+                    self.remove_version(subject, v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn put_version(
+        &mut self,
+        subject: &str,
+        version: i32,
+        value: &SchemaValue,
+    ) -> Result<(), StoreError> {
+        if !self.schemas.contains_key(&value.id) {
+            let schema_type: SchemaType = value.schema_type.parse().map_err(|()| {
+                StoreError::Corrupt(format!(
+                    "schema {} has unknown type {}",
+                    value.id, value.schema_type
+                ))
+            })?;
+            let identity = compat::identity(&value.schema, &value.references);
+            self.schemas.insert(
+                value.id,
+                Arc::new(StoredSchema {
+                    id: value.id,
+                    schema_type,
+                    text: value.schema.clone(),
+                    references: value.references.clone(),
+                    identity,
+                    parsed: OnceLock::new(),
+                    id_body: OnceLock::new(),
+                }),
+            );
+            self.by_identity.entry(identity).or_insert(value.id);
+        }
+        let info = VersionInfo {
+            id: value.id,
+            deleted: value.deleted,
+            ts: value.ts.unwrap_or(0),
+        };
+        let versions = self.subjects.entry(subject.to_string()).or_default();
+        let previous = Arc::make_mut(versions).insert(version, info);
+        if let Some(old) = previous.filter(|old| old.id != value.id) {
+            self.release(old.id, subject, version);
+        }
+        self.usages
+            .entry(value.id)
+            .or_default()
+            .insert((subject.to_string(), version));
+        self.max_id = self.max_id.max(value.id);
+        Ok(())
+    }
+
+    fn remove_version(&mut self, subject: &str, version: i32) {
+        let Some(versions) = self.subjects.get_mut(subject) else {
+            return;
+        };
+        let removed = Arc::make_mut(versions).remove(&version);
+        if versions.is_empty() {
+            self.subjects.remove(subject);
+        }
+        if let Some(info) = removed {
+            self.release(info.id, subject, version);
+        }
+    }
+
+    /// Drops one use of `id`; the schema goes when no subject version holds it any more.
+    fn release(&mut self, id: u32, subject: &str, version: i32) {
+        let Some(users) = self.usages.get_mut(&id) else {
+            return;
+        };
+        users.remove(&(subject.to_string(), version));
+        if users.is_empty() {
+            self.usages.remove(&id);
+            if let Some(schema) = self.schemas.remove(&id) {
+                if self.by_identity.get(&schema.identity) == Some(&id) {
+                    self.by_identity.remove(&schema.identity);
+                }
+            }
+        }
+    }
+
+    /// The id of a schema identity, if any subject version still holds it.
+    pub fn id_of(&self, identity: &[u8; 16]) -> Option<u32> {
+        self.by_identity.get(identity).copied()
+    }
+
+    pub fn versions(&self, subject: &str) -> Option<&Versions> {
+        self.subjects.get(subject)
+    }
+
+    /// Live (not soft-deleted) versions of a subject, oldest first.
+    pub fn live_versions(&self, subject: &str) -> Vec<(i32, VersionInfo)> {
+        self.versions(subject)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|(_, i)| !i.deleted)
+                    .map(|(v, i)| (*v, *i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The highest live version of a subject.
+    pub fn latest_live(&self, subject: &str) -> Option<(i32, VersionInfo)> {
+        self.versions(subject)?
+            .iter()
+            .rev()
+            .find(|(_, i)| !i.deleted)
+            .map(|(v, i)| (*v, *i))
+    }
+
+    /// Ids of schemas that reference `subject` `version`, held by any subject version (soft
+    /// deleted included), ascending.
+    pub fn referrers(&self, subject: &str, version: i32) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .schemas
+            .values()
+            .filter(|s| {
+                s.references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == version)
+            })
+            .map(|s| s.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}

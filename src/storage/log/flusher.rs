@@ -1,0 +1,260 @@
+//! The log's single writer thread: group commit and compaction.
+//!
+//! Commits arrive on a channel in the order the registry made them. The thread takes everything
+//! waiting, appends it with one write and one fsync, then, in order, runs each commit's
+//! `on_durable` and answers it. Concurrent registrations therefore share an fsync instead of
+//! queueing for one each.
+//!
+//! If a write or fsync fails, the file is cut back to its last durable length, the store's
+//! generation moves on, and every commit still built on the lost writes is refused, so the
+//! registry restarts from durable state.
+//!
+//! Compaction rewrites the live records (the last value of each key, tombstones dropped) in
+//! their log order to a new file, fsyncs it and renames it over the log: a crash leaves either
+//! the old or the new file, both complete.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::file::{self, HEADER};
+use crate::storage::{OnDurable, Record, StoreError};
+
+/// Compact once this many bytes are dead, and more are dead than live.
+const COMPACT_AFTER_DEAD_BYTES: u64 = 8 * 1024 * 1024;
+/// Most bytes appended in one write.
+const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+pub(super) enum Msg {
+    Commit(Commit),
+    Load(oneshot::Sender<Result<Vec<Record>, StoreError>>),
+    Compact(oneshot::Sender<Result<(), StoreError>>),
+}
+
+pub(super) struct Commit {
+    /// Encoded frames, back to back.
+    pub(super) frames: Vec<u8>,
+    /// Key and frame length of each frame, in order.
+    pub(super) keys: Vec<(Vec<u8>, u64, bool)>,
+    /// The store generation the commit was built in.
+    pub(super) generation: u64,
+    pub(super) on_durable: OnDurable,
+    pub(super) done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Where the latest value of a key is.
+struct Slot {
+    offset: u64,
+    len: u64,
+    tombstone: bool,
+}
+
+pub(super) struct Flusher {
+    pub(super) dir: PathBuf,
+    pub(super) file: File,
+    /// Durable length of the file.
+    pub(super) len: u64,
+    index: HashMap<Vec<u8>, Slot>,
+    live_bytes: u64,
+    pub(super) generation: Arc<AtomicU64>,
+    /// Records replayed at open, handed to the first `load`.
+    pub(super) replayed: Option<Vec<Record>>,
+}
+
+pub(super) const LOG_NAME: &str = "schemas.log";
+
+impl Flusher {
+    /// A flusher over a checked log of `len` bytes whose frames are `frames`.
+    pub(super) fn new(
+        dir: PathBuf,
+        file: File,
+        frames: &[file::Frame<'_>],
+        len: u64,
+        generation: Arc<AtomicU64>,
+        replayed: Vec<Record>,
+    ) -> Flusher {
+        let mut flusher = Flusher {
+            dir,
+            file,
+            len,
+            index: HashMap::new(),
+            live_bytes: 0,
+            generation,
+            replayed: Some(replayed),
+        };
+        for f in frames {
+            flusher.track(f.key.to_vec(), f.offset, f.len, f.value.is_none());
+        }
+        flusher
+    }
+
+    fn track(&mut self, key: Vec<u8>, offset: u64, len: u64, tombstone: bool) {
+        if !tombstone {
+            self.live_bytes += len;
+        }
+        if let Some(old) = self.index.insert(
+            key,
+            Slot {
+                offset,
+                len,
+                tombstone,
+            },
+        ) {
+            if !old.tombstone {
+                self.live_bytes -= old.len;
+            }
+        }
+    }
+
+    fn dead_bytes(&self) -> u64 {
+        self.len - HEADER.len() as u64 - self.live_bytes
+    }
+
+    pub(super) fn needs_compaction(&self) -> bool {
+        let dead = self.dead_bytes();
+        dead >= COMPACT_AFTER_DEAD_BYTES && dead > self.live_bytes
+    }
+
+    pub(super) fn run(mut self, rx: Receiver<Msg>) {
+        while let Ok(first) = rx.recv() {
+            let mut commits = Vec::new();
+            let mut bytes = 0;
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Commit(c) => {
+                        bytes += c.frames.len();
+                        commits.push(c);
+                    }
+                    Msg::Load(reply) => {
+                        let _ = reply.send(self.load());
+                    }
+                    Msg::Compact(reply) => {
+                        self.write(std::mem::take(&mut commits));
+                        let _ = reply.send(self.compact());
+                    }
+                }
+                if bytes < MAX_BATCH_BYTES {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.write(commits);
+            if self.needs_compaction() {
+                if let Err(e) = self.compact() {
+                    tracing::error!("log compaction failed, will retry later: {e}");
+                }
+            }
+        }
+    }
+
+    /// Appends a batch with one write and one fsync, then answers every commit in order.
+    fn write(&mut self, commits: Vec<Commit>) {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let (current, stale): (Vec<Commit>, Vec<Commit>) = commits
+            .into_iter()
+            .partition(|c| c.generation == generation);
+        for c in stale {
+            let _ = c.done.send(Err(StoreError::Abandoned));
+        }
+        if current.is_empty() {
+            return;
+        }
+        let buf: Vec<u8> = current
+            .iter()
+            .flat_map(|c| c.frames.iter().copied())
+            .collect();
+        let result = self
+            .file
+            .write_all_at(&buf, self.len)
+            .and_then(|()| self.file.sync_data());
+        match result {
+            Ok(()) => {
+                let mut offset = self.len;
+                self.len += buf.len() as u64;
+                for c in current {
+                    for (key, len, tombstone) in c.keys {
+                        self.track(key, offset, len, tombstone);
+                        offset += len;
+                    }
+                    (c.on_durable)();
+                    let _ = c.done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(
+                    "log append failed, cutting the log back to {} bytes: {e}",
+                    self.len
+                );
+                if let Err(e) = self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_all())
+                {
+                    tracing::error!("could not cut the log back: {e}");
+                }
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                for c in current {
+                    let _ = c.done.send(Err(StoreError::Io(std::io::Error::new(
+                        e.kind(),
+                        e.to_string(),
+                    ))));
+                }
+            }
+        }
+    }
+
+    fn load(&mut self) -> Result<Vec<Record>, StoreError> {
+        if let Some(records) = self.replayed.take() {
+            return Ok(records);
+        }
+        let mut bytes = vec![0; self.len as usize];
+        self.file.read_exact_at(&mut bytes, 0)?;
+        let scan = file::scan(&bytes)?;
+        scan.frames
+            .iter()
+            .filter_map(|f| f.record().transpose())
+            .collect()
+    }
+
+    /// Rewrites the live records to a new file and renames it over the log.
+    pub(super) fn compact(&mut self) -> Result<(), StoreError> {
+        let mut live: Vec<(&Vec<u8>, &Slot)> =
+            self.index.iter().filter(|(_, s)| !s.tombstone).collect();
+        live.sort_by_key(|(_, s)| s.offset);
+        let tmp_path = self.dir.join(format!("{LOG_NAME}.compact"));
+        let tmp = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&tmp_path)?;
+        let mut out = HEADER.to_vec();
+        let mut moved = Vec::with_capacity(live.len());
+        for (key, slot) in live {
+            let start = out.len();
+            out.resize(start + slot.len as usize, 0);
+            self.file.read_exact_at(&mut out[start..], slot.offset)?;
+            moved.push((key.clone(), start as u64, slot.len));
+        }
+        tmp.write_all_at(&out, 0)?;
+        tmp.sync_all()?;
+        std::fs::rename(&tmp_path, self.dir.join(LOG_NAME))?;
+        File::open(&self.dir)?.sync_all()?;
+        let before = self.len;
+        self.file = tmp;
+        self.len = out.len() as u64;
+        self.index.clear();
+        self.live_bytes = 0;
+        for (key, offset, len) in moved {
+            self.track(key, offset, len, false);
+        }
+        tracing::info!("compacted the log from {before} to {} bytes", self.len);
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! Durable storage behind the in-memory registry.
+//!
+//! The registry's state is the fold of a sequence of [`Record`]s. A [`Store`] keeps that
+//! sequence: it replays it on start ([`Store::load`]) and makes new records durable
+//! ([`Transaction::commit`]). Writes go through a [`Transaction`] so that a backend shared by
+//! several registry nodes (PostgreSQL) can serialise them and hand out ids; the embedded log
+//! needs neither and pipelines commits into a group fsync.
+//!
+//! [`open`] picks the backend from a URL: `file:///path` (the embedded log).
+
+pub mod log;
+mod record;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use record::{ConfigValue, DecodeError, ModeValue, Record, SchemaValue};
+
+/// A future that makes records durable; it owns what it needs, so the caller may release its
+/// locks before awaiting it.
+pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
+/// Called once the records of a commit are durable, in commit order, before the commit's future
+/// resolves. The registry publishes the new state from it, so readers never see a write that
+/// could still be lost.
+pub type OnDurable = Box<dyn FnOnce() + Send>;
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stored data cannot be read back; the message names where.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// Writing or reading failed.
+    #[error("storage I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// An earlier write failed, so this one (built on it) was not made durable.
+    #[error("write abandoned after an earlier write failed")]
+    Abandoned,
+    /// The storage URL cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// Any other backend failure.
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// A place the registry's records are kept.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Every live record, oldest first.
+    async fn load(&self) -> Result<Vec<Record>, StoreError>;
+
+    /// Starts a write. The registry holds at most one open transaction per process.
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
+}
+
+/// One write in progress.
+#[async_trait::async_trait]
+pub trait Transaction: Send {
+    /// Records committed by other registry nodes that this node has not seen yet; the registry
+    /// applies them before deciding anything. Always empty for a single-process store.
+    async fn catch_up(&mut self) -> Result<Vec<Record>, StoreError>;
+
+    /// An unused id for a new schema identity. `highest_known` is the largest id this node has
+    /// seen; a single-process store returns the next one.
+    async fn new_id(&mut self, identity: &[u8; 16], highest_known: u32) -> Result<u32, StoreError>;
+
+    /// Changes whenever writes this store had accepted were lost (a failed fsync): the caller must
+    /// then forget its not-yet-durable view and start again from durable state.
+    fn generation(&self) -> u64;
+
+    /// Whether the caller may release its lock before the commit future resolves. True when the
+    /// store orders commits itself (the log's group commit); false for a database transaction.
+    fn pipelined(&self) -> bool;
+
+    /// Makes `records` durable, in order; `on_durable` runs once they are.
+    fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture;
+}
+
+/// Opens the store a URL names: `file:///path/to/dir` or a relative `file://./data`.
+pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Ok(Arc::new(log::LogStore::open(path)?));
+    }
+    Err(StoreError::Config(format!(
+        "unsupported storage URL '{url}': expected file:///path"
+    )))
+}

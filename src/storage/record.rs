@@ -1,0 +1,307 @@
+//! The records every store persists: the key and value shapes of Confluent's `_schemas` topic.
+//!
+//! | record         | key                                                         | value                          |
+//! |----------------|-------------------------------------------------------------|--------------------------------|
+//! | SCHEMA         | `{"keytype":"SCHEMA","subject":s,"version":v,"magic":1}`    | [`SchemaValue`], or none (hard delete) |
+//! | CONFIG         | `{"keytype":"CONFIG","subject":s or null,"magic":0}`        | [`ConfigValue`], or none       |
+//! | MODE           | `{"keytype":"MODE","subject":s or null,"magic":0}`          | [`ModeValue`], or none         |
+//! | DELETE_SUBJECT | `{"keytype":"DELETE_SUBJECT","subject":s,"magic":0}`        | `{"subject","version"}`        |
+//! | CLEAR_SUBJECT  | `{"keytype":"CLEAR_SUBJECT","subject":s,"magic":0}`         | `{"subject"}`                  |
+//!
+//! Keys are compact JSON with Confluent's field order, byte for byte: compaction keeps the last
+//! value per key *bytes*, so a key must have exactly one encoding. A dump of a Confluent registry's
+//! topic reads as it is; unknown keytypes (NOOP, CONTEXT, ...) are skipped.
+
+use compat::Reference;
+use serde::{Deserialize, Serialize};
+
+/// One state change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A subject version: registered, soft-deleted (`deleted: true`) or hard-deleted (`None`).
+    Schema {
+        subject: String,
+        version: i32,
+        value: Option<SchemaValue>,
+    },
+    /// A compatibility config, global when `subject` is `None`; `None` value deletes it.
+    Config {
+        subject: Option<String>,
+        value: Option<ConfigValue>,
+    },
+    /// A mode, global when `subject` is `None`; `None` value deletes it.
+    Mode {
+        subject: Option<String>,
+        value: Option<ModeValue>,
+    },
+    /// Soft-deletes every version of `subject` up to and including `version`.
+    DeleteSubject { subject: String, version: i32 },
+    /// Drops every soft-deleted version of `subject` (written when entering IMPORT mode).
+    ClearSubject { subject: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaValue {
+    pub subject: String,
+    pub version: i32,
+    pub id: u32,
+    #[serde(rename = "schemaType", default = "avro")]
+    pub schema_type: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
+    pub schema: String,
+    #[serde(default)]
+    pub deleted: bool,
+    /// Milliseconds since the epoch of the write (not in Confluent's record; ignored by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<i64>,
+}
+
+fn avro() -> String {
+    "AVRO".to_string()
+}
+
+/// A stored compatibility config. Fields Schemata does not act on are not kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigValue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(
+        rename = "compatibilityLevel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compatibility_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<bool>,
+    #[serde(
+        rename = "compatibilityPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compatibility_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModeValue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub mode: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeleteSubjectValue {
+    subject: String,
+    version: i32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClearSubjectValue {
+    subject: String,
+}
+
+/// Key with Confluent's field order: keytype, subject, version, magic.
+#[derive(Serialize)]
+struct KeyOut<'a> {
+    keytype: &'static str,
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+    magic: u8,
+}
+
+#[derive(Deserialize)]
+struct KeyIn {
+    keytype: String,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    version: Option<i32>,
+}
+
+/// A record that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(String);
+
+impl Record {
+    /// The key bytes: equal keys are the same entry for compaction.
+    pub fn key(&self) -> Vec<u8> {
+        let key = match self {
+            Record::Schema {
+                subject, version, ..
+            } => KeyOut {
+                keytype: "SCHEMA",
+                subject: Some(subject),
+                version: Some(*version),
+                magic: 1,
+            },
+            Record::Config { subject, .. } => KeyOut {
+                keytype: "CONFIG",
+                subject: subject.as_deref(),
+                version: None,
+                magic: 0,
+            },
+            Record::Mode { subject, .. } => KeyOut {
+                keytype: "MODE",
+                subject: subject.as_deref(),
+                version: None,
+                magic: 0,
+            },
+            Record::DeleteSubject { subject, .. } => KeyOut {
+                keytype: "DELETE_SUBJECT",
+                subject: Some(subject),
+                version: None,
+                magic: 0,
+            },
+            Record::ClearSubject { subject } => KeyOut {
+                keytype: "CLEAR_SUBJECT",
+                subject: Some(subject),
+                version: None,
+                magic: 0,
+            },
+        };
+        serde_json::to_vec(&key).expect("keys serialize")
+    }
+
+    /// The value bytes, `None` for a tombstone.
+    pub fn value(&self) -> Option<Vec<u8>> {
+        let bytes = match self {
+            Record::Schema { value, .. } => value.as_ref().map(serde_json::to_vec),
+            Record::Config { value, .. } => value.as_ref().map(serde_json::to_vec),
+            Record::Mode { value, .. } => value.as_ref().map(serde_json::to_vec),
+            Record::DeleteSubject { subject, version } => {
+                Some(serde_json::to_vec(&DeleteSubjectValue {
+                    subject: subject.clone(),
+                    version: *version,
+                }))
+            }
+            Record::ClearSubject { subject } => Some(serde_json::to_vec(&ClearSubjectValue {
+                subject: subject.clone(),
+            })),
+        };
+        bytes.map(|b| b.expect("values serialize"))
+    }
+
+    /// Reads a record back; `Ok(None)` for keytypes Schemata does not use.
+    pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Option<Record>, DecodeError> {
+        let k: KeyIn =
+            serde_json::from_slice(key).map_err(|e| DecodeError(format!("bad key: {e}")))?;
+        fn parse<T: for<'de> Deserialize<'de>>(
+            value: Option<&[u8]>,
+        ) -> Result<Option<T>, DecodeError> {
+            value
+                .map(|v| {
+                    serde_json::from_slice(v).map_err(|e| DecodeError(format!("bad value: {e}")))
+                })
+                .transpose()
+        }
+        let need_subject =
+            |s: Option<String>| s.ok_or_else(|| DecodeError("key without subject".into()));
+        let record = match k.keytype.as_str() {
+            "SCHEMA" => Record::Schema {
+                subject: need_subject(k.subject)?,
+                version: k
+                    .version
+                    .ok_or_else(|| DecodeError("SCHEMA key without version".into()))?,
+                value: parse(value)?,
+            },
+            "CONFIG" => Record::Config {
+                subject: k.subject,
+                value: parse(value)?,
+            },
+            "MODE" => Record::Mode {
+                subject: k.subject,
+                value: parse(value)?,
+            },
+            "DELETE_SUBJECT" => match parse::<DeleteSubjectValue>(value)? {
+                Some(v) => Record::DeleteSubject {
+                    subject: need_subject(k.subject)?,
+                    version: v.version,
+                },
+                None => return Ok(None),
+            },
+            "CLEAR_SUBJECT" => Record::ClearSubject {
+                subject: need_subject(k.subject)?,
+            },
+            _ => return Ok(None),
+        };
+        Ok(Some(record))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_confluents_exact_bytes() {
+        let schema = Record::Schema {
+            subject: "s".into(),
+            version: 3,
+            value: None,
+        };
+        assert_eq!(
+            schema.key(),
+            br#"{"keytype":"SCHEMA","subject":"s","version":3,"magic":1}"#
+        );
+        let global = Record::Config {
+            subject: None,
+            value: None,
+        };
+        assert_eq!(
+            global.key(),
+            br#"{"keytype":"CONFIG","subject":null,"magic":0}"#
+        );
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let records = [
+            Record::Schema {
+                subject: "s".into(),
+                version: 1,
+                value: Some(SchemaValue {
+                    subject: "s".into(),
+                    version: 1,
+                    id: 7,
+                    schema_type: "AVRO".into(),
+                    references: vec![],
+                    schema: "\"string\"".into(),
+                    deleted: false,
+                    ts: Some(5),
+                }),
+            },
+            Record::DeleteSubject {
+                subject: "s".into(),
+                version: 4,
+            },
+            Record::Mode {
+                subject: Some("s".into()),
+                value: Some(ModeValue {
+                    subject: Some("s".into()),
+                    mode: "IMPORT".into(),
+                }),
+            },
+        ];
+        for r in records {
+            let back = Record::decode(&r.key(), r.value().as_deref())
+                .unwrap()
+                .unwrap();
+            assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn confluent_records_without_schema_type_are_avro() {
+        let key = br#"{"keytype":"SCHEMA","subject":"t","version":1,"magic":1}"#;
+        let value =
+            br#"{"subject":"t","version":1,"id":1,"md5":"x","schema":"\"int\"","deleted":false}"#;
+        match Record::decode(key, Some(value)).unwrap() {
+            Some(Record::Schema { value: Some(v), .. }) => assert_eq!(v.schema_type, "AVRO"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let noop = br#"{"keytype":"NOOP","magic":0}"#;
+        assert!(Record::decode(noop, None).unwrap().is_none());
+    }
+}
