@@ -1,0 +1,188 @@
+//! `TestApp`: the real server, in-process on 127.0.0.1:0, over a fresh data directory, driven
+//! over HTTP. No sleeps: the listener is bound before the test sends anything.
+
+use std::sync::Arc;
+
+use compat::CompatibilityLevel;
+use reqwest::Method;
+use schemata::app::serve;
+use schemata::http::AppState;
+use schemata::registry::{ApiFormat, Registry, Settings};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub dir: Arc<TempDir>,
+    pub api: ApiFormat,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+/// A response: status and body (JSON when it parses, else the text as a JSON string).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl TestApp {
+    /// A 7.x-shaped registry on a new, empty data directory.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(ApiFormat::V7).await
+    }
+
+    pub async fn spawn_with(api: ApiFormat) -> TestApp {
+        let dir = Arc::new(TempDir::new().expect("temp dir"));
+        TestApp::start(dir, api, 4 * 1024 * 1024).await
+    }
+
+    pub async fn start(dir: Arc<TempDir>, api: ApiFormat, max_body_bytes: usize) -> TestApp {
+        let url = format!("file://{}", dir.path().display());
+        let store = schemata::storage::open(&url).expect("store opens");
+        let settings = Settings {
+            default_compatibility: CompatibilityLevel::Backward,
+            api,
+        };
+        let registry = Registry::open(store, settings)
+            .await
+            .expect("registry loads");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState {
+            registry,
+            max_body_bytes,
+        };
+        let server = tokio::spawn(async move {
+            serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            dir,
+            api,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        TestApp::start(self.dir.clone(), self.api, 4 * 1024 * 1024).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task ends cleanly");
+        }
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("Content-Type", CONTENT_TYPE);
+        if let Some(b) = body {
+            req = req.body(serde_json::to_vec(b).unwrap());
+        }
+        let resp = req.send().await.expect("request sent");
+        reply(resp).await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        reply(req.body(body).send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Registers an Avro schema text under `subject`.
+    pub async fn register(&self, subject: &str, schema: &str) -> Reply {
+        self.post(
+            &format!("/subjects/{subject}/versions"),
+            json!({ "schema": schema }),
+        )
+        .await
+    }
+
+    /// Registers and returns the id, failing the test otherwise.
+    pub async fn register_ok(&self, subject: &str, schema: &str) -> u64 {
+        let r = self.register(subject, schema).await;
+        assert_eq!(r.status, 200, "register {subject}: {:?}", r.body);
+        r.body["id"].as_u64().expect("id")
+    }
+}
+
+async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = resp.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        body,
+        content_type,
+    }
+}
+
+/// Asserts a Confluent error: status, error_code and the exact message.
+pub fn assert_error(reply: &Reply, status: u16, code: u64, message: &str) {
+    assert_eq!(
+        (reply.status, &reply.body),
+        (status, &json!({ "error_code": code, "message": message })),
+    );
+}
+
+/// An Avro record with the given fields (`(name, type)` pairs, `type` as JSON).
+pub fn record(name: &str, fields: &[(&str, Value)]) -> String {
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|(n, t)| json!({"name": n, "type": t}))
+        .collect();
+    json!({"type": "record", "name": name, "fields": fields}).to_string()
+}
