@@ -63,7 +63,7 @@ pub(super) struct Flusher {
     index: HashMap<Vec<u8>, Slot>,
     live_bytes: u64,
     pub(super) generation: Arc<AtomicU64>,
-    /// Records replayed at open, handed to the first `load`.
+    /// Records replayed at open, handed to a `load` that comes before any write.
     pub(super) replayed: Option<Vec<Record>>,
 }
 
@@ -175,6 +175,8 @@ impl Flusher {
             .and_then(|()| self.file.sync_data());
         match result {
             Ok(()) => {
+                // The records replayed at open no longer describe the whole log.
+                self.replayed = None;
                 let mut offset = self.len;
                 self.len += buf.len() as u64;
                 for c in current {

@@ -1,0 +1,4 @@
+//! Storage tests: the embedded log's recovery and crash behaviour.
+
+mod crash;
+mod log_recovery;
