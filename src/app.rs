@@ -8,7 +8,6 @@ use axum::ServiceExt;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::http::{routes, AppState};
 
@@ -18,7 +17,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = routes(state).layer(TraceLayer::new_for_http());
+    let router = routes(state);
     // Clients append a trailing slash to some paths (Java: `/compatibility/subjects/s/versions/`).
     let app = NormalizePathLayer::trim_trailing_slash().layer(router);
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))

@@ -149,6 +149,21 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     }
 }
 
+/// The `{id}` of `/schemas/ids/{id}`, parsed without allocating (the deserializers' hot path).
+pub struct IdParam(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<IdParam, ApiError> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let (_, value) = raw.iter().next().ok_or(ApiError::NotFound)?;
+        schema_id(value).map(IdParam)
+    }
+}
+
 /// A schema id path segment: anything but an integer is a 404, as JAX-RS answers.
 pub fn schema_id(raw: &str) -> Result<i64, ApiError> {
     raw.trim().parse::<i64>().map_err(|_| ApiError::NotFound)

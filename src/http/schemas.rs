@@ -8,7 +8,7 @@ use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{schema_type_field, SchemaView};
-use super::extract::{schema_id, Params, PathParams};
+use super::extract::{schema_id, IdParam, Params, PathParams};
 use super::{json_response, ok, AppState};
 use crate::error::ApiError;
 use crate::registry::{ApiFormat, SchemaFilter, StoredSchema, SubjectVersion};
@@ -60,21 +60,20 @@ fn schema_string<'a>(
 /// `GET /schemas/ids/{id}`. The common 7.x request is answered with bytes built once per id.
 pub async fn by_id(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    IdParam(id): IdParam,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = schema_id(&p[0])?;
-    let schema = app.registry.schema_by_id(id)?;
     let api = app.registry.settings().api;
     let fetch_max_id = params.flag("fetchMaxId");
     if api == ApiFormat::V7 && !fetch_max_id {
-        let body = schema.id_body.get_or_init(|| {
+        let body = app.registry.schema_body_by_id(id, |schema| {
             Bytes::from(
-                serde_json::to_vec(&schema_string(&schema, api, None, None)).expect("serializes"),
+                serde_json::to_vec(&schema_string(schema, api, None, None)).expect("serializes"),
             )
-        });
-        return Ok(json_response(StatusCode::OK, body.clone()));
+        })?;
+        return Ok(json_response(StatusCode::OK, body));
     }
+    let schema = app.registry.schema_by_id(id)?;
     let at = match api {
         ApiFormat::V8 => app
             .registry

@@ -115,10 +115,20 @@ impl Write {
 impl Registry {
     /// Replays the store into memory.
     pub async fn open(store: Arc<dyn Store>, settings: Settings) -> Result<Registry, StoreError> {
+        let started = std::time::Instant::now();
+        let records = store.load().await?;
+        let count = records.len();
         let mut state = State::default();
-        for record in store.load().await? {
-            state.apply(&record)?;
+        for record in records {
+            state.apply(record)?;
         }
+        tracing::info!(
+            "loaded {} records: {} schemas in {} subjects, in {} ms",
+            count,
+            state.schemas.len(),
+            state.subjects.len(),
+            started.elapsed().as_millis()
+        );
         let state = Arc::new(state);
         Ok(Registry {
             inner: Arc::new(Inner {
@@ -163,7 +173,7 @@ impl Registry {
             .map_err(|e| ApiError::store(failure, e))?;
         if !remote.is_empty() {
             let mut next = (*writer.pending).clone();
-            for record in &remote {
+            for record in remote {
                 next.apply(record)
                     .map_err(|e| ApiError::store(failure, e))?;
             }
@@ -184,7 +194,7 @@ impl Registry {
         }
         let mut next = (*write.writer.pending).clone();
         for record in &records {
-            next.apply(record)
+            next.apply(record.clone())
                 .map_err(|e| ApiError::store(failure, e))?;
         }
         let next = Arc::new(next);

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use compat::SchemaType;
 
 use super::{Registry, StoredSchema, SubjectVersion, VersionSpec};
@@ -48,8 +50,23 @@ impl Registry {
     pub fn schema_by_id(&self, id: i64) -> Result<Arc<StoredSchema>, ApiError> {
         u32::try_from(id)
             .ok()
-            .and_then(|id| self.snapshot().schemas.get(&id).cloned())
+            .and_then(|id| self.inner.published.load().schemas.get(&id).cloned())
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))
+    }
+
+    /// The hot path of every deserializer: a response body kept with the schema, built by
+    /// `build` the first time. Touches no shared reference count but the body's own.
+    pub fn schema_body_by_id(
+        &self,
+        id: i64,
+        build: impl FnOnce(&StoredSchema) -> Bytes,
+    ) -> Result<Bytes, ApiError> {
+        let state = self.inner.published.load();
+        let schema = u32::try_from(id)
+            .ok()
+            .and_then(|id| state.schemas.get(&id))
+            .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
+        Ok(schema.id_body.get_or_init(|| build(schema)).clone())
     }
 
     /// The schema whose identity, printed as a UUID, is `guid`.

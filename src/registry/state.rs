@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use compat::{Reference, SchemaType};
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{HashMap, OrdMap};
 
 use crate::storage::{ConfigValue, Record, SchemaValue, StoreError};
 
@@ -41,13 +41,17 @@ pub struct VersionInfo {
 /// A subject's versions, by number. Shared between snapshots; cloned when written.
 pub type Versions = Arc<BTreeMap<i32, VersionInfo>>;
 
+/// The subject versions holding one id, sorted.
+pub type Usages = Arc<Vec<(String, i32)>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub schemas: HashMap<u32, Arc<StoredSchema>>,
     /// Identity → id. The first id registered for an identity wins.
     pub by_identity: HashMap<[u8; 16], u32>,
-    /// Id → the subject versions using it; an id with none left is gone.
-    pub usages: HashMap<u32, OrdSet<(String, i32)>>,
+    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one or
+    /// two entries, so a small shared vector rather than a tree.
+    pub usages: HashMap<u32, Usages>,
     pub subjects: OrdMap<String, Versions>,
     /// Compatibility configs; `None` is the global one.
     pub configs: HashMap<Option<String>, ConfigValue>,
@@ -59,38 +63,37 @@ pub struct State {
 
 impl State {
     /// Applies one record. Fails only for a record that cannot describe a valid state.
-    pub fn apply(&mut self, record: &Record) -> Result<(), StoreError> {
+    pub fn apply(&mut self, record: Record) -> Result<(), StoreError> {
         match record {
             Record::Schema {
                 subject,
                 version,
                 value: Some(value),
-            } => self.put_version(subject, *version, value)?,
+            } => self.put_version(&subject, version, value)?,
             Record::Schema {
                 subject,
                 version,
                 value: None,
-            } => self.remove_version(subject, *version),
+            } => self.remove_version(&subject, version),
             Record::Config { subject, value } => match value {
                 Some(v) => {
-                    self.configs.insert(subject.clone(), v.clone());
+                    self.configs.insert(subject, v);
                 }
                 None => {
-                    self.configs.remove(subject);
+                    self.configs.remove(&subject);
                 }
             },
             Record::Mode { subject, value } => match value {
                 Some(v) => {
-                    self.modes
-                        .insert(subject.clone(), v.mode.to_ascii_uppercase());
+                    self.modes.insert(subject, v.mode.to_ascii_uppercase());
                 }
                 None => {
-                    self.modes.remove(subject);
+                    self.modes.remove(&subject);
                 }
             },
             Record::DeleteSubject { subject, version } => {
-                if let Some(versions) = self.subjects.get_mut(subject) {
-                    for (_, info) in Arc::make_mut(versions).range_mut(..=*version) {
+                if let Some(versions) = self.subjects.get_mut(&subject) {
+                    for (_, info) in Arc::make_mut(versions).range_mut(..=version) {
                         info.deleted = true;
                     }
                 }
@@ -98,7 +101,7 @@ impl State {
             Record::ClearSubject { subject } => {
                 let deleted: Vec<i32> = self
                     .subjects
-                    .get(subject)
+                    .get(&subject)
                     .map(|vs| {
                         vs.iter()
                             .filter(|(_, i)| i.deleted)
@@ -107,7 +110,7 @@ impl State {
                     })
                     .unwrap_or_default();
                 for v in deleted {
-                    self.remove_version(subject, v);
+                    self.remove_version(&subject, v);
                 }
             }
         }
@@ -118,7 +121,7 @@ impl State {
         &mut self,
         subject: &str,
         version: i32,
-        value: &SchemaValue,
+        value: SchemaValue,
     ) -> Result<(), StoreError> {
         if !self.schemas.contains_key(&value.id) {
             let schema_type: SchemaType = value.schema_type.parse().map_err(|()| {
@@ -133,8 +136,8 @@ impl State {
                 Arc::new(StoredSchema {
                     id: value.id,
                     schema_type,
-                    text: value.schema.clone(),
-                    references: value.references.clone(),
+                    text: value.schema,
+                    references: value.references,
                     identity,
                     parsed: OnceLock::new(),
                     id_body: OnceLock::new(),
@@ -152,10 +155,11 @@ impl State {
         if let Some(old) = previous.filter(|old| old.id != value.id) {
             self.release(old.id, subject, version);
         }
-        self.usages
-            .entry(value.id)
-            .or_default()
-            .insert((subject.to_string(), version));
+        let users = Arc::make_mut(self.usages.entry(value.id).or_default());
+        let user = (subject.to_string(), version);
+        if let Err(at) = users.binary_search(&user) {
+            users.insert(at, user);
+        }
         self.max_id = self.max_id.max(value.id);
         Ok(())
     }
@@ -178,7 +182,8 @@ impl State {
         let Some(users) = self.usages.get_mut(&id) else {
             return;
         };
-        users.remove(&(subject.to_string(), version));
+        let users = Arc::make_mut(users);
+        users.retain(|(s, v)| !(s == subject && *v == version));
         if users.is_empty() {
             self.usages.remove(&id);
             if let Some(schema) = self.schemas.remove(&id) {

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Load benchmark: Schemata's hot paths against a bare-axum baseline serving the same bodies on
+# the same routes, measured in the same run, plus durable registrations/s, cold start and RSS.
+# Usage: bench/run.sh [seconds per wrk run, default 10]. Needs wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+CONNS=32
+THREADS=2
+export CARGO_TARGET_DIR="$PWD/target"
+
+cargo build --release --quiet
+cargo build --release --quiet --example gen_log
+(cd bench/baseline && cargo build --release --quiet)
+BIN=target/release/schemata
+BASE_BIN=target/release/schemata-bench-baseline
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Starts schemata on $2 with data in $1; waits for its "listening" line.
+start_schemata() {
+  RUST_LOG=info NO_COLOR=1 "$BIN" serve --listen "127.0.0.1:$2" --storage "file://$1" >"$1.log" 2>&1 &
+  PIDS+=($!)
+  SCHEMATA_PID=$!
+  until grep -q "schemata listening" "$1.log"; do sleep 0.05; done
+}
+
+rps() { wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
+
+echo "== machine: $(nproc) cores; wrk -t$THREADS -c$CONNS -d${DURATION}s"
+
+# --- hot paths vs baseline -------------------------------------------------------------
+start_schemata "$WORK/hot" 18081
+KNOWN=$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" bench/known_schema.lua | sed 's/\\\\/\\/g')
+curl -sf -XPOST localhost:18081/subjects/bench-value/versions \
+  -H 'Content-Type: application/vnd.schemaregistry.v1+json' -d "$KNOWN" >/dev/null
+ID_BODY=$(curl -sf localhost:18081/schemas/ids/1)
+"$BASE_BIN" 127.0.0.1:18082 "$ID_BODY" & PIDS+=($!)
+until curl -sf localhost:18082/schemas/ids/1 >/dev/null; do sleep 0.05; done
+
+for round in 1 2 3; do
+  B_GET+=("$(rps http://127.0.0.1:18082/schemas/ids/1)")
+  S_GET+=("$(rps http://127.0.0.1:18081/schemas/ids/1)")
+  B_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18082/subjects/bench-value/versions)")
+  S_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18081/subjects/bench-value/versions)")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+bg=$(median "${B_GET[@]}"); sg=$(median "${S_GET[@]}")
+bp=$(median "${B_POST[@]}"); sp=$(median "${S_POST[@]}")
+echo "GET /schemas/ids/1        baseline ${bg} req/s   schemata ${sg} req/s   ratio $(ratio "$sg" "$bg")   (rounds: ${S_GET[*]} vs ${B_GET[*]})"
+echo "re-register known schema  baseline ${bp} req/s   schemata ${sp} req/s   ratio $(ratio "$sp" "$bp")   (rounds: ${S_POST[*]} vs ${B_POST[*]})"
+
+# --- new durable registrations ------------------------------------------------------------
+start_schemata "$WORK/new" 18083
+NEW=$(rps -s bench/new_schema.lua http://127.0.0.1:18083)
+echo "new durable registrations ${NEW} req/s ($CONNS connections, each answered after fsync)"
+
+# --- memory with 10,000 schemas -----------------------------------------------------------
+target/release/examples/gen_log "$WORK/rss" 10000
+start_schemata "$WORK/rss" 18084
+curl -sf localhost:18084/schemas/ids/10000 >/dev/null
+echo "RSS with 10,000 schemas   $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SCHEMATA_PID/status)"
+
+# --- cold start with 100,000 schemas ------------------------------------------------------
+target/release/examples/gen_log "$WORK/cold" 100000
+echo "log with 100,000 schemas  $(du -h "$WORK/cold/schemas.log" | cut -f1)"
+for run in 1 2 3; do
+  start=$(date +%s%N)
+  start_schemata "$WORK/cold" $((18090 + run))
+  end=$(date +%s%N)
+  echo "cold start run $run        $(( (end - start) / 1000000 )) ms to listening; $(grep -o 'loaded.*' "$WORK/cold.log" | tail -1)"
+  echo "RSS with 100,000 schemas  $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SCHEMATA_PID/status)"
+  kill "$SCHEMATA_PID"; wait "$SCHEMATA_PID" 2>/dev/null || true
+  rm -f "$WORK/cold.log"
+done
