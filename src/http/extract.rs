@@ -149,18 +149,16 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     }
 }
 
-/// The `{id}` of `/schemas/ids/{id}`, parsed without allocating (the deserializers' hot path).
+/// The `{id}` of `/schemas/ids/{id}`: the last path segment, read straight from the URI so the
+/// deserializers' hot path allocates nothing for it.
 pub struct IdParam(pub i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdParam {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<IdParam, ApiError> {
-        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let (_, value) = raw.iter().next().ok_or(ApiError::NotFound)?;
-        schema_id(value).map(IdParam)
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<IdParam, ApiError> {
+        let segment = parts.uri.path().rsplit('/').next().unwrap_or("");
+        schema_id(&percent_decode_str(segment).decode_utf8_lossy()).map(IdParam)
     }
 }
 

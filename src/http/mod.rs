@@ -46,6 +46,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/schemas/ids/{id}/subjects", get(schemas::subjects_of_id))
         .route("/schemas/ids/{id}/versions", get(schemas::versions_of_id))
         .route("/schemas/guids/{guid}", get(schemas::by_guid))
+        .route("/schemas/guids/{guid}/ids", get(schemas::ids_of_guid))
         .route("/subjects", get(subjects::list))
         .route(
             "/subjects/{subject}",

@@ -94,6 +94,24 @@ pub async fn by_guid(
     Ok(ok(&schema_string(&schema, api, None, None)))
 }
 
+#[derive(Serialize)]
+struct ContextId {
+    context: &'static str,
+    id: u32,
+}
+
+/// `GET /schemas/guids/{guid}/ids`: the id the guid has in each context (only the default one).
+pub async fn ids_of_guid(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+) -> Result<Response, ApiError> {
+    let schema = app.registry.schema_by_guid(&p[0])?;
+    Ok(ok(&[ContextId {
+        context: ".",
+        id: schema.id,
+    }]))
+}
+
 /// `GET /schemas/ids/{id}/schema`: the schema text itself.
 pub async fn raw_by_id(
     State(app): State<AppState>,

@@ -91,3 +91,32 @@ async fn root_and_metadata_answer_probes() {
     let r = app.get("/v1/metadata/version").await;
     assert_eq!(r.body["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[tokio::test]
+async fn any_accept_header_gets_json() {
+    let app = TestApp::spawn().await;
+    app.register_ok("s", "\"string\"").await;
+    for accept in [
+        "text/html",
+        "*/*",
+        "application/xml",
+        "application/vnd.schemaregistry.v1+json",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/schemas/ids/1", app.base))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{accept}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.schemaregistry.v1+json"
+        );
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap(),
+            json!({"schema": "\"string\""})
+        );
+    }
+}
