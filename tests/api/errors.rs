@@ -493,3 +493,45 @@ async fn error_413_415_422_for_unusable_bodies() {
     assert_error(&r, 422, 422, "Request body is missing or empty");
     assert_eq!(r.content_type, CONTENT_TYPE);
 }
+
+#[tokio::test]
+async fn error_50001_when_the_disk_is_full_and_reads_go_on() {
+    let Some(fs) = crate::tmpfs::Tmpfs::mount("256k") else {
+        return;
+    };
+    let dir = std::sync::Arc::new(tempfile::TempDir::new_in(&fs.0).unwrap());
+    let app = TestApp::start(dir, schemata::registry::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let mut acknowledged = Vec::new();
+    let mut failed = None;
+    for i in 0..5000 {
+        let schema = record(
+            &format!("R{i}"),
+            &[(
+                "padding",
+                json!({"type": "fixed", "name": format!("P{i}"), "size": 1}),
+            )],
+        );
+        let r = app.register(&format!("s{i}"), &schema).await;
+        if r.status == 200 {
+            acknowledged.push(format!("s{i}"));
+        } else {
+            failed = Some(r);
+            break;
+        }
+    }
+    let failed = failed.expect("the disk filled up");
+    assert_error(&failed, 500, 50001, "Error while registering schema");
+    // Reads still answer, from memory, with exactly what was acknowledged.
+    acknowledged.sort();
+    assert_eq!(app.get("/subjects").await.body, json!(acknowledged));
+    // Writes go on where they fit (the failed append was cut back), and only those count.
+    let again = app.register("late", "\"string\"").await;
+    match again.status {
+        200 => acknowledged.push("late".to_string()),
+        _ => assert_error(&again, 500, 50001, "Error while registering schema"),
+    }
+    acknowledged.sort();
+    assert_eq!(app.get("/subjects").await.body, json!(acknowledged));
+    let app = app.restart().await;
+    assert_eq!(app.get("/subjects").await.body, json!(acknowledged));
+}

@@ -7,4 +7,6 @@ mod config;
 mod errors;
 mod schemas;
 mod subjects;
+#[path = "../common/tmpfs.rs"]
+mod tmpfs;
 mod worked_example;
