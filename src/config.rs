@@ -2,9 +2,10 @@
 //! default and a help line.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
-use compat::CompatibilityLevel;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use compat::{CompatibilityLevel, SchemaType};
 
 use crate::registry::ApiFormat;
 
@@ -20,6 +21,100 @@ pub struct Cli {
 pub enum Command {
     /// Run the registry server.
     Serve(ServeConfig),
+    /// Check a schema file against earlier versions, offline (no server). Exit code 0:
+    /// compatible, 1: incompatible, 2: invalid input.
+    Compat(CompatArgs),
+    /// Check a schema file against a subject on a running registry. Exit codes as `compat`.
+    Check(RemoteArgs),
+    /// Register a schema file under a subject on a running registry. Exit codes as `compat`.
+    Register(RemoteArgs),
+}
+
+/// A schema language, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TypeArg {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl From<TypeArg> for SchemaType {
+    fn from(t: TypeArg) -> SchemaType {
+        match t {
+            TypeArg::Avro => SchemaType::Avro,
+            TypeArg::Protobuf => SchemaType::Protobuf,
+            TypeArg::Json => SchemaType::Json,
+        }
+    }
+}
+
+/// How the checking commands print their findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One line per incompatible change, for people.
+    Text,
+    /// One JSON document, for programs.
+    Json,
+    /// GitHub Actions workflow commands, so each change is annotated on the file.
+    Github,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompatArgs {
+    /// Schema language of every file.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// Compatibility level to check.
+    #[arg(long, default_value = "BACKWARD", value_parser = parse_level)]
+    pub level: CompatibilityLevel,
+
+    /// A schema the files reference, as NAME=FILE (Avro full name, Protobuf import path or JSON
+    /// `$ref`). Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=FILE")]
+    pub references: Vec<String>,
+
+    /// Normalize the schemas before comparing (as the registry's `normalize=true`).
+    #[arg(long)]
+    pub normalize: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+
+    /// The earlier versions, oldest first, then the new schema.
+    #[arg(required = true, num_args = 2.., value_name = "OLD... NEW")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// Subject to check against or register under.
+    #[arg(long)]
+    pub subject: String,
+
+    /// Schema language of the file.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// A registered schema the file references, as NAME=SUBJECT:VERSION. Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=SUBJECT:VERSION")]
+    pub references: Vec<String>,
+
+    /// Ask the registry to normalize the schema.
+    #[arg(long)]
+    pub normalize: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+
+    /// The schema file.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

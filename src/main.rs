@@ -1,3 +1,5 @@
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::Parser;
 use schemata::config::{Cli, Command, ServeConfig};
@@ -6,14 +8,39 @@ use schemata::registry::{Registry, Settings};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    match Cli::parse().command {
-        Command::Serve(config) => serve(config).await,
+async fn main() -> anyhow::Result<ExitCode> {
+    // One TLS provider for every HTTPS request the commands make.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(match Cli::parse().command {
+        Command::Serve(config) => {
+            logs("info", false);
+            serve(config).await?;
+            ExitCode::SUCCESS
+        }
+        // The CI-gate commands keep stdout for their report.
+        Command::Compat(args) => {
+            logs("warn", true);
+            schemata::cli::compat(args)
+        }
+        Command::Check(args) => {
+            logs("warn", true);
+            schemata::cli::check(args).await
+        }
+        Command::Register(args) => {
+            logs("warn", true);
+            schemata::cli::register(args).await
+        }
+    })
+}
+
+/// Logs at `RUST_LOG`, else `default`; to stderr when stdout carries a report.
+fn logs(default: &str, stderr: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if stderr {
+        builder.with_writer(std::io::stderr).init();
+    } else {
+        builder.init();
     }
 }
 

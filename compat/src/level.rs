@@ -118,7 +118,18 @@ pub struct Report {
     /// and `{oldSchema: '...'}` lines where Confluent adds them.
     pub messages: Vec<String>,
     /// The incompatible changes behind the messages, for tools that want structure.
-    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+    /// The version of the previous schema the candidate failed against, when it has one.
+    pub against: Option<i32>,
+}
+
+/// One incompatible change, the direction it was found in and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub change: Change,
+    /// True when found with the new schema reading old data (BACKWARD), false for FORWARD.
+    pub backward: bool,
+    pub message: String,
 }
 
 impl Report {
@@ -157,7 +168,10 @@ fn check_one(
     previous: &Previous<'_>,
     policy: Policy,
 ) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        against: previous.version,
+        ..Report::default()
+    };
     if new.schema_type() != previous.schema.schema_type() {
         report
             .messages
@@ -171,17 +185,14 @@ fn check_one(
             level,
             CompatibilityLevel::Forward | CompatibilityLevel::ForwardTransitive
         );
-        append(
-            &mut report,
-            changes,
-            Role::Old,
-            Role::New,
-            quote.then_some(previous),
-        );
+        append(&mut report, changes, false, quote.then_some(previous));
     }
     if level.checks_backward() {
         let changes = incompatible(new, previous.schema, policy);
-        append(&mut report, changes, Role::New, Role::Old, Some(previous));
+        append(&mut report, changes, true, Some(previous));
+    }
+    if report.messages.is_empty() {
+        report.against = None;
     }
     report
 }
@@ -195,19 +206,25 @@ fn incompatible(reader: &Schema, writer: &Schema, policy: Policy) -> Vec<Change>
         .collect()
 }
 
-fn append(
-    report: &mut Report,
-    changes: Vec<Change>,
-    reader: Role,
-    writer: Role,
-    quote: Option<&Previous<'_>>,
-) {
+/// Adds the messages of `changes`; `backward` says the new schema was the reader.
+fn append(report: &mut Report, changes: Vec<Change>, backward: bool, quote: Option<&Previous<'_>>) {
     if changes.is_empty() {
         return;
     }
-    report
-        .messages
-        .extend(changes.iter().map(|c| c.message(reader, writer)));
+    let (reader, writer) = if backward {
+        (Role::New, Role::Old)
+    } else {
+        (Role::Old, Role::New)
+    };
+    for change in changes {
+        let message = change.message(reader, writer);
+        report.messages.push(message.clone());
+        report.findings.push(Finding {
+            change,
+            backward,
+            message,
+        });
+    }
     if let Some(previous) = quote {
         if let Some(version) = previous.version {
             report
@@ -218,7 +235,6 @@ fn append(
             .messages
             .push(quote_old_schema(previous.schema.canonical()));
     }
-    report.changes.extend(changes);
 }
 
 fn quote_old_schema(text: &str) -> String {

@@ -33,5 +33,5 @@ pub mod schema;
 pub use diff::{Change, ChangeKind, Policy, Role};
 pub use error::ParseError;
 pub use identity::{guid, identity};
-pub use level::{check, CompatibilityLevel, Previous, Report};
+pub use level::{check, CompatibilityLevel, Finding, Previous, Report};
 pub use schema::{parse, Dependency, ParseOptions, Reference, Schema, SchemaType};

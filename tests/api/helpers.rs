@@ -70,7 +70,7 @@ impl TestApp {
         });
         TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: http_client(),
             dir,
             api,
             shutdown: Some(tx),
@@ -152,6 +152,12 @@ impl TestApp {
         assert_eq!(r.status, 200, "register {subject}: {:?}", r.body);
         r.body["id"].as_u64().expect("id")
     }
+}
+
+/// An HTTP client; reqwest needs a TLS provider installed before its first client.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 async fn reply(resp: reqwest::Response) -> Reply {

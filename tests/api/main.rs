@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod cli;
 mod compatibility;
 mod config;
 mod errors;

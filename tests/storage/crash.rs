@@ -44,6 +44,7 @@ async fn acknowledged_registrations_survive_sigkill_mid_append() {
     let (mut child, base) = start(&dir);
     let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let mut writers = Vec::new();
     for w in 0..16 {

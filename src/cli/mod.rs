@@ -1,0 +1,57 @@
+//! The CI gate: `schemata compat` (offline, from files), `schemata check` and `schemata register`
+//! (against a running registry). Each prints every incompatible change with its rule id,
+//! location and message, and exits 0 (compatible), 1 (incompatible) or 2 (invalid input).
+
+mod offline;
+mod output;
+mod remote;
+
+pub use offline::compat;
+pub use remote::{check, register};
+
+/// The verdict of a checking command, printed by `output.rs`.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub compatible: bool,
+    /// What the schema was checked against: a file, a subject version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub against: Option<String>,
+    pub level: String,
+    pub changes: Vec<Item>,
+    /// Lines that are not changes (registration results, context).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One incompatible change.
+#[derive(Debug, serde::Serialize)]
+pub struct Item {
+    /// The rule id, e.g. `READER_FIELD_MISSING_DEFAULT_VALUE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub message: String,
+}
+
+/// Exit codes.
+pub const COMPATIBLE: u8 = 0;
+pub const INCOMPATIBLE: u8 = 1;
+pub const INVALID: u8 = 2;
+
+/// An input problem: printed, then exit code 2.
+#[derive(Debug)]
+pub struct Invalid(pub String);
+
+impl<E: std::fmt::Display> From<E> for Invalid {
+    fn from(e: E) -> Invalid {
+        Invalid(e.to_string())
+    }
+}
+
+/// Splits `NAME=VALUE`.
+fn name_value(arg: &str) -> Result<(&str, &str), Invalid> {
+    arg.split_once('=')
+        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        .ok_or_else(|| Invalid(format!("expected NAME=VALUE, got '{arg}'")))
+}
