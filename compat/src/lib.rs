@@ -7,6 +7,7 @@
 //! - [`identity`]: the MD5 identity (and `guid`) that decides "same schema, same id".
 //! - [`diff`]: [`Change`] and [`ChangeKind`], the structured change list, and the one decision
 //!   of which changes are compatible.
+//! - [`compare`]: the structured diff of two versions (every change, classified).
 //! - [`level`]: the seven [`CompatibilityLevel`]s composed from one primitive, and [`check`].
 //! - `avro/`: the Avro parser, Confluent's canonical printer, normalization and the
 //!   reader/writer walk.
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod avro;
+pub mod compare;
 pub mod diff;
 mod error;
 pub mod identity;
@@ -30,6 +32,7 @@ mod json_text;
 pub mod level;
 pub mod schema;
 
+pub use compare::{compare, Difference};
 pub use diff::{Change, ChangeKind, Policy, Role};
 pub use error::ParseError;
 pub use identity::{guid, identity};

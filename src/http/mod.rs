@@ -64,6 +64,7 @@ pub fn routes(state: AppState) -> Router {
             "/subjects/{subject}/versions/{version}/schema",
             get(subjects::raw_version),
         )
+        .route("/subjects/{subject}/diff", get(subjects::diff))
         .route(
             "/subjects/{subject}/versions/{version}/referencedby",
             get(subjects::referenced_by),

@@ -172,3 +172,35 @@ pub async fn referenced_by(
     let ids = app.registry.referenced_by(&p[0], version(&p[1])?)?;
     Ok(ok(&params.page(ids, Some(REFERRER_PAGE))?))
 }
+
+#[derive(Serialize)]
+struct DiffView<'a> {
+    subject: &'a str,
+    from: i32,
+    to: i32,
+    #[serde(rename = "schemaType")]
+    schema_type: &'static str,
+    backward_compatible: bool,
+    forward_compatible: bool,
+    changes: &'a [compat::Difference],
+}
+
+/// `GET /subjects/{subject}/diff?from=V1&to=V2`: every change between two versions.
+pub async fn diff(
+    State(app): State<AppState>,
+    PathParams(p): PathParams,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let from = params.get("from").map(version).transpose()?;
+    let to = params.get("to").map(version).transpose()?;
+    let d = app.registry.diff(&p[0], from, to)?;
+    Ok(ok(&DiffView {
+        subject: &d.to.subject,
+        from: d.from.version,
+        to: d.to.version,
+        schema_type: d.to.schema.schema_type.as_str(),
+        backward_compatible: d.backward_compatible,
+        forward_compatible: d.forward_compatible,
+        changes: &d.changes,
+    }))
+}

@@ -12,9 +12,11 @@
 //! - `delete.rs`: soft and hard deletes.
 //! - `settings.rs`: compatibility configs and modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
+//! - `diff.rs`: the structured diff of two versions.
 
 mod compatibility;
 mod delete;
+mod diff;
 mod read;
 mod register;
 mod settings;
@@ -29,6 +31,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::error::ApiError;
 use crate::storage::{Record, Store, StoreError, Transaction};
 pub use compatibility::CompatibilityAnswer;
+pub use diff::VersionDiff;
 pub use read::{DeletedFilter, SchemaFilter};
 pub use register::{RegisterRequest, Registered};
 pub use settings::{ConfigUpdate, Mode, Patch};

@@ -5,6 +5,7 @@ mod helpers;
 mod cli;
 mod compatibility;
 mod config;
+mod diff;
 mod errors;
 mod schemas;
 mod subjects;

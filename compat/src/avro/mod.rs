@@ -1,6 +1,7 @@
 //! Avro: parsing (Avro Java's rules and messages), Confluent's canonical text, `normalize=true`,
 //! and the reader/writer compatibility walk.
 
+mod edits;
 mod model;
 mod normalize;
 mod parse;
@@ -8,6 +9,7 @@ mod print;
 mod rules;
 mod walk;
 
+pub use edits::{edits, Edit};
 pub use rules::AvroChange;
 
 use crate::{Change, Dependency, ParseError, ParseOptions};

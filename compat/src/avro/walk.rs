@@ -39,12 +39,22 @@ struct Ambiguous(Change);
 type Outcome = Result<Vec<Change>, Ambiguous>;
 
 pub(super) fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Change> {
+    can_read_at(reader, &reader.root, writer, &writer.root)
+}
+
+/// The walk from a node of each schema (the diff view judges one edit at a time).
+pub(super) fn can_read_at(
+    reader: &AvroSchema,
+    r: &Node,
+    writer: &AvroSchema,
+    w: &Node,
+) -> Vec<Change> {
     let mut walk = Walk {
         rt: &reader.types,
         wt: &writer.types,
         memo: HashMap::new(),
     };
-    match walk.fresh(&reader.root, &writer.root) {
+    match walk.fresh(r, w) {
         Ok(changes) => changes,
         Err(Ambiguous(change)) => vec![change],
     }
