@@ -11,6 +11,7 @@ mod extract;
 mod root;
 mod schemas;
 mod subjects;
+mod ui;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -101,6 +102,9 @@ pub fn routes(state: AppState) -> Router {
                 .put(config::put_subject_mode)
                 .delete(config::delete_subject_mode),
         )
+        .route("/ui", get(ui::index))
+        .route("/ui/app.js", get(ui::app_js))
+        .route("/ui/style.css", get(ui::style_css))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

@@ -11,4 +11,5 @@ mod schemas;
 mod subjects;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
+mod ui;
 mod worked_example;
