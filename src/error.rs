@@ -145,8 +145,9 @@ impl ApiError {
     }
 }
 
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+/// The body of every error: Confluent's `{"error_code": ..., "message": ...}`.
+pub struct ErrorBody<'a> {
     error_code: u32,
     message: &'a str,
 }

@@ -8,6 +8,7 @@ use crate::Schema;
 
 /// One change between an old and a new version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Difference {
     /// Stable SCREAMING_SNAKE id, e.g. `FIELD_ADDED`.
     pub rule: &'static str,

@@ -60,6 +60,7 @@ impl FromStr for SchemaType {
 /// `name` is what the referring schema uses: an Avro full name, a Protobuf import path or a JSON
 /// Schema `$ref` URL.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reference {
     pub name: String,
     pub subject: String,

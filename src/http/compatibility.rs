@@ -7,10 +7,10 @@ use serde::Serialize;
 use super::dto::SchemaBody;
 use super::extract::{version, JsonBody, Params, PathParams};
 use super::{ok, AppState};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::registry::{CompatibilityAnswer, VersionSpec};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AnswerView {
     is_compatible: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,6 +42,14 @@ fn answer(
 }
 
 /// `POST /compatibility/subjects/{subject}/versions`: against the history, as registration.
+#[utoipa::path(
+    post,
+    path = "/compatibility/subjects/{subject}/versions",
+    tag = "compatibility",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
+    request_body = SchemaBody,
+    responses((status = 200, description = "Whether registration would accept the schema", body = AnswerView), (status = 422, description = "42201: invalid schema (without verbose)", body = ErrorBody<'_>))
+)]
 pub async fn against_all(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -52,6 +60,14 @@ pub async fn against_all(
 }
 
 /// `POST /compatibility/subjects/{subject}/versions/{version}`: against one version.
+#[utoipa::path(
+    post,
+    path = "/compatibility/subjects/{subject}/versions/{version}",
+    tag = "compatibility",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
+    request_body = SchemaBody,
+    responses((status = 200, description = "Whether the schema is compatible with that version", body = AnswerView), (status = 404, description = "40402: no such (live) version", body = ErrorBody<'_>), (status = 422, description = "42201, 42202", body = ErrorBody<'_>))
+)]
 pub async fn against_version(
     State(app): State<AppState>,
     PathParams(p): PathParams,

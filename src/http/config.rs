@@ -7,12 +7,12 @@ use serde_json::{Map, Value};
 
 use super::extract::{JsonBody, Params, PathParams};
 use super::{ok, AppState};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::registry::{ApiFormat, ConfigUpdate, Mode, Patch};
 use crate::storage::ConfigValue;
 
 /// `Config` as GET and DELETE return it (`compatibilityLevel`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ConfigView {
     #[serde(rename = "compatibilityLevel", skip_serializing_if = "Option::is_none")]
     compatibility_level: Option<String>,
@@ -36,7 +36,7 @@ impl From<ConfigValue> for ConfigView {
 }
 
 /// 8.x's PUT response: the merged config, keyed `compatibility`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ConfigUpdateView {
     #[serde(skip_serializing_if = "Option::is_none")]
     compatibility: Option<String>,
@@ -120,10 +120,23 @@ async fn put(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/config",
+    tag = "config",
+    responses((status = 200, description = "The global config (the server default when none is stored)", body = ConfigView))
+)]
 pub async fn get_global(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(&ConfigView::from(app.registry.get_config(None, true)?)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/config",
+    tag = "config",
+    request_body = ConfigUpdateView,
+    responses((status = 200, description = "7.x: the request echoed; 8.x: the merged config", body = ConfigUpdateView), (status = 422, description = "42203: invalid level; 42205: read-only", body = ErrorBody<'_>))
+)]
 pub async fn put_global(
     State(app): State<AppState>,
     JsonBody(body): JsonBody<Map<String, Value>>,
@@ -131,12 +144,25 @@ pub async fn put_global(
     put(&app, None, body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/config",
+    tag = "config",
+    responses((status = 200, description = "The config that was stored", body = ConfigView))
+)]
 pub async fn delete_global(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(&ConfigView::from(
         app.registry.delete_config(None).await?,
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/config/{subject}",
+    tag = "config",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("defaultToGlobal" = Option<bool>, Query, description = "Return the effective config instead of 40408")),
+    responses((status = 200, description = "The subject's config", body = ConfigView), (status = 404, description = "40408: no subject-level config", body = ErrorBody<'_>))
+)]
 pub async fn get_subject(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -148,6 +174,14 @@ pub async fn get_subject(
     Ok(ok(&ConfigView::from(config)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/config/{subject}",
+    tag = "config",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
+    request_body = ConfigUpdateView,
+    responses((status = 200, description = "7.x: the request echoed; 8.x: the merged config", body = ConfigUpdateView), (status = 422, description = "42203, 42205, 42208", body = ErrorBody<'_>))
+)]
 pub async fn put_subject(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -156,6 +190,13 @@ pub async fn put_subject(
     put(&app, Some(&p[0]), body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/config/{subject}",
+    tag = "config",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
+    responses((status = 200, description = "The config that was stored", body = ConfigView), (status = 404, description = "40401: no subject-level config", body = ErrorBody<'_>))
+)]
 pub async fn delete_subject(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -165,7 +206,7 @@ pub async fn delete_subject(
     )))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ModeView {
     mode: &'static str,
 }
@@ -196,12 +237,26 @@ async fn put_mode(
     Ok(ok(&echo))
 }
 
+#[utoipa::path(
+    get,
+    path = "/mode",
+    tag = "mode",
+    responses((status = 200, description = "The global mode", body = ModeView))
+)]
 pub async fn get_global_mode(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(&ModeView {
         mode: app.registry.get_mode(None, true)?.as_str(),
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/mode",
+    tag = "mode",
+    params(("force" = Option<bool>, Query, description = "Enter IMPORT even with live versions")),
+    request_body = ModeView,
+    responses((status = 200, description = "The request echoed", body = ModeView), (status = 422, description = "42204: invalid mode; 42205: cannot import with live subjects", body = ErrorBody<'_>))
+)]
 pub async fn put_global_mode(
     State(app): State<AppState>,
     params: Params,
@@ -210,12 +265,25 @@ pub async fn put_global_mode(
     put_mode(&app, None, &params, body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mode",
+    tag = "mode",
+    responses((status = 200, description = "The mode that was stored", body = ModeView))
+)]
 pub async fn delete_global_mode(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(&ModeView {
         mode: app.registry.delete_mode(None).await?.as_str(),
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/mode/{subject}",
+    tag = "mode",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("defaultToGlobal" = Option<bool>, Query, description = "Return the effective mode instead of 40409")),
+    responses((status = 200, description = "The subject's mode", body = ModeView), (status = 404, description = "40409: no subject-level mode", body = ErrorBody<'_>))
+)]
 pub async fn get_subject_mode(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -229,6 +297,14 @@ pub async fn get_subject_mode(
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/mode/{subject}",
+    tag = "mode",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("force" = Option<bool>, Query, description = "Enter IMPORT even with live versions")),
+    request_body = ModeView,
+    responses((status = 200, description = "The request echoed", body = ModeView), (status = 422, description = "42204, 42205, 42208", body = ErrorBody<'_>))
+)]
 pub async fn put_subject_mode(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -238,6 +314,13 @@ pub async fn put_subject_mode(
     put_mode(&app, Some(&p[0]), &params, body).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mode/{subject}",
+    tag = "mode",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
+    responses((status = 200, description = "The mode that was stored", body = ModeView), (status = 404, description = "40401: no subject-level mode", body = ErrorBody<'_>))
+)]
 pub async fn delete_subject_mode(
     State(app): State<AppState>,
     PathParams(p): PathParams,

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::registry::{ApiFormat, RegisterRequest, StoredSchema, SubjectVersion};
 
 /// Body of register, lookup and compatibility requests. Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SchemaBody {
     #[serde(default)]
     schema: Option<String>,
@@ -22,7 +22,7 @@ pub struct SchemaBody {
     id: Option<i32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ReferenceBody {
     name: Option<String>,
     subject: Option<String>,
@@ -65,7 +65,7 @@ pub fn schema_type_field(schema: &StoredSchema, api: ApiFormat) -> Option<&'stat
 }
 
 /// A subject version (`GET .../versions/{v}`, lookup, items of `GET /schemas`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SchemaView<'a> {
     subject: &'a str,
     version: i32,

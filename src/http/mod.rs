@@ -8,6 +8,7 @@ mod compatibility;
 mod config;
 mod dto;
 mod extract;
+pub mod openapi;
 mod root;
 mod schemas;
 mod subjects;
@@ -102,6 +103,7 @@ pub fn routes(state: AppState) -> Router {
                 .put(config::put_subject_mode)
                 .delete(config::delete_subject_mode),
         )
+        .route("/openapi.json", get(openapi::serve))
         .route("/ui", get(ui::index))
         .route("/ui/app.js", get(ui::app_js))
         .route("/ui/style.css", get(ui::style_css))

@@ -6,26 +6,56 @@ use serde_json::json;
 use super::ok;
 
 /// `GET /`: `{}`, the liveness probe.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "metadata",
+    responses((status = 200, description = "`{}`: the registry is up"))
+)]
 pub async fn get() -> Response {
     ok(&json!({}))
 }
 
 /// `POST /`: `{}` whatever the body.
+#[utoipa::path(
+    post,
+    path = "/",
+    tag = "metadata",
+    responses((status = 200, description = "`{}` whatever the body"))
+)]
 pub async fn post() -> Response {
     ok(&json!({}))
 }
 
 /// `GET /v1/metadata/id`.
+#[utoipa::path(
+    get,
+    path = "/v1/metadata/id",
+    tag = "metadata",
+    responses((status = 200, description = "The cluster id, as Confluent shapes it"))
+)]
 pub async fn cluster_id() -> Response {
     ok(&json!({"scope": {"path": [], "clusters": {"schema-registry-cluster": "schema-registry"}}}))
 }
 
 /// `GET /v1/metadata/version`.
+#[utoipa::path(
+    get,
+    path = "/v1/metadata/version",
+    tag = "metadata",
+    responses((status = 200, description = "`{\"version\": ..., \"commitId\": ...}`"))
+)]
 pub async fn version() -> Response {
     ok(&json!({"version": env!("CARGO_PKG_VERSION"), "commitId": ""}))
 }
 
 /// `GET /contexts`: only the default context exists.
+#[utoipa::path(
+    get,
+    path = "/contexts",
+    tag = "metadata",
+    responses((status = 200, description = "The contexts: only the default one, `.`", body = Vec<String>))
+)]
 pub async fn contexts() -> Response {
     ok(&json!(["."]))
 }

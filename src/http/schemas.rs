@@ -10,14 +10,14 @@ use serde::Serialize;
 use super::dto::{schema_type_field, SchemaView};
 use super::extract::{schema_id, IdParam, Params, PathParams};
 use super::{json_response, ok, AppState};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::registry::{ApiFormat, SchemaFilter, StoredSchema, SubjectVersion};
 
 /// Default and largest page of `GET /schemas`.
 const SCHEMA_PAGE: usize = 1000;
 
 /// `SchemaString`, the body of `GET /schemas/ids/{id}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SchemaString<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<&'a str>,
@@ -58,6 +58,13 @@ fn schema_string<'a>(
 }
 
 /// `GET /schemas/ids/{id}`. The common 7.x request is answered with bytes built once per id.
+#[utoipa::path(
+    get,
+    path = "/schemas/ids/{id}",
+    tag = "schemas",
+    params(("id" = i64, Path, description = "Global schema id"), ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "Output format; unknown formats are ignored")),
+    responses((status = 200, description = "The schema; soft-deleted schemas stay resolvable", body = SchemaString<'_>), (status = 404, description = "40403: no such id; 404: the id is not an integer", body = ErrorBody<'_>))
+)]
 pub async fn by_id(
     State(app): State<AppState>,
     IdParam(id): IdParam,
@@ -85,6 +92,13 @@ pub async fn by_id(
 }
 
 /// `GET /schemas/guids/{guid}`: the schema whose identity is this guid.
+#[utoipa::path(
+    get,
+    path = "/schemas/guids/{guid}",
+    tag = "schemas",
+    params(("guid" = String, Path, description = "The schema identity as a UUID")),
+    responses((status = 200, description = "The schema", body = SchemaString<'_>), (status = 404, description = "40403: no such guid", body = ErrorBody<'_>))
+)]
 pub async fn by_guid(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -94,13 +108,20 @@ pub async fn by_guid(
     Ok(ok(&schema_string(&schema, api, None, None)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ContextId {
     context: &'static str,
     id: u32,
 }
 
 /// `GET /schemas/guids/{guid}/ids`: the id the guid has in each context (only the default one).
+#[utoipa::path(
+    get,
+    path = "/schemas/guids/{guid}/ids",
+    tag = "schemas",
+    params(("guid" = String, Path, description = "The schema identity as a UUID")),
+    responses((status = 200, description = "The id in each context", body = Vec<ContextId>), (status = 404, description = "40403: no such guid", body = ErrorBody<'_>))
+)]
 pub async fn ids_of_guid(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -113,6 +134,13 @@ pub async fn ids_of_guid(
 }
 
 /// `GET /schemas/ids/{id}/schema`: the schema text itself.
+#[utoipa::path(
+    get,
+    path = "/schemas/ids/{id}/schema",
+    tag = "schemas",
+    params(("id" = i64, Path, description = "Global schema id")),
+    responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
+)]
 pub async fn raw_by_id(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -122,6 +150,13 @@ pub async fn raw_by_id(
 }
 
 /// `GET /schemas/ids/{id}/subjects`.
+#[utoipa::path(
+    get,
+    path = "/schemas/ids/{id}/subjects",
+    tag = "schemas",
+    params(("id" = i64, Path, description = "Global schema id"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    responses((status = 200, description = "Subjects using the id", body = Vec<String>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
+)]
 pub async fn subjects_of_id(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -133,13 +168,20 @@ pub async fn subjects_of_id(
     Ok(ok(&params.page(subjects, None)?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SubjectVersionView {
     subject: String,
     version: i32,
 }
 
 /// `GET /schemas/ids/{id}/versions`.
+#[utoipa::path(
+    get,
+    path = "/schemas/ids/{id}/versions",
+    tag = "schemas",
+    params(("id" = i64, Path, description = "Global schema id"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    responses((status = 200, description = "Subject versions using the id", body = Vec<SubjectVersionView>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
+)]
 pub async fn versions_of_id(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -155,6 +197,13 @@ pub async fn versions_of_id(
 }
 
 /// `GET /schemas`.
+#[utoipa::path(
+    get,
+    path = "/schemas",
+    tag = "schemas",
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
+)]
 pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let filter = SchemaFilter {
         subject_prefix: params.get("subjectPrefix").unwrap_or("").to_string(),
@@ -168,6 +217,12 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
 }
 
 /// `GET /schemas/types`.
+#[utoipa::path(
+    get,
+    path = "/schemas/types",
+    tag = "schemas",
+    responses((status = 200, description = "Schema types this build supports", body = Vec<String>))
+)]
 pub async fn types(State(app): State<AppState>) -> Response {
     ok(&app.registry.schema_types())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::dto::{SchemaBody, SchemaView};
 use super::extract::{version, JsonBody, Params, PathParams};
 use super::{json_response, ok, AppState};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::registry::{ApiFormat, DeletedFilter, Registered};
 
 /// Default and largest page of `referencedby`.
@@ -23,6 +23,13 @@ fn deleted_filter(params: &Params) -> DeletedFilter {
 }
 
 /// `GET /subjects`.
+#[utoipa::path(
+    get,
+    path = "/subjects",
+    tag = "subjects",
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    responses((status = 200, description = "Subject names, sorted", body = Vec<String>))
+)]
 pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
     // `:*:` (all contexts) is the 7.2+ default; there is only the default context.
     let prefix = params
@@ -34,6 +41,14 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
 }
 
 /// `POST /subjects/{subject}`: is this schema registered under the subject?
+#[utoipa::path(
+    post,
+    path = "/subjects/{subject}",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions")),
+    request_body = SchemaBody,
+    responses((status = 200, description = "The version holding this schema", body = SchemaView<'_>), (status = 404, description = "40401: the subject has no versions; 40403: the schema is not registered under it", body = ErrorBody<'_>), (status = 422, description = "42201: invalid schema", body = ErrorBody<'_>))
+)]
 pub async fn lookup(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -50,6 +65,13 @@ pub async fn lookup(
 }
 
 /// `DELETE /subjects/{subject}`.
+#[utoipa::path(
+    delete,
+    path = "/subjects/{subject}",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
+    responses((status = 200, description = "The versions deleted", body = Vec<i32>), (status = 404, description = "40401, 40404 (already soft-deleted), 40405 (not soft-deleted first)", body = ErrorBody<'_>), (status = 422, description = "42205: read-only; 42206: a version is referenced", body = ErrorBody<'_>))
+)]
 pub async fn delete(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -63,6 +85,13 @@ pub async fn delete(
 }
 
 /// `GET /subjects/{subject}/versions`.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/versions",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("deletedOnly" = Option<bool>, Query, description = "Only soft-deleted versions"), ("deletedAsNegative" = Option<bool>, Query, description = "Soft-deleted versions as negative numbers"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    responses((status = 200, description = "Version numbers, ascending", body = Vec<i32>), (status = 404, description = "40401: no such subject", body = ErrorBody<'_>))
+)]
 pub async fn list_versions(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -77,7 +106,7 @@ pub async fn list_versions(
 }
 
 /// The 8.x register response.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RegisteredView<'a> {
     id: u32,
     version: i32,
@@ -97,6 +126,14 @@ struct IdView {
 }
 
 /// `POST /subjects/{subject}/versions`: register (idempotent for a known schema).
+#[utoipa::path(
+    post,
+    path = "/subjects/{subject}/versions",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)")),
+    request_body = SchemaBody,
+    responses((status = 200, description = "The id (7.x: `{\"id\": N}`; 8.x: the full object below). Registering a known schema again returns it unchanged", body = RegisteredView<'_>), (status = 409, description = "409 (7.x) or 40901 (8.x): incompatible, with every incompatible change listed", body = ErrorBody<'_>), (status = 422, description = "42201 invalid schema, 42205 mode forbids it, 42208 invalid subject", body = ErrorBody<'_>), (status = 500, description = "50001: storage failed", body = ErrorBody<'_>))
+)]
 pub async fn register(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -127,6 +164,13 @@ pub async fn register(
 }
 
 /// `GET /subjects/{subject}/versions/{version}`.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/versions/{version}",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Allow a soft-deleted version (ignored for `latest`)")),
+    responses((status = 200, description = "The version", body = SchemaView<'_>), (status = 404, description = "40401 no such subject, 40402 no such version", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
+)]
 pub async fn get_version(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -139,6 +183,13 @@ pub async fn get_version(
 }
 
 /// `GET /subjects/{subject}/versions/{version}/schema`: the schema text itself.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/versions/{version}/schema",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions")),
+    responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40401, 40402", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
+)]
 pub async fn raw_version(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -151,6 +202,13 @@ pub async fn raw_version(
 }
 
 /// `DELETE /subjects/{subject}/versions/{version}`.
+#[utoipa::path(
+    delete,
+    path = "/subjects/{subject}/versions/{version}",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
+    responses((status = 200, description = "The version deleted", body = i32), (status = 404, description = "40401, 40402, 40406 (already soft-deleted), 40407 (not soft-deleted first)", body = ErrorBody<'_>), (status = 422, description = "42202, 42205, 42206 (referenced)", body = ErrorBody<'_>))
+)]
 pub async fn delete_version(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -164,6 +222,13 @@ pub async fn delete_version(
 }
 
 /// `GET /subjects/{subject}/versions/{version}/referencedby`.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/versions/{version}/referencedby",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    responses((status = 200, description = "Ids of the schemas referencing this version", body = Vec<u32>), (status = 404, description = "40401, 40402", body = ErrorBody<'_>))
+)]
 pub async fn referenced_by(
     State(app): State<AppState>,
     PathParams(p): PathParams,
@@ -173,7 +238,7 @@ pub async fn referenced_by(
     Ok(ok(&params.page(ids, Some(REFERRER_PAGE))?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DiffView<'a> {
     subject: &'a str,
     from: i32,
@@ -186,6 +251,13 @@ struct DiffView<'a> {
 }
 
 /// `GET /subjects/{subject}/diff?from=V1&to=V2`: every change between two versions.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/diff",
+    tag = "subjects",
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("from" = Option<String>, Query, description = "Old version (default: the live version before `to`)"), ("to" = Option<String>, Query, description = "New version (default: latest)")),
+    responses((status = 200, description = "Every change between the two versions, each classified", body = DiffView<'_>), (status = 404, description = "40401, 40402", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
+)]
 pub async fn diff(
     State(app): State<AppState>,
     PathParams(p): PathParams,

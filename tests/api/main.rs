@@ -7,6 +7,7 @@ mod compatibility;
 mod config;
 mod diff;
 mod errors;
+mod openapi;
 mod schemas;
 mod subjects;
 #[path = "../common/tmpfs.rs"]
