@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod bad_input;
 mod cli;
 mod compatibility;
 mod config;
