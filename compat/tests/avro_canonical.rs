@@ -142,6 +142,26 @@ fn invalid_schemas_say_what_and_where() {
         error(r#"{"type":"enum","name":"E","symbols":["A"],"default":"B"}"#),
         "The Enum Default: B is not in the enum symbol set: [A]"
     );
+    assert_eq!(
+        error(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"fixed","name":"R","size":1}}]}"#
+        ),
+        "Can't redefine: R (at /fields/0/type)"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":["null","int"],"default":"x"}]}"#
+        ),
+        r#"Invalid default for field a: "x" not a union (at /fields/0)"#
+    );
+    assert_eq!(
+        error(r#"{"type":"enum","name":"E","symbols":["A","A"]}"#),
+        "Duplicate enum symbol: A"
+    );
+    assert_eq!(
+        error(r#"{"type":"fixed","name":"F"}"#),
+        r#"Invalid or no size: {"type":"fixed","name":"F"}"#
+    );
     assert!(error("{").starts_with("Invalid JSON: "));
     assert_eq!(error("12"), "Schema not yet supported: 12");
 }

@@ -5,11 +5,13 @@ mod edits;
 mod model;
 mod normalize;
 mod parse;
+mod pcf;
 mod print;
 mod rules;
 mod walk;
 
 pub use edits::{edits, Edit};
+pub use pcf::rabin_fingerprint;
 pub use rules::AvroChange;
 
 use crate::{Change, Dependency, ParseError, ParseOptions};
@@ -52,6 +54,16 @@ impl AvroSchema {
     /// Confluent's canonical text (Avro Java's `Schema.toString()`).
     pub fn canonical(&self) -> &str {
         &self.canonical
+    }
+
+    /// Avro's Parsing Canonical Form (not what Confluent hashes; see `canonical`).
+    pub fn parsing_canonical_form(&self) -> String {
+        pcf::parsing_canonical_form(&self.root, &self.types)
+    }
+
+    /// The 64-bit Rabin fingerprint of the Parsing Canonical Form.
+    pub fn fingerprint(&self) -> u64 {
+        rabin_fingerprint(self.parsing_canonical_form().as_bytes())
     }
 
     /// Every incompatibility a reader using `self` meets in data written with `writer`.

@@ -100,6 +100,8 @@ pub(crate) struct Named {
 pub(crate) enum NamedBody {
     Record {
         fields: Vec<Field>,
+        /// Field name → position, for lookups by name that stay fast on wide records.
+        positions: std::collections::HashMap<String, usize>,
         error: bool,
     },
     Enum {

@@ -233,16 +233,18 @@ impl Parser {
             path,
             NamedBody::Record {
                 fields: Vec::new(),
+                positions: HashMap::new(),
                 error,
             },
         )?;
         let record_ns = self.types[index].name.namespace.clone();
         let record_name = self.types[index].name.full();
         let mut fields: Vec<Field> = Vec::with_capacity(fields_json.len());
+        let mut positions = HashMap::with_capacity(fields_json.len());
         for (pos, f) in fields_json.iter().enumerate() {
             let fpath = format!("{path}/fields/{pos}");
             let field = self.parse_field(f, record_ns.as_deref(), &fpath)?;
-            if fields.iter().any(|g| g.name == field.name) {
+            if positions.insert(field.name.clone(), pos).is_some() {
                 return fail(
                     format!("Duplicate field {} in record {record_name}", field.name),
                     &fpath,
@@ -250,8 +252,14 @@ impl Parser {
             }
             fields.push(field);
         }
-        if let NamedBody::Record { fields: slot, .. } = &mut self.types[index].body {
+        if let NamedBody::Record {
+            fields: slot,
+            positions: by_name,
+            ..
+        } = &mut self.types[index].body
+        {
             *slot = fields;
+            *by_name = positions;
         }
         Ok(Node::Named(index))
     }

@@ -66,12 +66,22 @@ struct Walk<'a> {
     memo: HashMap<(Key, Key), Memo>,
 }
 
+/// One step of a location; kept allocation-free because the walk pushes one per element.
+#[derive(Clone, Copy)]
+enum Token {
+    Key(&'static str),
+    Index(usize),
+}
+
 /// A JSON pointer from a location stack whose first token is the root.
-fn pointer(location: &[String]) -> String {
+fn pointer(location: &[Token]) -> String {
     let tokens: Vec<String> = location
         .iter()
         .skip(1)
-        .map(|t| t.replace('~', "~0").replace('/', "~1"))
+        .map(|t| match t {
+            Token::Key(k) => k.replace('~', "~0").replace('/', "~1"),
+            Token::Index(i) => i.to_string(),
+        })
         .collect();
     format!("/{}", tokens.join("/"))
 }
@@ -82,8 +92,14 @@ impl<'a> Walk<'a> {
         self.get("", r, w, &mut Vec::new())
     }
 
-    fn get(&mut self, token: &str, r: &'a Node, w: &'a Node, loc: &mut Vec<String>) -> Outcome {
-        loc.push(token.to_string());
+    fn get(
+        &mut self,
+        token: &'static str,
+        r: &'a Node,
+        w: &'a Node,
+        loc: &mut Vec<Token>,
+    ) -> Outcome {
+        loc.push(Token::Key(token));
         let pair = (key(r), key(w));
         let result = match self.memo.get(&pair) {
             Some(Memo::InProgress) => Ok(Vec::new()),
@@ -109,7 +125,7 @@ impl<'a> Walk<'a> {
         type_name(n, self.wt)
     }
 
-    fn calculate(&mut self, r: &'a Node, w: &'a Node, loc: &mut Vec<String>) -> Outcome {
+    fn calculate(&mut self, r: &'a Node, w: &'a Node, loc: &mut Vec<Token>) -> Outcome {
         let mut out = Vec::new();
         if self.reader_type(r) == self.writer_type(w) {
             match (r, w) {
@@ -122,7 +138,7 @@ impl<'a> Walk<'a> {
                 (Node::Named(ri), Node::Named(wi)) => self.named(*ri, *wi, w, loc, &mut out)?,
                 (Node::Union(_), Node::Union(writer_branches)) => {
                     for (i, wb) in writer_branches.iter().enumerate() {
-                        loc.push(i.to_string());
+                        loc.push(Token::Index(i));
                         if !self.fresh(r, wb)?.is_empty() {
                             out.push(rules::missing_union_branch(
                                 self.writer_type(wb),
@@ -171,16 +187,16 @@ impl<'a> Walk<'a> {
         ri: usize,
         wi: usize,
         w: &'a Node,
-        loc: &mut Vec<String>,
+        loc: &mut Vec<Token>,
         out: &mut Vec<Change>,
     ) -> Result<(), Ambiguous> {
         let (rn, wn) = (&self.rt[ri], &self.wt[wi]);
-        loc.push("name".to_string());
+        loc.push(Token::Key("name"));
         out.extend(rules::name_mismatch(rn, wn, pointer(loc)));
         loc.pop();
         match (&rn.body, &wn.body) {
             (NamedBody::Fixed { size: rs }, NamedBody::Fixed { size: ws }) => {
-                loc.push("size".to_string());
+                loc.push(Token::Key("size"));
                 out.extend(rules::fixed_size_mismatch(*rs, *ws, pointer(loc)));
                 loc.pop();
             }
@@ -191,7 +207,7 @@ impl<'a> Walk<'a> {
                 },
                 NamedBody::Enum { symbols: ws, .. },
             ) => {
-                loc.push("symbols".to_string());
+                loc.push(Token::Key("symbols"));
                 out.extend(rules::missing_enum_symbols(
                     rs,
                     default.as_deref(),
@@ -200,8 +216,15 @@ impl<'a> Walk<'a> {
                 ));
                 loc.pop();
             }
-            (NamedBody::Record { fields: rf, .. }, NamedBody::Record { fields: wf, .. }) => {
-                self.fields(rf, wf, w, loc, out)?;
+            (
+                NamedBody::Record { fields: rf, .. },
+                NamedBody::Record {
+                    fields: wf,
+                    positions,
+                    ..
+                },
+            ) => {
+                self.fields(rf, wf, positions, w, loc, out)?;
             }
             _ => unreachable!("same type name implies the same kind of named type"),
         }
@@ -212,16 +235,17 @@ impl<'a> Walk<'a> {
         &mut self,
         reader_fields: &'a [Field],
         writer_fields: &'a [Field],
+        writer_positions: &HashMap<String, usize>,
         writer: &'a Node,
-        loc: &mut Vec<String>,
+        loc: &mut Vec<Token>,
         out: &mut Vec<Change>,
     ) -> Result<(), Ambiguous> {
-        loc.push("fields".to_string());
+        loc.push(Token::Key("fields"));
         for (pos, rf) in reader_fields.iter().enumerate() {
-            loc.push(pos.to_string());
+            loc.push(Token::Index(pos));
             let matches: Vec<&'a Field> = std::iter::once(&rf.name)
                 .chain(rf.aliases.iter())
-                .filter_map(|n| writer_fields.iter().find(|wf| &wf.name == n))
+                .filter_map(|n| writer_positions.get(n).map(|i| &writer_fields[*i]))
                 .collect();
             match matches.as_slice() {
                 [] if rf.default.is_some() => {}
@@ -239,7 +263,7 @@ impl<'a> Walk<'a> {
                         "Reader record field {} type:{} pos:{pos} matches multiple fields in writer record schema {}",
                         rf.name,
                         self.reader_type(&rf.schema),
-                        writer_name(writer, self.wt)
+                        super::print::canonical(writer, self.wt)
                     ))))
                 }
             }
@@ -247,14 +271,6 @@ impl<'a> Walk<'a> {
         }
         loc.pop();
         Ok(())
-    }
-}
-
-/// The full name of a named writer node.
-fn writer_name(node: &Node, types: &[Named]) -> String {
-    match node {
-        Node::Named(i) => types[*i].name.full(),
-        other => type_name(other, types).to_string(),
     }
 }
 
