@@ -124,7 +124,7 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
 
     /// Where to keep the data: `file:///path/to/dir` (the embedded log; relative paths as
-    /// `file://./data`).
+    /// `file://./data`) or `postgres://user:password@host:port/database` (shared by several nodes).
     #[arg(long, env = "SCHEMATA_STORAGE", default_value = "file://./data")]
     pub storage: String,
 

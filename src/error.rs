@@ -71,7 +71,7 @@ pub enum ApiError {
     /// 42208.
     #[error("The specified subject '{0}' is not a valid.")]
     InvalidSubject(String),
-    /// 50001: storage failed; the cause is logged, not shown.
+    /// 50001: storage failed (50002: it timed out); the cause is logged, not shown.
     #[error("{message}")]
     Store {
         message: &'static str,
@@ -122,6 +122,10 @@ impl ApiError {
             ApiError::OperationNotPermitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42205),
             ApiError::ReferenceExists { .. } => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
             ApiError::InvalidSubject(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
+            ApiError::Store {
+                cause: StoreError::Timeout(_),
+                ..
+            } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
             ApiError::Store { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),

@@ -45,7 +45,9 @@ fn logs(default: &str, stderr: bool) {
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store = schemata::storage::open(&config.storage).context("opening storage")?;
+    let store = schemata::storage::open(&config.storage)
+        .await
+        .context("opening storage")?;
     let settings = Settings {
         default_compatibility: config.default_compatibility,
         api: config.api_format,

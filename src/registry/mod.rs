@@ -13,10 +13,12 @@
 //! - `settings.rs`: compatibility configs and modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
+//! - `follow.rs`: applying other nodes' writes (shared stores).
 
 mod compatibility;
 mod delete;
 mod diff;
+mod follow;
 mod read;
 mod register;
 mod settings;
@@ -85,6 +87,8 @@ struct Inner {
     /// Hash of a request's raw schema spelling → identity (see `register.rs`); outside the
     /// state because it is a cache, not data, and readers add to it.
     spellings: ArcSwap<imbl::HashMap<[u8; 16], [u8; 16]>>,
+    /// Dropped with the registry, which ends the task following other nodes.
+    _closed: tokio::sync::watch::Sender<()>,
 }
 
 /// The writer's view: the state including writes not yet durable.
@@ -133,7 +137,9 @@ impl Registry {
             started.elapsed().as_millis()
         );
         let state = Arc::new(state);
-        Ok(Registry {
+        let (closed, closed_rx) = tokio::sync::watch::channel(());
+        let shared = store.is_shared();
+        let registry = Registry {
             inner: Arc::new(Inner {
                 published: ArcSwap::new(state.clone()),
                 writer: Arc::new(Mutex::new(Writer {
@@ -143,8 +149,13 @@ impl Registry {
                 store,
                 settings,
                 spellings: ArcSwap::default(),
+                _closed: closed,
             }),
-        })
+        };
+        if shared {
+            registry.follow(closed_rx);
+        }
+        Ok(registry)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -159,7 +170,7 @@ impl Registry {
     /// Takes the writer lock and starts a store transaction, catching up with other nodes.
     pub(crate) async fn begin(&self, failure: &'static str) -> Result<Write, ApiError> {
         let mut writer = self.inner.writer.clone().lock_owned().await;
-        let mut txn = self
+        let txn = self
             .inner
             .store
             .begin()
@@ -170,7 +181,9 @@ impl Registry {
             writer.pending = self.inner.published.load_full();
             writer.generation = txn.generation();
         }
-        let remote = txn
+        let remote = self
+            .inner
+            .store
             .catch_up()
             .await
             .map_err(|e| ApiError::store(failure, e))?;

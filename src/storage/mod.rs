@@ -6,9 +6,11 @@
 //! several registry nodes (PostgreSQL) can serialise them and hand out ids; the embedded log
 //! needs neither and pipelines commits into a group fsync.
 //!
-//! [`open`] picks the backend from a URL: `file:///path` (the embedded log).
+//! [`open`] picks the backend from a URL: `file:///path` (the embedded log) or
+//! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
 
 pub mod log;
+pub mod postgres;
 mod record;
 
 use std::future::Future;
@@ -41,6 +43,9 @@ pub enum StoreError {
     /// The storage URL cannot be used.
     #[error("{0}")]
     Config(String),
+    /// The backend did not answer in time.
+    #[error("storage timed out: {0}")]
+    Timeout(String),
     /// Any other backend failure.
     #[error("{0}")]
     Backend(String),
@@ -52,17 +57,26 @@ pub trait Store: Send + Sync + 'static {
     /// Every live record, oldest first.
     async fn load(&self) -> Result<Vec<Record>, StoreError>;
 
-    /// Starts a write. The registry holds at most one open transaction per process.
+    /// Starts a write. The registry holds at most one open transaction per process; a store
+    /// shared by several processes also serialises them (the write then sees everything
+    /// committed before it through [`Store::catch_up`]).
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
+
+    /// Records committed by other registry nodes since this node last looked, in order. Always
+    /// empty for a single-process store.
+    async fn catch_up(&self) -> Result<Vec<Record>, StoreError>;
+
+    /// Whether other processes write to this store, so the registry should follow them.
+    fn is_shared(&self) -> bool;
+
+    /// Resolves when other nodes may have written (a notification, or a reconnection after
+    /// which notifications may have been missed). Only called when [`Store::is_shared`].
+    async fn changed(&self) -> Result<(), StoreError>;
 }
 
 /// One write in progress.
 #[async_trait::async_trait]
 pub trait Transaction: Send {
-    /// Records committed by other registry nodes that this node has not seen yet; the registry
-    /// applies them before deciding anything. Always empty for a single-process store.
-    async fn catch_up(&mut self) -> Result<Vec<Record>, StoreError>;
-
     /// An unused id for a new schema identity. `highest_known` is the largest id this node has
     /// seen; a single-process store returns the next one.
     async fn new_id(&mut self, identity: &[u8; 16], highest_known: u32) -> Result<u32, StoreError>;
@@ -79,12 +93,17 @@ pub trait Transaction: Send {
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture;
 }
 
-/// Opens the store a URL names: `file:///path/to/dir` or a relative `file://./data`.
-pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`, or
+/// `postgres://user:password@host:port/database` (also `postgresql://`).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("file://") {
         return Ok(Arc::new(log::LogStore::open(path)?));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(postgres::PgStore::open(url).await?));
+    }
     Err(StoreError::Config(format!(
-        "unsupported storage URL '{url}': expected file:///path"
+        "unsupported storage URL '{}': expected file:///path or postgres://user@host/database",
+        postgres::redact(url)
     )))
 }

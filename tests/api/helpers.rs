@@ -19,7 +19,10 @@ pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub dir: Arc<TempDir>,
+    /// The storage URL (a temp directory's `file://` URL, or a test database).
+    pub storage: String,
+    /// Keeps a temp data directory alive as long as the app.
+    pub dir: Option<Arc<TempDir>>,
     pub api: ApiFormat,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -46,7 +49,14 @@ impl TestApp {
 
     pub async fn start(dir: Arc<TempDir>, api: ApiFormat, max_body_bytes: usize) -> TestApp {
         let url = format!("file://{}", dir.path().display());
-        let store = schemata::storage::open(&url).expect("store opens");
+        let mut app = TestApp::on(&url, api, max_body_bytes).await;
+        app.dir = Some(dir);
+        app
+    }
+
+    /// A registry on the store `url` names (e.g. a test database).
+    pub async fn on(url: &str, api: ApiFormat, max_body_bytes: usize) -> TestApp {
+        let store = schemata::storage::open(url).await.expect("store opens");
         let settings = Settings {
             default_compatibility: CompatibilityLevel::Backward,
             api,
@@ -71,7 +81,8 @@ impl TestApp {
         TestApp {
             base,
             client: http_client(),
-            dir,
+            storage: url.to_string(),
+            dir: None,
             api,
             shutdown: Some(tx),
             server: Some(server),
@@ -81,7 +92,9 @@ impl TestApp {
     /// Stops the server and starts a new one on the same data directory.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
-        TestApp::start(self.dir.clone(), self.api, 4 * 1024 * 1024).await
+        let mut app = TestApp::on(&self.storage, self.api, 4 * 1024 * 1024).await;
+        app.dir = self.dir.take();
+        app
     }
 
     pub async fn stop(&mut self) {

@@ -9,6 +9,9 @@ mod config;
 mod diff;
 mod errors;
 mod openapi;
+#[path = "../common/pg.rs"]
+mod pg;
+mod postgres;
 mod schemas;
 mod subjects;
 #[path = "../common/tmpfs.rs"]

@@ -1,7 +1,11 @@
-//! Storage tests: the embedded log's recovery and crash behaviour.
+//! Storage tests: the `Store` contract on both backends, and the embedded log's recovery and
+//! crash behaviour.
 
+mod contract;
 mod crash;
 mod disk_full;
 mod log_recovery;
+#[path = "../common/pg.rs"]
+mod pg;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;

@@ -131,6 +131,18 @@ impl Store for LogStore {
             generation: self.generation.load(Ordering::SeqCst),
         }))
     }
+
+    async fn catch_up(&self) -> Result<Vec<Record>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    async fn changed(&self) -> Result<(), StoreError> {
+        std::future::pending().await
+    }
 }
 
 struct LogTransaction {
@@ -140,10 +152,6 @@ struct LogTransaction {
 
 #[async_trait::async_trait]
 impl Transaction for LogTransaction {
-    async fn catch_up(&mut self) -> Result<Vec<Record>, StoreError> {
-        Ok(Vec::new())
-    }
-
     async fn new_id(
         &mut self,
         _identity: &[u8; 16],

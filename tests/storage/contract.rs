@@ -1,0 +1,170 @@
+//! The `Store` contract, written once and run against both backends: what is committed comes
+//! back from `load` after reopening, folded the same way whatever the backend keeps.
+
+use std::sync::Arc;
+
+use schemata::storage::{ConfigValue, ModeValue, Record, SchemaValue, Store};
+use tempfile::TempDir;
+
+use crate::pg::TestDb;
+
+/// A place to open stores of one backend, as often as a scenario needs.
+enum Backend {
+    Log(TempDir),
+    Postgres(TestDb),
+}
+
+impl Backend {
+    async fn open(&self) -> Arc<dyn Store> {
+        let url = match self {
+            Backend::Log(dir) => format!("file://{}", dir.path().display()),
+            Backend::Postgres(db) => db.url.clone(),
+        };
+        schemata::storage::open(&url).await.expect("store opens")
+    }
+}
+
+/// Runs a scenario on the log, and on PostgreSQL when a database is available.
+macro_rules! contract {
+    ($($scenario:ident),* $(,)?) => {
+        mod log {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::$scenario(&super::Backend::Log(tempfile::TempDir::new().unwrap())).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                let Some(db) = crate::pg::TestDb::create().await else { return };
+                super::$scenario(&super::Backend::Postgres(db)).await;
+            })*
+        }
+    };
+}
+
+contract!(
+    records_come_back_after_reopening,
+    later_values_replace_earlier_ones_and_tombstones_delete,
+    a_second_store_on_the_same_backend_catches_up,
+);
+
+fn schema(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
+    Record::Schema {
+        subject: subject.into(),
+        version,
+        value: Some(SchemaValue {
+            subject: subject.into(),
+            version,
+            id,
+            schema_type: "AVRO".into(),
+            references: vec![],
+            schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}"),
+            deleted,
+            ts: Some(7),
+        }),
+    }
+}
+
+async fn commit(store: &Arc<dyn Store>, records: Vec<Record>) {
+    let txn = store.begin().await.unwrap();
+    txn.commit(records, Box::new(|| {})).await.unwrap();
+}
+
+/// What a sequence of records means: the last value of each key, in the order of those last
+/// writes, tombstones dropped. Every backend must give back a sequence that means the same.
+fn meaning(records: &[Record]) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    for r in records {
+        out.retain(|o| o.key() != r.key());
+        out.push(r.clone());
+    }
+    out.retain(|r| r.value().is_some());
+    out
+}
+
+async fn records_come_back_after_reopening(backend: &Backend) {
+    let written = vec![
+        schema("a", 1, 1, false),
+        Record::Config {
+            subject: None,
+            value: Some(ConfigValue {
+                compatibility_level: Some("FULL".into()),
+                ..ConfigValue::default()
+            }),
+        },
+        Record::Mode {
+            subject: Some("a".into()),
+            value: Some(ModeValue {
+                subject: Some("a".into()),
+                mode: "READONLY".into(),
+            }),
+        },
+        schema("b", 1, 2, false),
+        Record::DeleteSubject {
+            subject: "b".into(),
+            version: 1,
+        },
+    ];
+    {
+        let store = backend.open().await;
+        commit(&store, written[..2].to_vec()).await;
+        commit(&store, written[2..].to_vec()).await;
+    }
+    let store = backend.open().await;
+    assert_eq!(meaning(&store.load().await.unwrap()), written);
+}
+
+async fn later_values_replace_earlier_ones_and_tombstones_delete(backend: &Backend) {
+    let store = backend.open().await;
+    commit(
+        &store,
+        vec![schema("a", 1, 1, false), schema("a", 2, 2, false)],
+    )
+    .await;
+    commit(&store, vec![schema("a", 1, 1, true)]).await;
+    commit(
+        &store,
+        vec![Record::Schema {
+            subject: "a".into(),
+            version: 2,
+            value: None,
+        }],
+    )
+    .await;
+    commit(&store, vec![schema("c", 1, 3, false)]).await;
+    drop(store);
+    let store = backend.open().await;
+    assert_eq!(
+        meaning(&store.load().await.unwrap()),
+        vec![schema("a", 1, 1, true), schema("c", 1, 3, false)]
+    );
+}
+
+async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
+    let first = backend.open().await;
+    first.load().await.unwrap();
+    if !first.is_shared() {
+        // One process owns the log: a second opener is refused instead.
+        assert!(schemata::storage::open(&match backend {
+            Backend::Log(dir) => format!("file://{}", dir.path().display()),
+            Backend::Postgres(db) => db.url.clone(),
+        })
+        .await
+        .is_err());
+        assert!(first.catch_up().await.unwrap().is_empty());
+        return;
+    }
+    let second = backend.open().await;
+    second.load().await.unwrap();
+    commit(&second, vec![schema("x", 1, 1, false)]).await;
+    assert_eq!(
+        first.catch_up().await.unwrap(),
+        vec![schema("x", 1, 1, false)]
+    );
+    assert!(first.catch_up().await.unwrap().is_empty());
+    assert!(
+        second.catch_up().await.unwrap().is_empty(),
+        "a node does not see its own writes twice"
+    );
+}
