@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::Schema;
+use crate::{Policy, Schema};
 
 /// One change between an old and a new version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +25,7 @@ pub struct Difference {
 /// Every change from `old` to `new`, in the order the schemas are walked.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Difference> {
     match (old, new) {
+        (Schema::Protobuf(_), Schema::Protobuf(_)) => by_diff(old, new),
         (Schema::Avro(a), Schema::Avro(b)) => crate::avro::edits(a, b)
             .into_iter()
             .map(|e| Difference {
@@ -35,5 +36,29 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Difference> {
                 forward_compatible: e.forward_compatible,
             })
             .collect(),
+        _ => Vec::new(),
     }
+}
+
+/// For the diff-based formats: the differences from old to new (new reading old data), each
+/// judged backward by its kind and forward by whether the swapped diff breaks at its path.
+fn by_diff(old: &Schema, new: &Schema) -> Vec<Difference> {
+    let backward = new.changes_reading(old).unwrap_or_default();
+    let forward = old.changes_reading(new).unwrap_or_default();
+    backward
+        .into_iter()
+        .map(|c| Difference {
+            rule: c.kind.id(),
+            description: format!(
+                "{} at {}",
+                c.kind.id().to_lowercase().replace('_', " "),
+                c.path
+            ),
+            backward_compatible: c.kind.is_compatible(Policy::Strict),
+            forward_compatible: !forward
+                .iter()
+                .any(|f| f.path == c.path && !f.kind.is_compatible(Policy::Strict)),
+            path: c.path,
+        })
+        .collect()
 }

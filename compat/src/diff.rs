@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::avro::AvroChange;
+use crate::protobuf::ProtobufChange;
 
 /// One difference between a reader and a writer schema, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +30,7 @@ pub struct Change {
 #[serde(into = "&'static str")]
 pub enum ChangeKind {
     Avro(AvroChange),
+    Protobuf(ProtobufChange),
 }
 
 impl From<ChangeKind> for &'static str {
@@ -67,6 +69,7 @@ impl ChangeKind {
     pub fn id(self) -> &'static str {
         match self {
             ChangeKind::Avro(k) => k.id(),
+            ChangeKind::Protobuf(k) => k.id(),
         }
     }
 
@@ -75,6 +78,7 @@ impl ChangeKind {
         match self {
             // The Avro walk reports only what breaks reading.
             ChangeKind::Avro(_) => false,
+            ChangeKind::Protobuf(k) => k.is_compatible(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl Change {
     pub fn message(&self, reader: Role, writer: Role) -> String {
         match self.kind {
             ChangeKind::Avro(kind) => kind.message(self, reader, writer),
+            ChangeKind::Protobuf(kind) => kind.message(self, reader, writer),
         }
     }
 }

@@ -9,6 +9,8 @@
 //!   of which changes are compatible.
 //! - [`compare`]: the structured diff of two versions (every change, classified).
 //! - [`level`]: the seven [`CompatibilityLevel`]s composed from one primitive, and [`check`].
+//! - `protobuf/`: `.proto` compilation (protox), canonical printing, Confluent's diff, message
+//!   indexes.
 //! - `avro/`: the Avro parser, Confluent's canonical printer, normalization and the
 //!   reader/writer walk.
 //!
@@ -30,6 +32,7 @@ mod error;
 pub mod identity;
 mod json_text;
 pub mod level;
+pub mod protobuf;
 pub mod schema;
 
 pub use compare::{compare, Difference};

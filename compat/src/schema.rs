@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::avro::AvroSchema;
 use crate::diff::Change;
+use crate::protobuf::ProtobufSchema;
 use crate::ParseError;
 
 /// The schema languages of the Confluent API. Spelled exactly as on the wire (case-sensitive).
@@ -33,7 +34,7 @@ impl SchemaType {
 
     /// Whether this build can parse and check schemas of this type.
     pub fn is_supported(self) -> bool {
-        matches!(self, SchemaType::Avro)
+        matches!(self, SchemaType::Avro | SchemaType::Protobuf)
     }
 }
 
@@ -91,6 +92,7 @@ pub struct ParseOptions {
 #[derive(Debug)]
 pub enum Schema {
     Avro(AvroSchema),
+    Protobuf(ProtobufSchema),
 }
 
 impl Schema {
@@ -98,6 +100,7 @@ impl Schema {
     pub fn schema_type(&self) -> SchemaType {
         match self {
             Schema::Avro(_) => SchemaType::Avro,
+            Schema::Protobuf(_) => SchemaType::Protobuf,
         }
     }
 
@@ -105,6 +108,7 @@ impl Schema {
     pub fn canonical(&self) -> &str {
         match self {
             Schema::Avro(s) => s.canonical(),
+            Schema::Protobuf(s) => s.canonical(),
         }
     }
 
@@ -113,6 +117,8 @@ impl Schema {
     pub fn changes_reading(&self, writer: &Schema) -> Option<Vec<Change>> {
         match (self, writer) {
             (Schema::Avro(reader), Schema::Avro(writer)) => Some(reader.can_read(writer)),
+            (Schema::Protobuf(reader), Schema::Protobuf(writer)) => Some(reader.can_read(writer)),
+            _ => None,
         }
     }
 }
@@ -126,6 +132,9 @@ pub fn parse(
 ) -> Result<Schema, ParseError> {
     match ty {
         SchemaType::Avro => AvroSchema::parse(text, dependencies, options).map(Schema::Avro),
-        SchemaType::Protobuf | SchemaType::Json => Err(ParseError::Unsupported(ty)),
+        SchemaType::Protobuf => {
+            ProtobufSchema::parse(text, dependencies, options).map(Schema::Protobuf)
+        }
+        SchemaType::Json => Err(ParseError::Unsupported(ty)),
     }
 }

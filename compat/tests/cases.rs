@@ -1,8 +1,9 @@
 //! Golden compatibility cases: `tests/cases/<format>/<case>/` holds `old.<ext>` (or `old1`,
-//! `old2`, … for a history, oldest first), `new.<ext>`, optional `deps/<reference name>.<ext>`
-//! and `expected.json`: for each of the seven levels, the incompatible changes as
-//! `"RULE_ID path"` (empty = compatible), and optionally the exact messages for some levels.
-//! Every failing case is reported by name.
+//! `old2`, … for a history, oldest first), `new.<ext>`, optional referenced schemas under
+//! `deps/` (for Avro `deps/<full name>.avsc`, for Protobuf `deps/<import path>`) and
+//! `expected.json`: for each of the seven levels, the incompatible changes as `"RULE_ID path"`
+//! (compared as a multiset; empty = compatible), and optionally the exact messages for some
+//! levels. Every failing case is reported by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,13 +24,34 @@ fn read(path: &Path) -> String {
 }
 
 /// Runs one case; returns what differs from `expected.json`.
+/// Every file under `dir`, as (path relative to `dir`, text).
+fn files_under(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir.join(rel)) else {
+        return;
+    };
+    for e in entries {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        let rel = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        let path = dir.join(&rel);
+        if path.is_dir() {
+            files_under(dir, &rel, out);
+        } else {
+            out.push((rel, read(&path)));
+        }
+    }
+}
+
 fn run(dir: &Path, ty: SchemaType, ext: &str) -> Vec<String> {
     let mut deps: Vec<(String, String)> = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir.join("deps")) {
-        for e in entries {
-            let path = e.unwrap().path();
-            let name = path.file_stem().unwrap().to_string_lossy().to_string();
-            deps.push((name, read(&path)));
+    files_under(&dir.join("deps"), "", &mut deps);
+    if ty == SchemaType::Avro {
+        // An Avro reference is named by the full name of the type it defines.
+        for (name, _) in deps.iter_mut() {
+            *name = name.trim_end_matches(".avsc").to_string();
         }
     }
     deps.sort();
@@ -67,13 +89,15 @@ fn run(dir: &Path, ty: SchemaType, ext: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for level in CompatibilityLevel::ALL {
         let report = check(level, &new, &history, Policy::Strict);
-        let got: Vec<String> = report
+        let mut got: Vec<String> = report
             .findings
             .iter()
             .map(|f| format!("{} {}", f.change.kind.id(), f.change.path))
             .collect();
-        let want: Vec<String> = serde_json::from_value(expected[level.as_str()].clone())
+        let mut want: Vec<String> = serde_json::from_value(expected[level.as_str()].clone())
             .unwrap_or_else(|_| panic!("{}: expected.json lacks {level}", dir.display()));
+        got.sort();
+        want.sort();
         if got != want {
             problems.push(format!("{level}: got {got:?}, expected {want:?}"));
         }
@@ -126,4 +150,10 @@ fn run_all(format: &str, ty: SchemaType, ext: &str) -> usize {
 fn avro_golden_cases() {
     let count = run_all("avro", SchemaType::Avro, "avsc");
     assert!(count >= 60, "only {count} Avro cases");
+}
+
+#[test]
+fn protobuf_golden_cases() {
+    let count = run_all("protobuf", SchemaType::Protobuf, "proto");
+    assert!(count >= 20, "only {count} Protobuf cases");
 }

@@ -84,6 +84,14 @@ pub struct SchemaView<'a> {
 }
 
 impl<'a> SchemaView<'a> {
+    /// The same view with another spelling of the schema (a requested `format`).
+    pub fn with_text(mut self, text: Option<&'a str>) -> SchemaView<'a> {
+        if let Some(t) = text {
+            self.schema = t;
+        }
+        self
+    }
+
     pub fn new(sv: &'a SubjectVersion, api: ApiFormat) -> SchemaView<'a> {
         let v8 = api == ApiFormat::V8;
         SchemaView {

@@ -62,7 +62,7 @@ fn schema_string<'a>(
     get,
     path = "/schemas/ids/{id}",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id"), ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "Output format; unknown formats are ignored")),
+    params(("id" = i64, Path, description = "Global schema id"), ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; other formats are ignored")),
     responses((status = 200, description = "The schema; soft-deleted schemas stay resolvable", body = SchemaString<'_>), (status = 404, description = "40403: no such id; 404: the id is not an integer", body = ErrorBody<'_>))
 )]
 pub async fn by_id(
@@ -72,7 +72,8 @@ pub async fn by_id(
 ) -> Result<Response, ApiError> {
     let api = app.registry.settings().api;
     let fetch_max_id = params.flag("fetchMaxId");
-    if api == ApiFormat::V7 && !fetch_max_id {
+    let format = params.get("format");
+    if api == ApiFormat::V7 && !fetch_max_id && format.is_none() {
         let body = app.registry.schema_body_by_id(id, |schema| {
             Bytes::from(
                 serde_json::to_vec(&schema_string(schema, api, None, None)).expect("serializes"),
@@ -88,7 +89,12 @@ pub async fn by_id(
         ApiFormat::V7 => None,
     };
     let max_id = fetch_max_id.then(|| app.registry.max_id());
-    Ok(ok(&schema_string(&schema, api, at.as_ref(), max_id)))
+    let text = app.registry.formatted(&schema, format)?;
+    let mut body = schema_string(&schema, api, at.as_ref(), max_id);
+    if let Some(t) = &text {
+        body.schema = t;
+    }
+    Ok(ok(&body))
 }
 
 /// `GET /schemas/guids/{guid}`: the schema whose identity is this guid.
@@ -138,15 +144,20 @@ pub async fn ids_of_guid(
     get,
     path = "/schemas/ids/{id}/schema",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id")),
+    params(("id" = i64, Path, description = "Global schema id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
     responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn raw_by_id(
     State(app): State<AppState>,
     PathParams(p): PathParams,
+    params: Params,
 ) -> Result<Response, ApiError> {
     let schema = app.registry.schema_by_id(schema_id(&p[0])?)?;
-    Ok(json_response(StatusCode::OK, schema.text.clone()))
+    let text = app.registry.formatted(&schema, params.get("format"))?;
+    Ok(json_response(
+        StatusCode::OK,
+        text.unwrap_or_else(|| schema.text.clone()),
+    ))
 }
 
 /// `GET /schemas/ids/{id}/subjects`.

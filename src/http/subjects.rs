@@ -168,7 +168,7 @@ pub async fn register(
     get,
     path = "/subjects/{subject}/versions/{version}",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Allow a soft-deleted version (ignored for `latest`)")),
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Allow a soft-deleted version (ignored for `latest`)"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
     responses((status = 200, description = "The version", body = SchemaView<'_>), (status = 404, description = "40401 no such subject, 40402 no such version", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
 )]
 pub async fn get_version(
@@ -179,7 +179,12 @@ pub async fn get_version(
     let found = app
         .registry
         .get_version(&p[0], version(&p[1])?, params.flag("deleted"))?;
-    Ok(ok(&SchemaView::new(&found, app.registry.settings().api)))
+    let text = app
+        .registry
+        .formatted(&found.schema, params.get("format"))?;
+    Ok(ok(
+        &SchemaView::new(&found, app.registry.settings().api).with_text(text.as_deref())
+    ))
 }
 
 /// `GET /subjects/{subject}/versions/{version}/schema`: the schema text itself.
@@ -187,7 +192,7 @@ pub async fn get_version(
     get,
     path = "/subjects/{subject}/versions/{version}/schema",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions")),
+    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
     responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40401, 40402", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
 )]
 pub async fn raw_version(
@@ -198,7 +203,13 @@ pub async fn raw_version(
     let found = app
         .registry
         .get_version(&p[0], version(&p[1])?, params.flag("deleted"))?;
-    Ok(json_response(StatusCode::OK, found.schema.text.clone()))
+    let text = app
+        .registry
+        .formatted(&found.schema, params.get("format"))?;
+    Ok(json_response(
+        StatusCode::OK,
+        text.unwrap_or_else(|| found.schema.text.clone()),
+    ))
 }
 
 /// `DELETE /subjects/{subject}/versions/{version}`.

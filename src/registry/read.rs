@@ -87,6 +87,23 @@ impl Registry {
             .ok_or_else(|| ApiError::SchemaIdNotFound(guid.to_string()))
     }
 
+    /// The schema text in a requested `format`: `serialized` turns Protobuf into a base64
+    /// `FileDescriptorProto`. `None` means the stored text (other formats are ignored, as
+    /// Confluent ignores them).
+    pub fn formatted(
+        &self,
+        schema: &StoredSchema,
+        format: Option<&str>,
+    ) -> Result<Option<String>, ApiError> {
+        if format != Some("serialized") || schema.schema_type != SchemaType::Protobuf {
+            return Ok(None);
+        }
+        match &*self.parsed(&self.snapshot(), schema)? {
+            compat::Schema::Protobuf(p) => Ok(Some(p.to_serialized_base64())),
+            _ => Ok(None),
+        }
+    }
+
     /// The registration a by-id response names: in `subject` when it holds the id, else the
     /// first one (8.x responses carry it).
     pub fn representative_version(&self, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {

@@ -12,6 +12,7 @@ mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;
 mod postgres;
+mod protobuf;
 mod schemas;
 mod subjects;
 #[path = "../common/tmpfs.rs"]

@@ -8,7 +8,7 @@ use crate::helpers::TestApp;
 async fn types_lists_what_this_build_supports() {
     let app = TestApp::spawn().await;
     let r = app.get("/schemas/types").await;
-    assert_eq!((r.status, r.body), (200, json!(["AVRO"])));
+    assert_eq!((r.status, r.body), (200, json!(["PROTOBUF", "AVRO"])));
 }
 
 #[tokio::test]
