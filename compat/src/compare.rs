@@ -25,7 +25,9 @@ pub struct Difference {
 /// Every change from `old` to `new`, in the order the schemas are walked.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Difference> {
     match (old, new) {
-        (Schema::Protobuf(_), Schema::Protobuf(_)) => by_diff(old, new),
+        (Schema::Protobuf(_), Schema::Protobuf(_)) | (Schema::Json(_), Schema::Json(_)) => {
+            by_diff(old, new)
+        }
         (Schema::Avro(a), Schema::Avro(b)) => crate::avro::edits(a, b)
             .into_iter()
             .map(|e| Difference {

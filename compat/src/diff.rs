@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::avro::AvroChange;
+use crate::json::JsonChange;
 use crate::protobuf::ProtobufChange;
 
 /// One difference between a reader and a writer schema, with where it is.
@@ -31,6 +32,7 @@ pub struct Change {
 pub enum ChangeKind {
     Avro(AvroChange),
     Protobuf(ProtobufChange),
+    Json(JsonChange),
 }
 
 impl From<ChangeKind> for &'static str {
@@ -40,7 +42,7 @@ impl From<ChangeKind> for &'static str {
 }
 
 /// Which set of changes counts as compatible where a format offers a choice (JSON Schema's
-/// open content models). Avro and Protobuf ignore it.
+/// open content models; compat-rules §3.4). Avro and Protobuf ignore it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Policy {
     #[default]
@@ -70,15 +72,17 @@ impl ChangeKind {
         match self {
             ChangeKind::Avro(k) => k.id(),
             ChangeKind::Protobuf(k) => k.id(),
+            ChangeKind::Json(k) => k.id(),
         }
     }
 
     /// Whether a reader can live with this change. The one decision of compatibility.
-    pub fn is_compatible(self, _policy: Policy) -> bool {
+    pub fn is_compatible(self, policy: Policy) -> bool {
         match self {
             // The Avro walk reports only what breaks reading.
             ChangeKind::Avro(_) => false,
             ChangeKind::Protobuf(k) => k.is_compatible(),
+            ChangeKind::Json(k) => k.is_compatible(policy),
         }
     }
 }
@@ -89,6 +93,7 @@ impl Change {
         match self.kind {
             ChangeKind::Avro(kind) => kind.message(self, reader, writer),
             ChangeKind::Protobuf(kind) => kind.message(self, reader, writer),
+            ChangeKind::Json(kind) => kind.message(self, reader, writer),
         }
     }
 }

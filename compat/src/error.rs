@@ -1,9 +1,7 @@
 //! The one error type of this crate: a schema that cannot be used.
 //!
 //! Incompatibility is not an error: [`crate::check`] returns it as a value. `ParseError` is for
-//! text that is not a valid schema of its type, or a type this build cannot handle yet.
-
-use crate::SchemaType;
+//! text that is not a valid schema of its type.
 
 /// Why a schema text was rejected. The message names what is wrong and where, for a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,9 +9,6 @@ pub enum ParseError {
     /// The text is not a valid schema of its type.
     #[error("{0}")]
     Invalid(String),
-    /// The schema type is known to the API but not handled by this build.
-    #[error("{0} schemas are not supported yet")]
-    Unsupported(SchemaType),
 }
 
 impl ParseError {

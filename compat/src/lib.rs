@@ -11,6 +11,8 @@
 //! - [`level`]: the seven [`CompatibilityLevel`]s composed from one primitive, and [`check`].
 //! - `protobuf/`: `.proto` compilation (protox), canonical printing, Confluent's diff, message
 //!   indexes.
+//! - `json/`: JSON Schema dialects, metaschema validation, Confluent's diff over everit's model,
+//!   document validation.
 //! - `avro/`: the Avro parser, Confluent's canonical printer, normalization and the
 //!   reader/writer walk.
 //!
@@ -30,6 +32,7 @@ pub mod compare;
 pub mod diff;
 mod error;
 pub mod identity;
+pub mod json;
 mod json_text;
 pub mod level;
 pub mod protobuf;

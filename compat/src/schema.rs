@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::avro::AvroSchema;
 use crate::diff::Change;
+use crate::json::JsonSchema;
 use crate::protobuf::ProtobufSchema;
 use crate::ParseError;
 
@@ -30,11 +31,6 @@ impl SchemaType {
             SchemaType::Protobuf => "PROTOBUF",
             SchemaType::Json => "JSON",
         }
-    }
-
-    /// Whether this build can parse and check schemas of this type.
-    pub fn is_supported(self) -> bool {
-        matches!(self, SchemaType::Avro | SchemaType::Protobuf)
     }
 }
 
@@ -93,6 +89,7 @@ pub struct ParseOptions {
 pub enum Schema {
     Avro(AvroSchema),
     Protobuf(ProtobufSchema),
+    Json(JsonSchema),
 }
 
 impl Schema {
@@ -101,6 +98,7 @@ impl Schema {
         match self {
             Schema::Avro(_) => SchemaType::Avro,
             Schema::Protobuf(_) => SchemaType::Protobuf,
+            Schema::Json(_) => SchemaType::Json,
         }
     }
 
@@ -109,6 +107,7 @@ impl Schema {
         match self {
             Schema::Avro(s) => s.canonical(),
             Schema::Protobuf(s) => s.canonical(),
+            Schema::Json(s) => s.canonical(),
         }
     }
 
@@ -118,6 +117,7 @@ impl Schema {
         match (self, writer) {
             (Schema::Avro(reader), Schema::Avro(writer)) => Some(reader.can_read(writer)),
             (Schema::Protobuf(reader), Schema::Protobuf(writer)) => Some(reader.can_read(writer)),
+            (Schema::Json(reader), Schema::Json(writer)) => Some(reader.can_read(writer)),
             _ => None,
         }
     }
@@ -135,6 +135,6 @@ pub fn parse(
         SchemaType::Protobuf => {
             ProtobufSchema::parse(text, dependencies, options).map(Schema::Protobuf)
         }
-        SchemaType::Json => Err(ParseError::Unsupported(ty)),
+        SchemaType::Json => JsonSchema::parse(text, dependencies, options).map(Schema::Json),
     }
 }

@@ -3,7 +3,7 @@
 
 mod edits;
 mod model;
-mod normalize;
+pub(crate) mod normalize;
 mod parse;
 mod pcf;
 mod print;
