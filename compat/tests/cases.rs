@@ -1,6 +1,6 @@
 //! Golden compatibility cases: `tests/cases/<format>/<case>/` holds `old.<ext>` (or `old1`,
 //! `old2`, … for a history, oldest first), `new.<ext>`, optional referenced schemas under
-//! `deps/` (for Avro `deps/<full name>.avsc`, for Protobuf `deps/<import path>`) and
+//! `deps/` (for Avro `deps/<full name>.avsc`, for Protobuf `deps/<import path>`, for JSON Schema `deps/<$ref name>`) and
 //! `expected.json`: for each of the seven levels, the incompatible changes as `"RULE_ID path"`
 //! (compared as a multiset; empty = compatible), and optionally the exact messages for some
 //! levels. Every failing case is reported by name.
@@ -156,4 +156,10 @@ fn avro_golden_cases() {
 fn protobuf_golden_cases() {
     let count = run_all("protobuf", SchemaType::Protobuf, "proto");
     assert!(count >= 20, "only {count} Protobuf cases");
+}
+
+#[test]
+fn json_golden_cases() {
+    let count = run_all("json", SchemaType::Json, "json");
+    assert!(count >= 20, "only {count} JSON cases");
 }

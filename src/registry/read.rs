@@ -41,7 +41,6 @@ impl Registry {
     pub fn schema_types(&self) -> Vec<&'static str> {
         [SchemaType::Json, SchemaType::Protobuf, SchemaType::Avro]
             .into_iter()
-            .filter(|t| t.is_supported())
             .map(SchemaType::as_str)
             .collect()
     }

@@ -291,11 +291,10 @@ impl Registry {
             normalize,
             validate,
         };
-        let parsed = compat::parse(schema_type, text, &deps, options).map_err(|e| match e {
-            compat::ParseError::Unsupported(_) => ApiError::InvalidSchema(e.to_string()),
-            compat::ParseError::Invalid(detail) => ApiError::InvalidSchema(format!(
-                "Invalid schema of type {schema_type}, details: {detail}"
-            )),
+        let parsed = compat::parse(schema_type, text, &deps, options).map_err(|e| {
+            ApiError::InvalidSchema(format!(
+                "Invalid schema of type {schema_type}, details: {e}"
+            ))
         })?;
         let identity = compat::identity(parsed.canonical(), &references);
         if request.references.iter().all(|r| r.version > 0) {

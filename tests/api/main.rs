@@ -8,6 +8,7 @@ mod compatibility;
 mod config;
 mod diff;
 mod errors;
+mod json;
 mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;

@@ -5,10 +5,13 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 #[tokio::test]
-async fn types_lists_what_this_build_supports() {
+async fn types_lists_the_three_formats() {
     let app = TestApp::spawn().await;
     let r = app.get("/schemas/types").await;
-    assert_eq!((r.status, r.body), (200, json!(["PROTOBUF", "AVRO"])));
+    assert_eq!(
+        (r.status, r.body),
+        (200, json!(["JSON", "PROTOBUF", "AVRO"]))
+    );
 }
 
 #[tokio::test]

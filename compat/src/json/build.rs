@@ -1,6 +1,6 @@
 //! JSON → [`Model`], classifying keywords as everit does, resolving `$ref`s within the document
 //! and into referenced documents, and reading each dialect's spelling of the same ideas
-//! (draft-04's boolean `exclusiveMaximum`, 2019-09's `dependentSchemas`, 2020-12's `prefixItems`).
+//! (2019-09's `dependentSchemas`, 2020-12's `prefixItems`).
 
 use std::collections::HashMap;
 
@@ -69,7 +69,7 @@ fn number(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<f64>> 
         None => Ok(None),
         Some(v) => match v.as_f64() {
             Some(n) => Ok(Some(n)),
-            None => fail(format!("keyword '{key}' at {at} must be a number")),
+            None => fail(format!("keyword '{key}' at #{at} must be a number")),
         },
     }
 }
@@ -108,7 +108,7 @@ impl<'a> Builder<'a> {
     fn schema(&mut self, doc: &str, pointer: String, value: &Value, depth: usize) -> Result<Id> {
         if depth > MAX_DEPTH {
             return fail(format!(
-                "schema nested deeper than {MAX_DEPTH} levels at {pointer}"
+                "schema nested deeper than {MAX_DEPTH} levels at #{pointer}"
             ));
         }
         let key = (doc.to_string(), pointer.clone());
@@ -117,7 +117,7 @@ impl<'a> Builder<'a> {
         }
         if let Some(reference) = value.as_object().and_then(|o| o.get("$ref")) {
             let Some(reference) = reference.as_str() else {
-                return fail(format!("'$ref' at {pointer} must be a string"));
+                return fail(format!("'$ref' at #{pointer} must be a string"));
             };
             let (target_doc, target_pointer, target) = self.resolve(doc, reference, &pointer)?;
             // Placeholder first: a reference cycle must end at this node.
@@ -153,8 +153,7 @@ impl<'a> Builder<'a> {
             Value::Object(obj) => self.object(doc, &pointer, obj, depth)?,
             other => {
                 return fail(format!(
-                    "a schema must be an object or a boolean, found {other} at {}",
-                    if pointer.is_empty() { "#" } else { &pointer }
+                    "a schema must be an object or a boolean, found {other} at #{pointer}"
                 ))
             }
         };
@@ -171,14 +170,16 @@ impl<'a> Builder<'a> {
             document.to_string()
         } else {
             return fail(format!(
-                "'$ref' to '{reference}' at {at}: no reference supplies '{document}'"
+                "'$ref' to '{reference}' at #{at}: no reference supplies '{document}'"
             ));
         };
         let pointer = percent_decode(fragment);
         let root = &self.docs[&target_doc].0;
         match root.pointer(&pointer) {
             Some(v) => Ok((target_doc, pointer, v.clone())),
-            None => fail(format!("'$ref' to '{reference}' at {at} points to nothing")),
+            None => fail(format!(
+                "'$ref' to '{reference}' at #{at} points to nothing"
+            )),
         }
     }
 
@@ -209,7 +210,7 @@ impl<'a> Builder<'a> {
         if let Some(values) = obj.get("enum") {
             match values.as_array() {
                 Some(v) => kinds.push(Kind::Enum(v.clone())),
-                None => return fail(format!("keyword 'enum' at {pointer} must be an array")),
+                None => return fail(format!("keyword 'enum' at #{pointer} must be an array")),
             }
         }
         for criterion in [Criterion::AllOf, Criterion::AnyOf, Criterion::OneOf] {
@@ -218,7 +219,7 @@ impl<'a> Builder<'a> {
             };
             let Some(members) = members.as_array().filter(|m| !m.is_empty()) else {
                 return fail(format!(
-                    "keyword '{}' at {pointer} must be a non-empty array",
+                    "keyword '{}' at #{pointer} must be a non-empty array",
                     criterion.keyword()
                 ));
             };
@@ -249,7 +250,7 @@ impl<'a> Builder<'a> {
                 let mut ids = Vec::new();
                 for t in types {
                     let Some(t) = t.as_str() else {
-                        return fail(format!("keyword 'type' at {pointer} must name types"));
+                        return fail(format!("keyword 'type' at #{pointer} must name types"));
                     };
                     let kind = self.typed(doc, pointer, obj, t, depth)?;
                     ids.push(self.push(Node {
@@ -260,7 +261,7 @@ impl<'a> Builder<'a> {
                 }
                 if ids.is_empty() {
                     return fail(format!(
-                        "keyword 'type' at {pointer} must name at least one type"
+                        "keyword 'type' at #{pointer} must name at least one type"
                     ));
                 }
                 kinds.push(Kind::Combined {
@@ -270,7 +271,7 @@ impl<'a> Builder<'a> {
             }
             Some(other) => {
                 return fail(format!(
-                    "keyword 'type' at {pointer} must be a string or an array, found {other}"
+                    "keyword 'type' at #{pointer} must be a string or an array, found {other}"
                 ))
             }
             None => {
@@ -349,31 +350,27 @@ impl<'a> Builder<'a> {
                     .map(str::to_string),
             }),
             "number" | "integer" => {
-                let mut n = NumberSchema {
+                // Draft-04's boolean `exclusiveMaximum` only qualifies `maximum`; Confluent's
+                // diff does not look at it, so neither does the model.
+                let limit = |key: &str| match obj.get(key) {
+                    Some(Value::Bool(_)) => Ok(None),
+                    _ => number(obj, key, pointer),
+                };
+                let n = NumberSchema {
                     integer: ty == "integer",
                     minimum: number(obj, "minimum", pointer)?,
                     maximum: number(obj, "maximum", pointer)?,
                     multiple_of: number(obj, "multipleOf", pointer)?,
-                    ..NumberSchema::default()
+                    exclusive_minimum: limit("exclusiveMinimum")?,
+                    exclusive_maximum: limit("exclusiveMaximum")?,
                 };
-                // Draft-04: a boolean `exclusiveMaximum` makes `maximum` exclusive.
-                match obj.get("exclusiveMaximum") {
-                    Some(Value::Bool(true)) => n.exclusive_maximum = n.maximum.take(),
-                    Some(Value::Bool(false)) | None => {}
-                    Some(_) => n.exclusive_maximum = number(obj, "exclusiveMaximum", pointer)?,
-                }
-                match obj.get("exclusiveMinimum") {
-                    Some(Value::Bool(true)) => n.exclusive_minimum = n.minimum.take(),
-                    Some(Value::Bool(false)) | None => {}
-                    Some(_) => n.exclusive_minimum = number(obj, "exclusiveMinimum", pointer)?,
-                }
                 Kind::Number(n)
             }
             "boolean" => Kind::Boolean,
             "null" => Kind::Null,
             other => {
                 return fail(format!(
-                    "keyword 'type' at {pointer} names an unknown type '{other}'"
+                    "keyword 'type' at #{pointer} names an unknown type '{other}'"
                 ))
             }
         })
@@ -412,7 +409,7 @@ impl<'a> Builder<'a> {
         if let Some(props) = obj.get("properties") {
             let Some(props) = props.as_object() else {
                 return fail(format!(
-                    "keyword 'properties' at {pointer} must be an object"
+                    "keyword 'properties' at #{pointer} must be an object"
                 ));
             };
             for (name, v) in props {
@@ -431,7 +428,7 @@ impl<'a> Builder<'a> {
                         .collect()
                 }
                 None if self.dialect(doc) == Dialect::Draft4 || required.is_boolean() => {}
-                None => return fail(format!("keyword 'required' at {pointer} must be an array")),
+                None => return fail(format!("keyword 'required' at #{pointer} must be an array")),
             }
         }
         s.additional = self
@@ -441,7 +438,7 @@ impl<'a> Builder<'a> {
         if let Some(patterns) = obj.get("patternProperties").and_then(Value::as_object) {
             for (pattern, v) in patterns {
                 if regex::Regex::new(pattern).is_err() {
-                    return fail(format!("keyword 'patternProperties' at {pointer} has an invalid pattern '{pattern}'"));
+                    return fail(format!("keyword 'patternProperties' at #{pointer} has an invalid pattern '{pattern}'"));
                 }
                 let p = child(&child(pointer, "patternProperties"), pattern);
                 s.pattern_properties
