@@ -1,0 +1,123 @@
+//! JSON Schema: serde values checked against the schema before they are written (and, by
+//! default, after they are read), framed in Confluent's wire format.
+
+use std::sync::Arc;
+
+use compat::json::JsonSchema;
+use compat::{Dependency, ParseOptions};
+use moka::future::Cache;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::unshare;
+use crate::types::{Schema, SchemaType};
+use crate::wire::{read_header, write_header};
+use crate::{Client, Error, Result, SerializerConfig};
+
+async fn parse_registered(client: &Client, schema: &Schema) -> Result<JsonSchema> {
+    let references = client.resolve_references(&schema.references).await?;
+    let deps: Vec<Dependency<'_>> = references
+        .iter()
+        .map(|(name, schema)| Dependency { name, schema })
+        .collect();
+    JsonSchema::parse(&schema.schema, &deps, ParseOptions::default())
+        .map_err(|e| Error::Schema(e.to_string()))
+}
+
+/// Writes JSON in Confluent's wire format.
+pub struct JsonSerializer {
+    client: Client,
+    config: SerializerConfig,
+    own: Option<Schema>,
+    writers: Cache<String, Arc<(u32, JsonSchema)>>,
+}
+
+impl JsonSerializer {
+    /// A serializer writing with `schema` (JSON Schema text), or with what `config` selects.
+    pub fn new(client: Client, schema: Option<Schema>, config: SerializerConfig) -> JsonSerializer {
+        JsonSerializer {
+            writers: config.cache(),
+            own: schema.map(|s| Schema {
+                schema_type: SchemaType::Json,
+                ..s
+            }),
+            client,
+            config,
+        }
+    }
+
+    /// Frames `value` for `topic`; a value the schema rejects is an error and nothing is written.
+    pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
+        let value = serde_json::to_value(value).map_err(|e| Error::Serialization(e.to_string()))?;
+        let subject = self
+            .config
+            .strategy
+            .subject(topic, self.config.is_key, None)?;
+        let writer = match self.writers.get(&subject).await {
+            Some(found) => found,
+            None => self
+                .writers
+                .try_get_with(subject.clone(), async {
+                    let (id, schema) = self
+                        .config
+                        .writer_schema(&self.client, &subject, self.own.as_ref())
+                        .await?;
+                    Ok::<_, Error>(Arc::new((
+                        id,
+                        parse_registered(&self.client, &schema).await?,
+                    )))
+                })
+                .await
+                .map_err(unshare)?,
+        };
+        writer.1.validate(&value).map_err(Error::Serialization)?;
+        let mut out = Vec::with_capacity(64);
+        write_header(writer.0, &mut out);
+        serde_json::to_writer(&mut out, &value).map_err(|e| Error::Serialization(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// Reads JSON in Confluent's wire format.
+pub struct JsonDeserializer {
+    client: Client,
+    validate: bool,
+    schemas: Cache<u32, Arc<JsonSchema>>,
+}
+
+impl JsonDeserializer {
+    /// A deserializer that checks each value against the writer's schema when `validate`.
+    pub fn new(client: Client, validate: bool) -> JsonDeserializer {
+        JsonDeserializer {
+            client,
+            validate,
+            schemas: Cache::new(1_000),
+        }
+    }
+
+    /// The value in a framed message.
+    pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = read_header(bytes)?;
+        let value: Value =
+            serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
+        if self.validate {
+            let schema = self
+                .schemas
+                .try_get_with(id, async {
+                    let schema = self.client.schema_by_id(id).await?;
+                    Ok::<_, Error>(Arc::new(parse_registered(&self.client, &schema).await?))
+                })
+                .await
+                .map_err(unshare)?;
+            schema.validate(&value).map_err(Error::Serialization)?;
+        }
+        Ok(value)
+    }
+
+    /// The framed message as a serde type.
+    pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        let value = self.deserialize_value(bytes).await?;
+        serde_json::from_value(value).map_err(|e| Error::Serialization(e.to_string()))
+    }
+}

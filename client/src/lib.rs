@@ -1,0 +1,69 @@
+//! A client for Confluent-compatible schema registries (Schemata first), with serializers and
+//! deserializers that speak Confluent's wire format byte for byte and ask the registry once per
+//! schema, not once per message.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use schemata_client::{AvroDeserializer, AvroSerializer, Client, Schema, SchemaType, SerializerConfig};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct Order {
+//!     id: i64,
+//!     item: String,
+//! }
+//!
+//! # async fn run() -> schemata_client::Result<()> {
+//! let client = Client::from_url("http://localhost:8081")?;
+//! let schema = Schema::new(
+//!     SchemaType::Avro,
+//!     r#"{"type":"record","name":"Order","namespace":"acme","fields":[
+//!         {"name":"id","type":"long"},{"name":"item","type":"string"}]}"#,
+//! );
+//! // Registers the schema under `orders-value` on first use, then only frames messages.
+//! let serializer = AvroSerializer::new(client.clone(), Some(schema), SerializerConfig::default())?;
+//! let order = Order { id: 1, item: "tea".into() };
+//! let bytes = serializer.serialize("orders", &order).await?;
+//! assert_eq!(bytes[0], 0); // magic byte, then the schema id, then Avro binary
+//!
+//! let deserializer = AvroDeserializer::new(client, None)?;
+//! let back: Order = deserializer.deserialize(&bytes).await?;
+//! assert_eq!(back, order);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! JSON Schema works the same way with [`JsonSerializer`] (values are validated before they are
+//! written), Protobuf with [`ProtobufSerializer`] over any `prost_reflect::ReflectMessage`
+//! (message indexes included). [`SerializerConfig`] picks the subject name strategy and
+//! whether to auto-register, look up, use the latest version or a fixed id.
+//!
+//! # Layout
+//! - `client.rs`: [`Client`], the REST API with failover, retries and caches.
+//! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
+//! - `strategy.rs`: subject name strategies and schema selection.
+//! - `avro.rs`, `protobuf.rs`, `json.rs`: the serializers and deserializers.
+
+mod avro;
+mod client;
+mod error;
+mod json;
+mod protobuf;
+mod strategy;
+mod types;
+pub mod wire;
+
+pub use avro::{AvroDeserializer, AvroSerializer};
+pub use client::{Auth, Client, ClientConfig};
+pub use error::{Error, Result};
+pub use json::{JsonDeserializer, JsonSerializer};
+pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
+pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
+pub use types::{
+    Compatibility, Config, Mode, RegisteredSchema, Schema, SchemaReference, SchemaType,
+    SubjectVersion,
+};
+
+pub use apache_avro;
+pub use prost_reflect;

@@ -1,0 +1,182 @@
+//! Protobuf: messages that know their descriptor (`prost_reflect::ReflectMessage`: dynamic
+//! messages and prost-reflect-derived types), framed with their message indexes; read back as
+//! `DynamicMessage`s, or as prost types.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use compat::protobuf::ProtobufSchema;
+use compat::{Dependency, ParseOptions};
+use moka::future::Cache;
+use prost::Message;
+use prost_reflect::{DynamicMessage, FileDescriptor, ReflectMessage};
+
+use crate::client::unshare;
+use crate::strategy::SchemaSelection;
+use crate::types::{Schema, SchemaReference, SchemaType};
+use crate::wire::{read_header, read_message_indexes, write_header, write_message_indexes};
+use crate::{Client, Error, Result, SerializerConfig};
+
+/// Files every registry ships (no reference needed).
+fn is_built_in(file: &str) -> bool {
+    ["google/protobuf/", "google/type/", "confluent/"]
+        .iter()
+        .any(|prefix| file.starts_with(prefix))
+}
+
+/// A file as the registry takes it: its descriptor, base64-encoded (what Confluent's Python
+/// serializer sends; the registry stores it as `.proto` text).
+fn file_schema(file: &FileDescriptor, references: Vec<SchemaReference>) -> Schema {
+    let bytes = file.file_descriptor_proto().encode_to_vec();
+    Schema {
+        schema: base64::engine::general_purpose::STANDARD.encode(bytes),
+        schema_type: SchemaType::Protobuf,
+        references,
+    }
+}
+
+async fn parse_registered(client: &Client, schema: &Schema) -> Result<ProtobufSchema> {
+    let references = client.resolve_references(&schema.references).await?;
+    let deps: Vec<Dependency<'_>> = references
+        .iter()
+        .map(|(name, schema)| Dependency { name, schema })
+        .collect();
+    ProtobufSchema::parse(&schema.schema, &deps, ParseOptions::default())
+        .map_err(|e| Error::Schema(e.to_string()))
+}
+
+/// Writes Protobuf in Confluent's wire format.
+pub struct ProtobufSerializer {
+    client: Client,
+    config: SerializerConfig,
+    /// (id, message indexes) per subject and message.
+    writers: Cache<String, Arc<(u32, Vec<i32>)>>,
+}
+
+impl ProtobufSerializer {
+    pub fn new(client: Client, config: SerializerConfig) -> ProtobufSerializer {
+        ProtobufSerializer {
+            writers: config.cache(),
+            client,
+            config,
+        }
+    }
+
+    /// The schema of `file` with its imports registered (or looked up) as references under
+    /// subjects named after the imported files, as Confluent's serializers do.
+    async fn own_schema(&self, file: &FileDescriptor) -> Result<Schema> {
+        let mut references = Vec::new();
+        for dep in file.dependencies() {
+            if is_built_in(dep.name()) {
+                continue;
+            }
+            let schema = Box::pin(self.own_schema(&dep)).await?;
+            if self.config.selection == SchemaSelection::AutoRegister {
+                self.client
+                    .register(dep.name(), &schema, self.config.normalize)
+                    .await?;
+            }
+            let found = self
+                .client
+                .lookup(dep.name(), &schema, self.config.normalize)
+                .await?;
+            references.push(SchemaReference {
+                name: dep.name().to_string(),
+                subject: dep.name().to_string(),
+                version: found.version,
+            });
+        }
+        Ok(file_schema(file, references))
+    }
+
+    async fn writer(
+        &self,
+        topic: &str,
+        message: &prost_reflect::MessageDescriptor,
+    ) -> Result<Arc<(u32, Vec<i32>)>> {
+        let name = message.full_name();
+        let subject = self
+            .config
+            .strategy
+            .subject(topic, self.config.is_key, Some(name))?;
+        let key = format!("{subject}\u{0}{name}");
+        if let Some(found) = self.writers.get(&key).await {
+            return Ok(found);
+        }
+        self.writers
+            .try_get_with(key, async {
+                let own = match self.config.selection {
+                    SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
+                        Some(self.own_schema(&message.parent_file()).await?)
+                    }
+                    _ => None,
+                };
+                let (id, schema) = self
+                    .config
+                    .writer_schema(&self.client, &subject, own.as_ref())
+                    .await?;
+                let parsed = parse_registered(&self.client, &schema).await?;
+                let indexes = parsed
+                    .message_indexes(name)
+                    .ok_or_else(|| Error::Schema(format!("schema {id} has no message {name}")))?;
+                Ok::<_, Error>(Arc::new((id, indexes)))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    /// Frames `message` for `topic`.
+    pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
+        let writer = self.writer(topic, &message.descriptor()).await?;
+        let mut out = Vec::with_capacity(message.encoded_len() + 8);
+        write_header(writer.0, &mut out);
+        write_message_indexes(&writer.1, &mut out);
+        message
+            .encode(&mut out)
+            .map_err(|e| Error::Serialization(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// Reads Protobuf in Confluent's wire format.
+pub struct ProtobufDeserializer {
+    client: Client,
+    schemas: Cache<u32, Arc<ProtobufSchema>>,
+}
+
+impl ProtobufDeserializer {
+    pub fn new(client: Client) -> ProtobufDeserializer {
+        ProtobufDeserializer {
+            client,
+            schemas: Cache::new(1_000),
+        }
+    }
+
+    /// The message in a framed message, as described by the writer's schema.
+    pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
+        let (id, rest) = read_header(bytes)?;
+        let (indexes, payload) = read_message_indexes(rest)?;
+        let schema = self
+            .schemas
+            .try_get_with(id, async {
+                let schema = self.client.schema_by_id(id).await?;
+                if schema.schema_type != SchemaType::Protobuf {
+                    return Err(Error::Schema(format!("schema {id} is not Protobuf")));
+                }
+                Ok(Arc::new(parse_registered(&self.client, &schema).await?))
+            })
+            .await
+            .map_err(unshare)?;
+        let descriptor = schema.message_at(&indexes).ok_or_else(|| {
+            Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
+        })?;
+        DynamicMessage::decode(descriptor, payload).map_err(|e| Error::Serialization(e.to_string()))
+    }
+
+    /// The payload of a framed message as a prost type (the schema is not consulted).
+    pub fn deserialize_as<M: Message + Default>(&self, bytes: &[u8]) -> Result<M> {
+        let (_, rest) = read_header(bytes)?;
+        let (_, payload) = read_message_indexes(rest)?;
+        M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
+    }
+}

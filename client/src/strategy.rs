@@ -1,0 +1,144 @@
+//! Which subject a serializer registers under, and how it picks its schema.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use crate::types::Schema;
+use crate::{Client, Error, Result};
+
+/// Confluent's subject name strategies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectNameStrategy {
+    /// `<topic>-value` (or `-key`): the default.
+    #[default]
+    TopicName,
+    /// The record's full name.
+    RecordName,
+    /// `<topic>-<record full name>`.
+    TopicRecordName,
+}
+
+impl SubjectNameStrategy {
+    /// The subject for `topic`, for keys or values, given the record's full name (when the
+    /// format has one: Avro records, Protobuf messages; JSON Schema has none).
+    pub fn subject(self, topic: &str, is_key: bool, record: Option<&str>) -> Result<String> {
+        let record = || {
+            record.ok_or_else(|| Error::Config("this strategy needs a named record type".into()))
+        };
+        Ok(match self {
+            SubjectNameStrategy::TopicName => {
+                format!("{topic}-{}", if is_key { "key" } else { "value" })
+            }
+            SubjectNameStrategy::RecordName => record()?.to_string(),
+            SubjectNameStrategy::TopicRecordName => format!("{topic}-{}", record()?),
+        })
+    }
+}
+
+/// Which schema a serializer writes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaSelection {
+    /// Its own schema, registered on first use (`auto.register.schemas=true`).
+    AutoRegister,
+    /// Its own schema, which must already be registered (looked up, never registered).
+    LookUp,
+    /// The subject's latest version (`use.latest.version=true`).
+    Latest,
+    /// The schema with this id (`use.schema.id`).
+    Id(u32),
+}
+
+/// How a serializer finds its subject and schema.
+#[derive(Debug, Clone, Copy)]
+pub struct SerializerConfig {
+    pub strategy: SubjectNameStrategy,
+    pub selection: SchemaSelection,
+    /// Serialize keys (`-key` subjects) rather than values.
+    pub is_key: bool,
+    /// Register and look up with `normalize=true`.
+    pub normalize: bool,
+}
+
+impl Default for SerializerConfig {
+    fn default() -> SerializerConfig {
+        SerializerConfig {
+            strategy: SubjectNameStrategy::TopicName,
+            selection: SchemaSelection::AutoRegister,
+            is_key: false,
+            normalize: false,
+        }
+    }
+}
+
+impl SerializerConfig {
+    /// The id and schema to write with for `subject`; `own` is the serializer's schema, if any.
+    pub(crate) async fn writer_schema(
+        &self,
+        client: &Client,
+        subject: &str,
+        own: Option<&Schema>,
+    ) -> Result<(u32, Schema)> {
+        let own = || {
+            own.ok_or_else(|| {
+                Error::Config("this selection needs the serializer's own schema".into())
+            })
+        };
+        Ok(match self.selection {
+            SchemaSelection::AutoRegister => (
+                client.register(subject, own()?, self.normalize).await?,
+                own()?.clone(),
+            ),
+            SchemaSelection::LookUp => (
+                client.lookup(subject, own()?, self.normalize).await?.id,
+                own()?.clone(),
+            ),
+            SchemaSelection::Latest => {
+                let latest = client.latest(subject).await?;
+                (latest.id, latest.to_schema())
+            }
+            SchemaSelection::Id(id) => (id, client.schema_by_id(id).await?.as_ref().clone()),
+        })
+    }
+
+    /// A serializer's per-subject cache of what it writes with; "latest" ages out.
+    pub(crate) fn cache<V: Send + Sync + 'static>(&self) -> Cache<String, Arc<V>> {
+        let builder = Cache::builder().max_capacity(1_000);
+        match self.selection {
+            SchemaSelection::Latest => builder.time_to_live(Duration::from_secs(60)).build(),
+            _ => builder.build(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_name_subjects_as_confluent_does() {
+        let s = |strategy: SubjectNameStrategy, key| {
+            strategy.subject("orders", key, Some("com.acme.Order"))
+        };
+        assert_eq!(
+            s(SubjectNameStrategy::TopicName, false).unwrap(),
+            "orders-value"
+        );
+        assert_eq!(
+            s(SubjectNameStrategy::TopicName, true).unwrap(),
+            "orders-key"
+        );
+        assert_eq!(
+            s(SubjectNameStrategy::RecordName, false).unwrap(),
+            "com.acme.Order"
+        );
+        assert_eq!(
+            s(SubjectNameStrategy::TopicRecordName, false).unwrap(),
+            "orders-com.acme.Order"
+        );
+        assert!(SubjectNameStrategy::RecordName
+            .subject("t", false, None)
+            .is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The registry's request and response bodies, typed.
+
+use serde::{Deserialize, Serialize};
+
+/// The schema languages: `AVRO` (the default when absent), `PROTOBUF`, `JSON`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SchemaType {
+    #[default]
+    Avro,
+    Protobuf,
+    Json,
+}
+
+/// A reference from one schema to another registered one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SchemaReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// A schema as sent to and returned by the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schema {
+    pub schema: String,
+    #[serde(default, skip_serializing_if = "is_avro")]
+    pub schema_type: SchemaType,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<SchemaReference>,
+}
+
+fn is_avro(t: &SchemaType) -> bool {
+    *t == SchemaType::Avro
+}
+
+impl Schema {
+    /// A schema of type `schema_type` without references.
+    pub fn new(schema_type: SchemaType, schema: impl Into<String>) -> Schema {
+        Schema {
+            schema: schema.into(),
+            schema_type,
+            references: Vec::new(),
+        }
+    }
+}
+
+/// A subject's version, as `GET /subjects/{s}/versions/{v}` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredSchema {
+    pub subject: String,
+    pub version: i32,
+    pub id: u32,
+    pub schema: String,
+    #[serde(default)]
+    pub schema_type: SchemaType,
+    #[serde(default)]
+    pub references: Vec<SchemaReference>,
+}
+
+impl RegisteredSchema {
+    /// The schema part, without subject, version and id.
+    pub fn to_schema(&self) -> Schema {
+        Schema {
+            schema: self.schema.clone(),
+            schema_type: self.schema_type,
+            references: self.references.clone(),
+        }
+    }
+}
+
+/// A subject and version, as `GET /schemas/ids/{id}/versions` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SubjectVersion {
+    pub subject: String,
+    pub version: i32,
+}
+
+/// The answer of a compatibility check.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Compatibility {
+    pub is_compatible: bool,
+    /// Every incompatibility, in Confluent's message format (with `verbose`).
+    #[serde(default)]
+    pub messages: Vec<String>,
+}
+
+/// A subject's or the global configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    #[serde(alias = "compatibilityLevel", skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility_policy: Option<String>,
+}
+
+/// `READWRITE`, `READONLY`, `READONLY_OVERRIDE` or `IMPORT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mode {
+    pub mode: String,
+}

@@ -1,0 +1,175 @@
+use schemata_client::apache_avro::types::Value;
+use schemata_client::{
+    AvroDeserializer, AvroSerializer, Client, Error, Schema, SchemaSelection, SchemaType,
+    SerializerConfig, SubjectNameStrategy,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::common::registry;
+
+const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"}]}"#;
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Order {
+    id: i64,
+    item: String,
+}
+
+#[tokio::test]
+async fn avro_round_trips_and_registers_once() {
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let serializer = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, ORDER)),
+        SerializerConfig::default(),
+    )
+    .unwrap();
+    let order = Order {
+        id: 7,
+        item: "tea".into(),
+    };
+    let bytes = serializer.serialize("orders", &order).await.unwrap();
+    // Magic 0, id 1, then long 7 (zig-zag 14) and the string "tea".
+    assert_eq!(bytes, [0, 0, 0, 0, 1, 14, 6, b't', b'e', b'a']);
+    for _ in 0..100 {
+        assert_eq!(serializer.serialize("orders", &order).await.unwrap(), bytes);
+    }
+    assert_eq!(client.versions("orders-value").await.unwrap(), vec![1]);
+    let value = Value::Record(vec![
+        ("id".into(), Value::Long(7)),
+        ("item".into(), Value::String("tea".into())),
+    ]);
+    assert_eq!(
+        serializer.serialize_value("orders", value).await.unwrap(),
+        bytes
+    );
+
+    let deserializer = AvroDeserializer::new(client.clone(), None).unwrap();
+    assert_eq!(
+        deserializer.deserialize::<Order>(&bytes).await.unwrap(),
+        order
+    );
+    // A reader schema with a new field and a default: Avro schema resolution fills it in.
+    let reader = r#"{"type":"record","name":"Order","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"},{"name":"qty","type":"int","default":1}]}"#;
+    let resolving = AvroDeserializer::new(client, Some(reader)).unwrap();
+    assert_eq!(
+        resolving.deserialize_value(&bytes).await.unwrap(),
+        Value::Record(vec![
+            ("id".into(), Value::Long(7)),
+            ("item".into(), Value::String("tea".into())),
+            ("qty".into(), Value::Int(1)),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn an_incompatible_schema_gets_the_registrys_error_and_nothing_is_written() {
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let v1 = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, ORDER)),
+        SerializerConfig::default(),
+    )
+    .unwrap();
+    v1.serialize(
+        "orders",
+        &Order {
+            id: 1,
+            item: "a".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let breaking = r#"{"type":"record","name":"Order","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"sku","type":"string"}]}"#;
+    let v2 = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, breaking)),
+        SerializerConfig::default(),
+    )
+    .unwrap();
+    let value = Value::Record(vec![
+        ("id".into(), Value::Long(1)),
+        ("sku".into(), Value::String("x".into())),
+    ]);
+    match v2.serialize_value("orders", value).await {
+        Err(Error::Registry {
+            status: 409,
+            code: 409,
+            message,
+        }) => {
+            assert!(message.starts_with("Schema being registered is incompatible with an earlier schema for subject \"orders-value\", details: [{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE'"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A value that does not fit the schema is an error too.
+    let wrong = Value::Record(vec![("id".into(), Value::String("x".into()))]);
+    assert!(matches!(
+        v1.serialize_value("orders", wrong).await,
+        Err(Error::Serialization(_))
+    ));
+}
+
+#[tokio::test]
+async fn strategies_and_schema_selection() {
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let by_record = SerializerConfig {
+        strategy: SubjectNameStrategy::TopicRecordName,
+        ..SerializerConfig::default()
+    };
+    let s = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, ORDER)),
+        by_record,
+    )
+    .unwrap();
+    let order = Order {
+        id: 1,
+        item: "a".into(),
+    };
+    s.serialize("orders", &order).await.unwrap();
+    assert_eq!(
+        client.subjects(false).await.unwrap(),
+        vec!["orders-acme.Order"]
+    );
+    // Look-up mode never registers.
+    let lookup = SerializerConfig {
+        selection: SchemaSelection::LookUp,
+        ..SerializerConfig::default()
+    };
+    let s = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, ORDER)),
+        lookup,
+    )
+    .unwrap();
+    let err = s.serialize("orders", &order).await.unwrap_err();
+    assert_eq!(err.code(), Some(40401));
+    // Latest and fixed-id modes write with the registry's schema.
+    let latest = SerializerConfig {
+        selection: SchemaSelection::Latest,
+        strategy: SubjectNameStrategy::TopicRecordName,
+        ..SerializerConfig::default()
+    };
+    let s = AvroSerializer::new(
+        client.clone(),
+        Some(Schema::new(SchemaType::Avro, ORDER)),
+        latest,
+    )
+    .unwrap();
+    assert_eq!(
+        &s.serialize("orders", &order).await.unwrap()[..5],
+        [0, 0, 0, 0, 1]
+    );
+    let fixed = SerializerConfig {
+        selection: SchemaSelection::Id(1),
+        ..SerializerConfig::default()
+    };
+    let s = AvroSerializer::new(client, None, fixed).unwrap();
+    assert_eq!(
+        &s.serialize("anything", &order).await.unwrap()[..5],
+        [0, 0, 0, 0, 1]
+    );
+}

@@ -1,0 +1,9 @@
+//! The client against a live Schemata (and a scripted fake for retries and single flight).
+
+mod common;
+
+mod avro;
+mod frames;
+mod json;
+mod protobuf;
+mod rest;
