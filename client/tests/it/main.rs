@@ -6,4 +6,5 @@ mod avro;
 mod frames;
 mod json;
 mod protobuf;
+mod python;
 mod rest;
