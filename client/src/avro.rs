@@ -4,43 +4,90 @@
 
 use std::sync::Arc;
 
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
-use moka::future::Cache;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::Schema as AvroSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::client::unshare;
+use crate::memo::Memo;
 use crate::types::{Schema, SchemaType};
 use crate::wire::{read_header, write_header};
 use crate::{Client, Error, Result, SerializerConfig};
 
 /// A parsed Avro schema with the named types its references define.
 struct Parsed {
-    schema: apache_avro::Schema,
-    named: Vec<apache_avro::Schema>,
+    schema: AvroSchema,
+    named: Vec<AvroSchema>,
+    /// Whether the schema names types it defines elsewhere (recursion, reuse, references):
+    /// only then must each read and write look names up, which costs a walk of the schema.
+    uses_names: bool,
+}
+
+/// Whether `schema` refers to a named type by name anywhere.
+fn uses_names(schema: &AvroSchema) -> bool {
+    match schema {
+        AvroSchema::Ref { .. } => true,
+        AvroSchema::Record(r) => r.fields.iter().any(|f| uses_names(&f.schema)),
+        AvroSchema::Array(a) => uses_names(&a.items),
+        AvroSchema::Map(m) => uses_names(&m.types),
+        AvroSchema::Union(u) => u.variants().iter().any(uses_names),
+        _ => false,
+    }
+}
+
+fn failed(e: apache_avro::Error) -> Error {
+    Error::Serialization(e.to_string())
 }
 
 impl Parsed {
     fn parse(text: &str, references: &[(String, String)]) -> Result<Parsed> {
         let (schema, named) =
-            apache_avro::Schema::parse_str_with_list(text, references.iter().map(|(_, t)| t))
+            AvroSchema::parse_str_with_list(text, references.iter().map(|(_, t)| t))
                 .map_err(|e| Error::Schema(e.to_string()))?;
-        Ok(Parsed { schema, named })
+        let uses_names = !named.is_empty() || uses_names(&schema);
+        Ok(Parsed {
+            schema,
+            named,
+            uses_names,
+        })
     }
 
-    /// The schema and every named type it may refer to, for the `_schemata` functions.
-    fn all(&self) -> Vec<&apache_avro::Schema> {
-        std::iter::once(&self.schema).chain(&self.named).collect()
-    }
-
-    fn encode(&self, value: Value, out: &mut Vec<u8>) -> Result<()> {
-        let bytes = if self.named.is_empty() {
-            apache_avro::to_avro_datum(&self.schema, value)
+    /// The names the schema uses, resolved; nothing when it uses none (the per-message case).
+    fn names(&self) -> Result<ResolvedSchema<'_>> {
+        let schemata = if self.uses_names {
+            std::iter::once(&self.schema).chain(&self.named).collect()
         } else {
-            apache_avro::to_avro_datum_schemata(&self.schema, self.all(), value)
+            Vec::new()
         };
-        out.extend_from_slice(&bytes.map_err(|e| Error::Serialization(e.to_string()))?);
-        Ok(())
+        ResolvedSchema::new_with_schemata(schemata).map_err(failed)
+    }
+
+    fn writer(&self) -> Result<GenericDatumWriter<'_>> {
+        GenericDatumWriter::builder(&self.schema)
+            .resolved_schemata(self.names()?)
+            .build()
+            .map_err(failed)
+    }
+
+    /// `value` in Avro binary, after the header of schema `id`.
+    fn frame(&self, id: u32, value: Value) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        write_header(id, &mut out);
+        self.writer()?
+            .write_value(&mut out, value)
+            .map_err(failed)?;
+        Ok(out)
+    }
+
+    /// A serde value in Avro binary, after the header of schema `id`.
+    fn frame_serde<T: Serialize>(&self, id: u32, value: &T) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        write_header(id, &mut out);
+        self.writer()?.write_ser(&mut out, value).map_err(failed)?;
+        Ok(out)
     }
 }
 
@@ -63,7 +110,8 @@ pub struct AvroSerializer {
     client: Client,
     config: SerializerConfig,
     own: Option<(Schema, Option<String>)>,
-    writers: Cache<String, Arc<(u32, Parsed)>>,
+    /// By topic.
+    writers: Memo<String, (u32, Parsed)>,
 }
 
 impl AvroSerializer {
@@ -85,103 +133,93 @@ impl AvroSerializer {
             None => None,
         };
         Ok(AvroSerializer {
-            writers: config.cache(),
+            writers: config.memo(),
             client,
             config,
             own,
         })
     }
 
+    /// What to write with for `topic`: keyed by topic, so the per-message path formats no
+    /// subject name.
     async fn writer(&self, topic: &str) -> Result<Arc<(u32, Parsed)>> {
-        let record = self.own.as_ref().and_then(|(_, name)| name.as_deref());
-        let subject = self
-            .config
-            .strategy
-            .subject(topic, self.config.is_key, record)?;
-        if let Some(found) = self.writers.get(&subject).await {
+        if let Some(found) = self.writers.get(topic) {
             return Ok(found);
         }
-        self.writers
-            .try_get_with(subject.clone(), async {
-                let own = self.own.as_ref().map(|(s, _)| s);
-                let (id, schema) = self
-                    .config
-                    .writer_schema(&self.client, &subject, own)
-                    .await?;
-                Ok::<_, Error>(Arc::new((
-                    id,
-                    parse_registered(&self.client, &schema).await?,
-                )))
-            })
-            .await
-            .map_err(unshare)
+        Box::pin(self.writers.load(&topic.to_string(), async {
+            let record = self.own.as_ref().and_then(|(_, name)| name.as_deref());
+            let subject = self
+                .config
+                .strategy
+                .subject(topic, self.config.is_key, record)?;
+            let own = self.own.as_ref().map(|(s, _)| s);
+            let (id, schema) = self
+                .config
+                .writer_schema(&self.client, &subject, own)
+                .await?;
+            Ok(Arc::new((
+                id,
+                parse_registered(&self.client, &schema).await?,
+            )))
+        }))
+        .await
     }
 
     /// Frames `value` for `topic`. A value that does not fit the schema is an error.
     pub async fn serialize_value(&self, topic: &str, value: Value) -> Result<Vec<u8>> {
         let writer = self.writer(topic).await?;
-        let mut out = Vec::with_capacity(64);
-        write_header(writer.0, &mut out);
-        writer.1.encode(value, &mut out)?;
-        Ok(out)
+        writer.1.frame(writer.0, value)
     }
 
     /// Frames a serde value for `topic`, written straight from the type.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
         let writer = self.writer(topic).await?;
-        let mut out = Vec::with_capacity(64);
-        write_header(writer.0, &mut out);
-        if writer.1.named.is_empty() {
-            apache_avro::write_avro_datum_ref(&writer.1.schema, value, &mut out)
-                .map_err(|e| Error::Serialization(e.to_string()))?;
-        } else {
-            let value =
-                apache_avro::to_value(value).map_err(|e| Error::Serialization(e.to_string()))?;
-            writer.1.encode(value, &mut out)?;
-        }
-        Ok(out)
+        writer.1.frame_serde(writer.0, value)
     }
 }
 
 /// Reads Avro in Confluent's wire format.
 pub struct AvroDeserializer {
     client: Client,
-    reader: Option<apache_avro::Schema>,
-    writers: Cache<u32, Arc<Parsed>>,
+    reader: Option<Parsed>,
+    writers: Memo<u32, Parsed>,
 }
 
 impl AvroDeserializer {
     /// A deserializer; with `reader`, values are resolved into that schema.
     pub fn new(client: Client, reader: Option<&str>) -> Result<Self> {
-        let reader = reader
-            .map(apache_avro::Schema::parse_str)
-            .transpose()
-            .map_err(|e| Error::Schema(e.to_string()))?;
+        let reader = reader.map(|text| Parsed::parse(text, &[])).transpose()?;
         Ok(AvroDeserializer {
             client,
             reader,
-            writers: Cache::new(1_000),
+            writers: Memo::new(None),
         })
     }
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
         let (id, mut payload) = read_header(bytes)?;
-        let writer = self
-            .writers
-            .try_get_with(id, async {
-                let schema = self.client.schema_by_id(id).await?;
-                Ok::<_, Error>(Arc::new(parse_registered(&self.client, &schema).await?))
-            })
-            .await
-            .map_err(unshare)?;
-        let value = apache_avro::from_avro_datum_schemata(
-            &writer.schema,
-            writer.all(),
-            &mut payload,
-            self.reader.as_ref(),
-        )
-        .map_err(|e| Error::Serialization(e.to_string()))?;
+        let writer = match self.writers.get(&id) {
+            Some(found) => Ok(found),
+            None => {
+                Box::pin(self.writers.load(&id, async {
+                    let schema = self.client.schema_by_id(id).await?;
+                    Ok(Arc::new(parse_registered(&self.client, &schema).await?))
+                }))
+                .await
+            }
+        }?;
+        let builder =
+            GenericDatumReader::builder(&writer.schema).resolved_writer_schemata(writer.names()?);
+        let decoder = match &self.reader {
+            Some(reader) => builder
+                .reader_schema(&reader.schema)
+                .resolved_reader_schemata(reader.names()?)
+                .build(),
+            None => builder.build(),
+        }
+        .map_err(failed)?;
+        let value = decoder.read_value(&mut payload).map_err(failed)?;
         if !payload.is_empty() {
             return Err(Error::Serialization(format!(
                 "{} bytes left after the value",

@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use compat::json::JsonSchema;
 use compat::{Dependency, ParseOptions};
-use moka::future::Cache;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::unshare;
+use crate::memo::Memo;
 use crate::types::{Schema, SchemaType};
 use crate::wire::{read_header, write_header};
 use crate::{Client, Error, Result, SerializerConfig};
@@ -30,14 +29,14 @@ pub struct JsonSerializer {
     client: Client,
     config: SerializerConfig,
     own: Option<Schema>,
-    writers: Cache<String, Arc<(u32, JsonSchema)>>,
+    writers: Memo<String, (u32, JsonSchema)>,
 }
 
 impl JsonSerializer {
     /// A serializer writing with `schema` (JSON Schema text), or with what `config` selects.
     pub fn new(client: Client, schema: Option<Schema>, config: SerializerConfig) -> JsonSerializer {
         JsonSerializer {
-            writers: config.cache(),
+            writers: config.memo(),
             own: schema.map(|s| Schema {
                 schema_type: SchemaType::Json,
                 ..s
@@ -50,26 +49,26 @@ impl JsonSerializer {
     /// Frames `value` for `topic`; a value the schema rejects is an error and nothing is written.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
         let value = serde_json::to_value(value).map_err(|e| Error::Serialization(e.to_string()))?;
-        let subject = self
-            .config
-            .strategy
-            .subject(topic, self.config.is_key, None)?;
-        let writer = match self.writers.get(&subject).await {
+        // Keyed by topic: the per-message path formats no subject name.
+        let writer = match self.writers.get(topic) {
             Some(found) => found,
-            None => self
-                .writers
-                .try_get_with(subject.clone(), async {
+            None => {
+                Box::pin(self.writers.load(&topic.to_string(), async {
+                    let subject = self
+                        .config
+                        .strategy
+                        .subject(topic, self.config.is_key, None)?;
                     let (id, schema) = self
                         .config
                         .writer_schema(&self.client, &subject, self.own.as_ref())
                         .await?;
-                    Ok::<_, Error>(Arc::new((
+                    Ok(Arc::new((
                         id,
                         parse_registered(&self.client, &schema).await?,
                     )))
-                })
-                .await
-                .map_err(unshare)?,
+                }))
+                .await?
+            }
         };
         writer.1.validate(&value).map_err(Error::Serialization)?;
         let mut out = Vec::with_capacity(64);
@@ -83,7 +82,7 @@ impl JsonSerializer {
 pub struct JsonDeserializer {
     client: Client,
     validate: bool,
-    schemas: Cache<u32, Arc<JsonSchema>>,
+    schemas: Memo<u32, JsonSchema>,
 }
 
 impl JsonDeserializer {
@@ -92,7 +91,7 @@ impl JsonDeserializer {
         JsonDeserializer {
             client,
             validate,
-            schemas: Cache::new(1_000),
+            schemas: Memo::new(None),
         }
     }
 
@@ -102,14 +101,16 @@ impl JsonDeserializer {
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
         if self.validate {
-            let schema = self
-                .schemas
-                .try_get_with(id, async {
-                    let schema = self.client.schema_by_id(id).await?;
-                    Ok::<_, Error>(Arc::new(parse_registered(&self.client, &schema).await?))
-                })
-                .await
-                .map_err(unshare)?;
+            let schema = match self.schemas.get(&id) {
+                Some(found) => Ok(found),
+                None => {
+                    Box::pin(self.schemas.load(&id, async {
+                        let schema = self.client.schema_by_id(id).await?;
+                        Ok(Arc::new(parse_registered(&self.client, &schema).await?))
+                    }))
+                    .await
+                }
+            }?;
             schema.validate(&value).map_err(Error::Serialization)?;
         }
         Ok(value)

@@ -43,12 +43,14 @@
 //! - `client.rs`: [`Client`], the REST API with failover, retries and caches.
 //! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
 //! - `strategy.rs`: subject name strategies and schema selection.
+//! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
 //! - `avro.rs`, `protobuf.rs`, `json.rs`: the serializers and deserializers.
 
 mod avro;
 mod client;
 mod error;
 mod json;
+mod memo;
 mod protobuf;
 mod strategy;
 mod types;

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use base64::Engine;
 use compat::protobuf::ProtobufSchema;
 use compat::{Dependency, ParseOptions};
-use moka::future::Cache;
 use prost::Message;
 use prost_reflect::{DynamicMessage, FileDescriptor, ReflectMessage};
 
-use crate::client::unshare;
+use crate::memo::Memo;
 use crate::strategy::SchemaSelection;
 use crate::types::{Schema, SchemaReference, SchemaType};
 use crate::wire::{read_header, read_message_indexes, write_header, write_message_indexes};
@@ -50,13 +49,13 @@ pub struct ProtobufSerializer {
     client: Client,
     config: SerializerConfig,
     /// (id, message indexes) per subject and message.
-    writers: Cache<String, Arc<(u32, Vec<i32>)>>,
+    writers: Memo<String, (u32, Vec<i32>)>,
 }
 
 impl ProtobufSerializer {
     pub fn new(client: Client, config: SerializerConfig) -> ProtobufSerializer {
         ProtobufSerializer {
-            writers: config.cache(),
+            writers: config.memo(),
             client,
             config,
         }
@@ -100,29 +99,29 @@ impl ProtobufSerializer {
             .strategy
             .subject(topic, self.config.is_key, Some(name))?;
         let key = format!("{subject}\u{0}{name}");
-        if let Some(found) = self.writers.get(&key).await {
-            return Ok(found);
+        match self.writers.get(&key) {
+            Some(found) => Ok(found),
+            None => {
+                Box::pin(self.writers.load(&key, async {
+                    let own = match self.config.selection {
+                        SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
+                            Some(self.own_schema(&message.parent_file()).await?)
+                        }
+                        _ => None,
+                    };
+                    let (id, schema) = self
+                        .config
+                        .writer_schema(&self.client, &subject, own.as_ref())
+                        .await?;
+                    let parsed = parse_registered(&self.client, &schema).await?;
+                    let indexes = parsed.message_indexes(name).ok_or_else(|| {
+                        Error::Schema(format!("schema {id} has no message {name}"))
+                    })?;
+                    Ok(Arc::new((id, indexes)))
+                }))
+                .await
+            }
         }
-        self.writers
-            .try_get_with(key, async {
-                let own = match self.config.selection {
-                    SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
-                        Some(self.own_schema(&message.parent_file()).await?)
-                    }
-                    _ => None,
-                };
-                let (id, schema) = self
-                    .config
-                    .writer_schema(&self.client, &subject, own.as_ref())
-                    .await?;
-                let parsed = parse_registered(&self.client, &schema).await?;
-                let indexes = parsed
-                    .message_indexes(name)
-                    .ok_or_else(|| Error::Schema(format!("schema {id} has no message {name}")))?;
-                Ok::<_, Error>(Arc::new((id, indexes)))
-            })
-            .await
-            .map_err(unshare)
     }
 
     /// Frames `message` for `topic`.
@@ -141,14 +140,14 @@ impl ProtobufSerializer {
 /// Reads Protobuf in Confluent's wire format.
 pub struct ProtobufDeserializer {
     client: Client,
-    schemas: Cache<u32, Arc<ProtobufSchema>>,
+    schemas: Memo<u32, ProtobufSchema>,
 }
 
 impl ProtobufDeserializer {
     pub fn new(client: Client) -> ProtobufDeserializer {
         ProtobufDeserializer {
             client,
-            schemas: Cache::new(1_000),
+            schemas: Memo::new(None),
         }
     }
 
@@ -156,17 +155,19 @@ impl ProtobufDeserializer {
     pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
         let (id, rest) = read_header(bytes)?;
         let (indexes, payload) = read_message_indexes(rest)?;
-        let schema = self
-            .schemas
-            .try_get_with(id, async {
-                let schema = self.client.schema_by_id(id).await?;
-                if schema.schema_type != SchemaType::Protobuf {
-                    return Err(Error::Schema(format!("schema {id} is not Protobuf")));
-                }
-                Ok(Arc::new(parse_registered(&self.client, &schema).await?))
-            })
-            .await
-            .map_err(unshare)?;
+        let schema = match self.schemas.get(&id) {
+            Some(found) => Ok(found),
+            None => {
+                Box::pin(self.schemas.load(&id, async {
+                    let schema = self.client.schema_by_id(id).await?;
+                    if schema.schema_type != SchemaType::Protobuf {
+                        return Err(Error::Schema(format!("schema {id} is not Protobuf")));
+                    }
+                    Ok(Arc::new(parse_registered(&self.client, &schema).await?))
+                }))
+                .await
+            }
+        }?;
         let descriptor = schema.message_at(&indexes).ok_or_else(|| {
             Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
         })?;

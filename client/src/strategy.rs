@@ -1,10 +1,8 @@
 //! Which subject a serializer registers under, and how it picks its schema.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use moka::future::Cache;
-
+use crate::memo::Memo;
 use crate::types::Schema;
 use crate::{Client, Error, Result};
 
@@ -102,12 +100,11 @@ impl SerializerConfig {
         })
     }
 
-    /// A serializer's per-subject cache of what it writes with; "latest" ages out.
-    pub(crate) fn cache<V: Send + Sync + 'static>(&self) -> Cache<String, Arc<V>> {
-        let builder = Cache::builder().max_capacity(1_000);
+    /// A serializer's per-subject memo of what it writes with; "latest" ages out.
+    pub(crate) fn memo<V: Send + Sync + 'static>(&self) -> Memo<String, V> {
         match self.selection {
-            SchemaSelection::Latest => builder.time_to_live(Duration::from_secs(60)).build(),
-            _ => builder.build(),
+            SchemaSelection::Latest => Memo::new(Some(Duration::from_secs(60))),
+            _ => Memo::new(None),
         }
     }
 }
