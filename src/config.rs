@@ -48,6 +48,24 @@ impl From<TypeArg> for SchemaType {
     }
 }
 
+/// JSON Schema's compatibility policy (Avro and Protobuf ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Confluent's default: adding a property to an open content model breaks BACKWARD.
+    Strict,
+    /// Open content models may gain and lose properties.
+    Lenient,
+}
+
+impl From<PolicyArg> for compat::Policy {
+    fn from(p: PolicyArg) -> compat::Policy {
+        match p {
+            PolicyArg::Strict => compat::Policy::Strict,
+            PolicyArg::Lenient => compat::Policy::Lenient,
+        }
+    }
+}
+
 /// How the checking commands print their findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -77,6 +95,10 @@ pub struct CompatArgs {
     /// Normalize the schemas before comparing (as the registry's `normalize=true`).
     #[arg(long)]
     pub normalize: bool,
+
+    /// Which JSON Schema changes count as compatible (the registry's `compatibilityPolicy`).
+    #[arg(long, value_enum, default_value = "strict")]
+    pub policy: PolicyArg,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]

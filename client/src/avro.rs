@@ -57,8 +57,12 @@ impl Parsed {
 
     /// The names the schema uses, resolved; nothing when it uses none (the per-message case).
     fn names(&self) -> Result<ResolvedSchema<'_>> {
+        // apache-avro resolves in order: the referenced types before the schema using them.
         let schemata = if self.uses_names {
-            std::iter::once(&self.schema).chain(&self.named).collect()
+            self.named
+                .iter()
+                .chain(std::iter::once(&self.schema))
+                .collect()
         } else {
             Vec::new()
         };

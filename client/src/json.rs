@@ -25,6 +25,26 @@ async fn parse_registered(client: &Client, schema: &Schema) -> Result<JsonSchema
 }
 
 /// Writes JSON in Confluent's wire format.
+///
+/// ```no_run
+/// use schemata_client::{Client, JsonDeserializer, JsonSerializer, Schema, SchemaType, SerializerConfig};
+/// use serde_json::json;
+///
+/// # async fn run() -> schemata_client::Result<()> {
+/// let client = Client::from_url("http://localhost:8081")?;
+/// let schema = Schema::new(
+///     SchemaType::Json,
+///     r#"{"type":"object","properties":{"id":{"type":"integer"}},"required":["id"]}"#,
+/// );
+/// let serializer = JsonSerializer::new(client.clone(), Some(schema), SerializerConfig::default());
+/// let bytes = serializer.serialize("orders", &json!({"id": 7})).await?;
+/// // A value the schema rejects is an error; nothing is produced.
+/// assert!(serializer.serialize("orders", &json!({"id": "seven"})).await.is_err());
+/// let value = JsonDeserializer::new(client, true).deserialize_value(&bytes).await?;
+/// assert_eq!(value, json!({"id": 7}));
+/// # Ok(())
+/// # }
+/// ```
 pub struct JsonSerializer {
     client: Client,
     config: SerializerConfig,

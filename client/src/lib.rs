@@ -36,7 +36,8 @@
 //!
 //! JSON Schema works the same way with [`JsonSerializer`] (values are validated before they are
 //! written), Protobuf with [`ProtobufSerializer`] over any `prost_reflect::ReflectMessage`
-//! (message indexes included). [`SerializerConfig`] picks the subject name strategy and
+//! (message indexes included); each has an example on its type. `examples/interop.rs` frames
+//! one record in all three formats. [`SerializerConfig`] picks the subject name strategy and
 //! whether to auto-register, look up, use the latest version or a fixed id.
 //!
 //! # Layout

@@ -45,6 +45,24 @@ async fn parse_registered(client: &Client, schema: &Schema) -> Result<ProtobufSc
 }
 
 /// Writes Protobuf in Confluent's wire format.
+///
+/// ```no_run
+/// use schemata_client::prost_reflect::{DescriptorPool, DynamicMessage, Value};
+/// use schemata_client::{Client, ProtobufDeserializer, ProtobufSerializer, SerializerConfig};
+///
+/// # async fn run(pool: DescriptorPool) -> schemata_client::Result<()> {
+/// // `pool` holds your compiled .proto files (e.g. from prost-reflect-build).
+/// let client = Client::from_url("http://localhost:8081")?;
+/// let mut order = DynamicMessage::new(pool.get_message_by_name("acme.Order").unwrap());
+/// order.set_field_by_name("id", Value::I64(7));
+/// // Registers the file (its imports as references) under `orders-value` on first use.
+/// let serializer = ProtobufSerializer::new(client.clone(), SerializerConfig::default());
+/// let bytes = serializer.serialize("orders", &order).await?;
+/// let back = ProtobufDeserializer::new(client).deserialize(&bytes).await?;
+/// assert_eq!(back.get_field_by_name("id").unwrap().as_i64(), Some(7));
+/// # Ok(())
+/// # }
+/// ```
 pub struct ProtobufSerializer {
     client: Client,
     config: SerializerConfig,

@@ -145,3 +145,28 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c/d\n\u0001é""#);
     }
 }
+
+/// Object keys sorted recursively in Java's `String` order (UTF-16 code units), as Confluent's
+/// normalization does for Avro defaults and properties and for whole JSON Schemas; array order
+/// is kept.
+pub(crate) fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| java_order(a.0, b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Java's `String.compareTo`: by UTF-16 code units.
+pub(crate) fn java_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}

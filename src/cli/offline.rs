@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use compat::{check, parse, Dependency, ParseOptions, Policy, Previous, Schema, SchemaType};
+use compat::{check, parse, Dependency, ParseOptions, Previous, Schema, SchemaType};
 
 use super::output::print;
 use super::{name_value, Invalid, Item, Outcome, COMPATIBLE, INCOMPATIBLE, INVALID};
@@ -60,7 +60,7 @@ fn run(args: &CompatArgs) -> Result<Outcome, Invalid> {
             version: Some(i as i32 + 1),
         })
         .collect();
-    let report = check(args.level, new, &history, Policy::Strict);
+    let report = check(args.level, new, &history, args.policy.into());
     let against = report
         .against
         .map(|v| args.files[v as usize - 1].display().to_string());

@@ -221,3 +221,40 @@ async fn check_and_register_ask_a_running_registry() {
         json!([1, 2])
     );
 }
+
+#[test]
+fn compat_checks_json_schema_under_either_policy() {
+    let dir = files(&[
+        (
+            "v1.json",
+            r#"{"type":"object","properties":{"a":{"type":"string"}}}"#.to_string(),
+        ),
+        (
+            "v2.json",
+            r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#
+                .to_string(),
+        ),
+    ]);
+    let out = schemata(
+        &["compat", "--type", "json", "v1.json", "v2.json"],
+        dir.path(),
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (
+            Some(1),
+            "v2.json: incompatible with v1.json (BACKWARD), 1 change(s):\n\
+             \x20 OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL at #/properties/b: {errorType:\"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL\", description:\"The new schema has an open content model and has a property or item at path '#/properties/b' which is missing in the old schema'}\n"
+        )
+    );
+    let out = schemata(
+        &[
+            "compat", "--type", "json", "--policy", "lenient", "v1.json", "v2.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), "v2.json: compatible (BACKWARD)\n")
+    );
+}

@@ -173,3 +173,43 @@ async fn strategies_and_schema_selection() {
         [0, 0, 0, 0, 1]
     );
 }
+
+#[tokio::test]
+async fn named_types_from_references_and_recursion_round_trip() {
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let money = r#"{"type":"record","name":"Money","namespace":"acme","fields":[{"name":"cents","type":"long"}]}"#;
+    client
+        .register("acme.Money", &Schema::new(SchemaType::Avro, money), false)
+        .await
+        .unwrap();
+    // A recursive list of prices, each a Money defined by the reference.
+    let priced = r#"{"type":"record","name":"Priced","namespace":"acme","fields":[{"name":"price","type":"Money"},{"name":"next","type":["null","Priced"],"default":null}]}"#;
+    let schema = Schema {
+        schema: priced.into(),
+        schema_type: SchemaType::Avro,
+        references: vec![schemata_client::SchemaReference {
+            name: "acme.Money".into(),
+            subject: "acme.Money".into(),
+            version: 1,
+        }],
+    };
+    let serializer =
+        AvroSerializer::new(client.clone(), Some(schema), SerializerConfig::default()).unwrap();
+    let money = |cents| Value::Record(vec![("cents".into(), Value::Long(cents))]);
+    let inner = Value::Record(vec![
+        ("price".into(), money(5)),
+        ("next".into(), Value::Union(0, Box::new(Value::Null))),
+    ]);
+    let outer = Value::Record(vec![
+        ("price".into(), money(7)),
+        ("next".into(), Value::Union(1, Box::new(inner))),
+    ]);
+    let bytes = serializer
+        .serialize_value("prices", outer.clone())
+        .await
+        .unwrap();
+    assert_eq!(bytes, [0, 0, 0, 0, 2, 14, 2, 10, 0]);
+    let deserializer = AvroDeserializer::new(client, None).unwrap();
+    assert_eq!(deserializer.deserialize_value(&bytes).await.unwrap(), outer);
+}

@@ -3,7 +3,7 @@
 
 mod edits;
 mod model;
-pub(crate) mod normalize;
+mod normalize;
 mod parse;
 mod pcf;
 mod print;

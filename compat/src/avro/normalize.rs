@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use crate::json_text::{java_order, sort_keys};
+
 use super::model::{Named, NamedBody, Node, Props};
 
 const LOGICAL_PROPS: [&str; 3] = ["logicalType", "precision", "scale"];
@@ -61,26 +63,4 @@ fn sort_props(props: &Props) -> Props {
         out.insert(k.clone(), sort_keys(v));
     }
     out
-}
-
-fn sort_keys(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| java_order(a.0, b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sort_keys(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Java's `String.compareTo`: by UTF-16 code units.
-pub(crate) fn java_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
 }

@@ -127,7 +127,7 @@ pub(super) fn missing_enum_symbols(
     if missing.is_empty() || has_default {
         return None;
     }
-    missing.sort_by(|a, b| super::normalize::java_order(a, b));
+    missing.sort_by(|a, b| crate::json_text::java_order(a, b));
     missing.dedup();
     let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
     Some(change(

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use rules::JsonChange;
 
-use crate::avro::normalize::java_order;
+use crate::json_text::sort_keys;
 use crate::{Change, Dependency, ParseError, ParseOptions};
 
 /// The JSON Schema dialects, from `$schema`.
@@ -107,25 +107,6 @@ fn parse_json(text: &str, what: &str) -> Result<Value, ParseError> {
         )));
     }
     Ok(value)
-}
-
-/// Object keys sorted recursively in Java's `String` order (UTF-16 code units), as
-/// Confluent's `normalize=true` does; array order is kept.
-fn sort_keys(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| java_order(a.0, b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sort_keys(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
 }
 
 impl JsonSchema {
