@@ -121,31 +121,6 @@ pub(crate) fn java_double(f: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn doubles_print_like_java() {
-        assert_eq!(java_double(1.0), "1.0");
-        assert_eq!(java_double(1.5), "1.5");
-        assert_eq!(java_double(100.0), "100.0");
-        assert_eq!(java_double(0.001), "0.001");
-        assert_eq!(java_double(0.0001), "1.0E-4");
-        assert_eq!(java_double(1e7), "1.0E7");
-        assert_eq!(java_double(1.25e10), "1.25E10");
-        assert_eq!(java_double(-2.5), "-2.5");
-        assert_eq!(java_double(123456.789), "123456.789");
-    }
-
-    #[test]
-    fn strings_escape_like_jackson() {
-        let mut out = String::new();
-        write_str(&mut out, "a\"b\\c/d\n\u{1}é");
-        assert_eq!(out, r#""a\"b\\c/d\n\u0001é""#);
-    }
-}
-
 /// Object keys sorted recursively in Java's `String` order (UTF-16 code units), as Confluent's
 /// normalization does for Avro defaults and properties and for whole JSON Schemas; array order
 /// is kept.
@@ -169,4 +144,29 @@ pub(crate) fn sort_keys(value: &Value) -> Value {
 /// Java's `String.compareTo`: by UTF-16 code units.
 pub(crate) fn java_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_print_like_java() {
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(1.5), "1.5");
+        assert_eq!(java_double(100.0), "100.0");
+        assert_eq!(java_double(0.001), "0.001");
+        assert_eq!(java_double(0.0001), "1.0E-4");
+        assert_eq!(java_double(1e7), "1.0E7");
+        assert_eq!(java_double(1.25e10), "1.25E10");
+        assert_eq!(java_double(-2.5), "-2.5");
+        assert_eq!(java_double(123456.789), "123456.789");
+    }
+
+    #[test]
+    fn strings_escape_like_jackson() {
+        let mut out = String::new();
+        write_str(&mut out, "a\"b\\c/d\n\u{1}é");
+        assert_eq!(out, r#""a\"b\\c/d\n\u0001é""#);
+    }
 }
