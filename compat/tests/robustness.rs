@@ -145,3 +145,42 @@ fn absurd_nesting_is_an_error_not_a_stack_overflow() {
     )
     .is_err());
 }
+
+/// Nested anyOfs of four members each, six deep: a naive pairwise matching compares 16^6 pairs.
+fn nested_any_of(depth: usize, title: &mut impl FnMut() -> String) -> serde_json::Value {
+    if depth == 0 {
+        return serde_json::json!({"type": "string", "title": title()});
+    }
+    let members: Vec<_> = (0..4).map(|_| nested_any_of(depth - 1, title)).collect();
+    serde_json::json!({"anyOf": members, "title": title()})
+}
+
+#[test]
+fn combinations_built_to_explode_the_matching_finish() {
+    let parse_json = |v: &serde_json::Value| {
+        parse(
+            SchemaType::Json,
+            &v.to_string(),
+            &[],
+            ParseOptions::default(),
+        )
+        .unwrap()
+    };
+    // Repeated subschemas: each distinct pair is compared once.
+    let mut same = || "t".to_string();
+    let a = parse_json(&nested_any_of(6, &mut same));
+    let b = parse_json(&nested_any_of(6, &mut same));
+    assert_eq!(b.changes_reading(&a).unwrap(), Vec::new());
+    // All distinct: the comparison budget runs out and the change is refused, not hung on.
+    let mut n = 0;
+    let mut distinct = || {
+        n += 1;
+        format!("t{n}")
+    };
+    let a = parse_json(&nested_any_of(6, &mut distinct));
+    let b = parse_json(&nested_any_of(6, &mut distinct));
+    let changes = b.changes_reading(&a).unwrap();
+    assert!(changes
+        .iter()
+        .any(|c| !c.kind.is_compatible(schemata_compat::Policy::Strict)));
+}

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::model::{
-    ArraySchema, Common, Criterion, Dependency, Extra, Id, Kind, Model, Node, NumberSchema,
-    ObjectSchema, StringSchema,
+    part_shape, shape_of, ArraySchema, Common, Criterion, Dependency, Extra, Id, Kind, Model, Node,
+    NumberSchema, ObjectSchema, StringSchema,
 };
 use super::Dialect;
 use crate::ParseError;
@@ -124,7 +124,7 @@ impl<'a> Builder<'a> {
             let id = self.push(Node {
                 kind: Kind::Empty,
                 common: Common::default(),
-                source: value.clone(),
+                shape: shape_of(value),
             });
             self.at.insert(key, id);
             let target_id = self.schema(&target_doc, target_pointer, &target, depth + 1)?;
@@ -133,24 +133,25 @@ impl<'a> Builder<'a> {
             self.at.insert((doc.to_string(), pointer), target_id);
             return Ok(target_id);
         }
+        let shape = shape_of(value);
         let id = self.push(Node {
             kind: Kind::Empty,
             common: Common::default(),
-            source: value.clone(),
+            shape,
         });
         self.at.insert(key, id);
         let node = match value {
             Value::Bool(true) => Node {
                 kind: Kind::True,
                 common: Common::default(),
-                source: value.clone(),
+                shape,
             },
             Value::Bool(false) => Node {
                 kind: Kind::False,
                 common: Common::default(),
-                source: value.clone(),
+                shape,
             },
-            Value::Object(obj) => self.object(doc, &pointer, obj, depth)?,
+            Value::Object(obj) => self.object(doc, &pointer, obj, shape, depth)?,
             other => {
                 return fail(format!(
                     "a schema must be an object or a boolean, found {other} at #{pointer}"
@@ -204,6 +205,7 @@ impl<'a> Builder<'a> {
         doc: &str,
         pointer: &str,
         obj: &Map<String, Value>,
+        shape: u64,
         depth: usize,
     ) -> Result<Node> {
         let mut kinds: Vec<Kind> = Vec::new();
@@ -256,7 +258,7 @@ impl<'a> Builder<'a> {
                     ids.push(self.push(Node {
                         kind,
                         common: Common::default(),
-                        source: Value::String(t.to_string()),
+                        shape: part_shape(shape, t),
                     }));
                 }
                 if ids.is_empty() {
@@ -302,18 +304,18 @@ impl<'a> Builder<'a> {
             }
         }
         let common = self.common(doc, obj);
-        let source = Value::Object(obj.clone());
         let kind = match kinds.len() {
             0 => Kind::Empty,
             1 => kinds.pop().expect("one kind"),
             _ => {
                 let members = kinds
                     .into_iter()
-                    .map(|kind| {
+                    .enumerate()
+                    .map(|(i, kind)| {
                         self.push(Node {
                             kind,
                             common: Common::default(),
-                            source: Value::Null,
+                            shape: part_shape(shape, &i.to_string()),
                         })
                     })
                     .collect();
@@ -326,7 +328,7 @@ impl<'a> Builder<'a> {
         Ok(Node {
             kind,
             common,
-            source,
+            shape,
         })
     }
 

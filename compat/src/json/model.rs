@@ -154,8 +154,9 @@ impl Kind {
 pub(super) struct Node {
     pub(super) kind: Kind,
     pub(super) common: Common,
-    /// The JSON the node was read from, to tell duplicate subschemas apart.
-    pub(super) source: Value,
+    /// A hash of the JSON the node was read from: equal shapes are equal subschemas (duplicate
+    /// members of a combination; comparisons already made).
+    pub(super) shape: u64,
 }
 
 /// A schema's nodes; the first is the root.
@@ -163,6 +164,31 @@ pub(super) struct Node {
 pub(super) struct Model {
     pub(super) nodes: Vec<Node>,
     pub(super) root: Id,
+}
+
+/// The shape of a JSON value: a hash of its compact text, computed without building the text.
+pub(super) fn shape_of(value: &Value) -> u64 {
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            std::hash::Hasher::write(&mut self.0, bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Default::default());
+    serde_json::to_writer(&mut w, value).expect("hashing cannot fail");
+    std::hash::Hasher::finish(&w.0)
+}
+
+/// The shape of a synthetic node: its parent's, qualified by what part of the parent it is.
+pub(super) fn part_shape(parent: u64, part: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (parent, part).hash(&mut h);
+    h.finish()
 }
 
 impl Model {

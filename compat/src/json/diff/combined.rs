@@ -84,20 +84,18 @@ impl Walk<'_> {
         }
     }
 
-    /// Members with duplicates (equal JSON; synthetic members by kind) dropped, first kept.
+    /// Members with duplicates (the same JSON) dropped, the first kept.
     fn distinct(&self, members: &[Id], original: bool) -> Vec<Id> {
+        let shape = |id: Id| {
+            if original {
+                self.on(id).shape
+            } else {
+                self.up(id).shape
+            }
+        };
         let mut kept: Vec<Id> = Vec::with_capacity(members.len());
         for &m in members {
-            let node = if original { self.on(m) } else { self.up(m) };
-            let seen = kept.iter().any(|&k| {
-                let other = if original { self.on(k) } else { self.up(k) };
-                if node.source.is_null() {
-                    other.kind == node.kind
-                } else {
-                    other.source == node.source
-                }
-            });
-            if !seen {
+            if !kept.iter().any(|&k| shape(k) == shape(m)) {
                 kept.push(m);
             }
         }

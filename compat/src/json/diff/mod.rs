@@ -14,27 +14,48 @@ mod combined;
 mod object;
 mod scalar;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::model::{Criterion, Id, Kind, Model, Node};
 use super::rules::{change, JsonChange as J};
 use crate::{Change, Policy};
 
 /// Every difference from `original` to `update`.
+/// Subschema comparisons one diff may make. Combinations are matched pairwise, so schemas built
+/// to explode that (nested anyOfs of distinct members) would otherwise stall a registration;
+/// past the budget the rest is reported as changed, so such a schema is refused, not hung on.
+const BUDGET: usize = 100_000;
+
 pub(super) fn diff(original: &Model, update: &Model) -> Vec<Change> {
-    let mut walk = Walk {
-        o: original,
-        u: update,
-        in_progress: HashMap::new(),
-    };
-    walk.compare("#/", Some(original.root), Some(update.root))
+    Walk::new(original, update, BUDGET).compare("#/", Some(original.root), Some(update.root))
 }
 
 pub(super) struct Walk<'a> {
     pub(super) o: &'a Model,
     pub(super) u: &'a Model,
     /// Pairs being compared: met again (a recursive `$ref`), they count as compatible.
-    in_progress: HashMap<(Id, Id), ()>,
+    in_progress: HashSet<(Id, Id)>,
+    /// Finished comparisons by the shapes compared, with the path they were made at: the same
+    /// subschemas met elsewhere give the same changes, moved to the new path.
+    done: HashMap<(u64, u64), (String, Vec<Change>)>,
+    /// Comparisons left.
+    budget: usize,
+}
+
+/// `changes` found at `from`, as found at `to`.
+fn moved(changes: &[Change], from: &str, to: &str) -> Vec<Change> {
+    changes
+        .iter()
+        .map(|c| {
+            let rest = c.path.strip_prefix(from).unwrap_or_default();
+            let path = if rest.is_empty() {
+                to.to_string()
+            } else {
+                join(to, rest.trim_start_matches('/'))
+            };
+            Change { path, ..c.clone() }
+        })
+        .collect()
 }
 
 /// `base` and a further path segment: `#/` + `items` is `#/items`.
@@ -52,6 +73,16 @@ pub(super) fn compatible(changes: &[Change]) -> bool {
 }
 
 impl<'a> Walk<'a> {
+    fn new(o: &'a Model, u: &'a Model, budget: usize) -> Walk<'a> {
+        Walk {
+            o,
+            u,
+            in_progress: HashSet::new(),
+            done: HashMap::new(),
+            budget,
+        }
+    }
+
     pub(super) fn on(&self, id: Id) -> &'a Node {
         self.o.node(id)
     }
@@ -68,12 +99,22 @@ impl<'a> Walk<'a> {
             (Some(_), None) => return vec![change(J::SchemaRemoved, path.to_string())],
             (Some(o), Some(u)) => (o, u),
         };
-        if self.in_progress.contains_key(&(o, u)) {
+        let shapes = (self.on(o).shape, self.up(u).shape);
+        if let Some((at, changes)) = self.done.get(&shapes) {
+            return moved(changes, at, path);
+        }
+        if self.in_progress.contains(&(o, u)) {
             return Vec::new();
         }
-        self.in_progress.insert((o, u), ());
+        if self.budget == 0 {
+            return vec![change(J::TypeChanged, path.to_string())];
+        }
+        self.budget -= 1;
+        self.in_progress.insert((o, u));
         let changes = self.compare_nodes(path, o, u);
         self.in_progress.remove(&(o, u));
+        self.done
+            .insert(shapes, (path.to_string(), changes.clone()));
         changes
     }
 
@@ -177,12 +218,9 @@ impl<'a> Walk<'a> {
     fn not(&mut self, path: &str, o: Id, u: Id, out: &mut Vec<Change>) {
         let path = join(path, "not");
         // The update's inner schema plays the original: new `not` must exclude at least as much.
-        let mut reversed = Walk {
-            o: self.u,
-            u: self.o,
-            in_progress: HashMap::new(),
-        };
+        let mut reversed = Walk::new(self.u, self.o, self.budget);
         let inner = reversed.compare(&path, Some(u), Some(o));
+        self.budget = reversed.budget;
         let kind = if compatible(&inner) {
             J::NotTypeNarrowed
         } else {
