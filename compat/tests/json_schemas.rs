@@ -11,12 +11,12 @@ const STRICT: ParseOptions = ParseOptions {
 };
 
 #[test]
-fn canonical_text_is_compact_and_keeps_key_order_unless_normalized() {
+fn canonical_text_is_compact_keeps_numbers_exact_and_key_order_unless_normalized() {
     let text = "{ \"type\": \"object\",\n  \"properties\": { \"b\": {}, \"a\": {\"type\": \"string\", \"minimum\": 1.50} } }";
     let s = JsonSchema::parse(text, &[], STRICT).unwrap();
     assert_eq!(
         s.canonical(),
-        r#"{"type":"object","properties":{"b":{},"a":{"type":"string","minimum":1.5}}}"#
+        r#"{"type":"object","properties":{"b":{},"a":{"type":"string","minimum":1.50}}}"#
     );
     let normalized = JsonSchema::parse(
         text,
@@ -29,7 +29,7 @@ fn canonical_text_is_compact_and_keeps_key_order_unless_normalized() {
     .unwrap();
     assert_eq!(
         normalized.canonical(),
-        r#"{"properties":{"a":{"minimum":1.5,"type":"string"},"b":{}},"type":"object"}"#
+        r#"{"properties":{"a":{"minimum":1.50,"type":"string"},"b":{}},"type":"object"}"#
     );
 }
 
