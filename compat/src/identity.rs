@@ -1,15 +1,75 @@
 //! Schema identity: the MD5 Confluent uses to decide that two registrations are the same schema.
 //!
 //! The hash covers the canonical text, then each reference's name, subject and big-endian
-//! version, in order. The schema type is deliberately not part of it (Confluent's rule, pinned by
-//! `compat-vectors/identity`). The same 16 bytes, printed as a UUID, are the schema's `guid`.
+//! version, in order; then, for data contracts, the metadata and the rule set, each after a
+//! `0x01` byte, their entries in sorted order. The schema type is deliberately not part of it
+//! (Confluent's rule). All 24 of `compat-vectors/identity` are reproduced. The same 16 bytes,
+//! printed as a UUID, are the schema's `guid`.
+
+use std::collections::BTreeMap;
 
 use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
 
+use crate::json_text::java_order;
 use crate::Reference;
+
+/// A data contract's metadata: tags by path, free properties, sensitive field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    #[serde(default)]
+    pub tags: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+}
+
+/// A data contract's rules, by the phase they run in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleSet {
+    #[serde(default)]
+    pub migration_rules: Vec<Rule>,
+    #[serde(default)]
+    pub domain_rules: Vec<Rule>,
+    #[serde(default)]
+    pub encoding_rules: Vec<Rule>,
+}
+
+/// One data-contract rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    pub name: Option<String>,
+    pub doc: Option<String>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    #[serde(rename = "type")]
+    pub rule_type: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    pub expr: Option<String>,
+    pub on_success: Option<String>,
+    pub on_failure: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+}
 
 /// MD5 of a canonical schema text and its references.
 pub fn identity(canonical: &str, references: &[Reference]) -> [u8; 16] {
+    identity_with_contract(canonical, references, None, None)
+}
+
+/// MD5 of a canonical schema text, its references and its data contract.
+pub fn identity_with_contract(
+    canonical: &str,
+    references: &[Reference],
+    metadata: Option<&Metadata>,
+    rule_set: Option<&RuleSet>,
+) -> [u8; 16] {
     let mut md5 = Md5::new();
     md5.update(canonical.as_bytes());
     for r in references {
@@ -17,7 +77,77 @@ pub fn identity(canonical: &str, references: &[Reference]) -> [u8; 16] {
         md5.update(r.subject.as_bytes());
         md5.update(r.version.to_be_bytes());
     }
+    if let Some(m) = metadata {
+        md5.update([1]);
+        for (key, values) in sorted(&m.tags) {
+            md5.update(key.as_bytes());
+            for value in sorted_strings(values) {
+                md5.update(value.as_bytes());
+            }
+        }
+        for (key, value) in sorted(&m.properties) {
+            md5.update(key.as_bytes());
+            md5.update(value.as_bytes());
+        }
+        for value in sorted_strings(&m.sensitive) {
+            md5.update(value.as_bytes());
+        }
+    }
+    if let Some(rules) = rule_set {
+        md5.update([1]);
+        let all = rules
+            .migration_rules
+            .iter()
+            .chain(&rules.domain_rules)
+            .chain(&rules.encoding_rules);
+        for rule in all {
+            hash_rule(&mut md5, rule);
+        }
+    }
     md5.finalize().into()
+}
+
+fn hash_rule(md5: &mut Md5, rule: &Rule) {
+    let text = |md5: &mut Md5, s: &Option<String>| {
+        if let Some(s) = s {
+            md5.update(s.as_bytes());
+        }
+    };
+    for field in [
+        &rule.name,
+        &rule.doc,
+        &rule.kind,
+        &rule.mode,
+        &rule.rule_type,
+    ] {
+        text(md5, field);
+    }
+    for tag in sorted_strings(&rule.tags) {
+        md5.update(tag.as_bytes());
+    }
+    for (key, value) in sorted(&rule.params) {
+        md5.update(key.as_bytes());
+        md5.update(value.as_bytes());
+    }
+    for field in [&rule.expr, &rule.on_success, &rule.on_failure] {
+        text(md5, field);
+    }
+    if rule.disabled {
+        md5.update([1]);
+    }
+}
+
+/// Map entries in Java's `String` order (Confluent sorts with `TreeMap`/`TreeSet`).
+fn sorted<V>(map: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| java_order(a.0, b.0));
+    entries
+}
+
+fn sorted_strings(values: &[String]) -> Vec<&String> {
+    let mut sorted: Vec<&String> = values.iter().collect();
+    sorted.sort_by(|a, b| java_order(a, b));
+    sorted
 }
 
 /// Formats an identity as a UUID string (`8-4-4-4-12` lower-case hex), Confluent's `guid`.

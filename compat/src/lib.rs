@@ -41,6 +41,6 @@ pub mod schema;
 pub use compare::{compare, Difference};
 pub use diff::{Change, ChangeKind, Policy, Role};
 pub use error::ParseError;
-pub use identity::{guid, identity};
+pub use identity::{guid, identity, identity_with_contract, Metadata, Rule, RuleSet};
 pub use level::{check, CompatibilityLevel, Finding, Previous, Report};
 pub use schema::{parse, Dependency, ParseOptions, Reference, Schema, SchemaType};
