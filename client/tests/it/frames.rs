@@ -1,4 +1,4 @@
-use schemata_client::{AvroDeserializer, Client, Error, JsonDeserializer, ProtobufDeserializer};
+use schemata_client::{AvroDeserializer, Client, JsonDeserializer, ProtobufDeserializer};
 
 use crate::common::registry;
 
@@ -9,25 +9,26 @@ async fn bad_frames_are_errors_not_panics() {
     let avro = AvroDeserializer::new(client.clone(), None).unwrap();
     let json = JsonDeserializer::new(client.clone(), true);
     let proto = ProtobufDeserializer::new(client);
-    for bytes in [&[][..], &[0, 0, 1][..], &[1, 0, 0, 0, 1, 2][..]] {
-        assert!(
-            matches!(
-                avro.deserialize_value(bytes).await,
-                Err(Error::InvalidFrame(_))
-            ),
-            "{bytes:?}"
-        );
-        assert!(
-            matches!(
-                json.deserialize_value(bytes).await,
-                Err(Error::InvalidFrame(_))
-            ),
-            "{bytes:?}"
-        );
-        assert!(
-            matches!(proto.deserialize(bytes).await, Err(Error::InvalidFrame(_))),
-            "{bytes:?}"
-        );
+    let cases: [(&[u8], &str); 3] = [
+        (&[], "invalid frame: empty message"),
+        (
+            &[0, 0, 1],
+            "invalid frame: 3 bytes, shorter than the 5-byte header",
+        ),
+        (
+            &[1, 0, 0, 0, 1, 2],
+            "invalid frame: unknown magic byte 1, expected 0",
+        ),
+    ];
+    for (bytes, message) in cases {
+        let errors = [
+            avro.deserialize_value(bytes).await.unwrap_err(),
+            json.deserialize_value(bytes).await.unwrap_err(),
+            proto.deserialize(bytes).await.unwrap_err(),
+        ];
+        for e in errors {
+            assert_eq!(e.to_string(), message, "{bytes:?}");
+        }
     }
     // Unknown id: the registry's 40403.
     let err = avro
@@ -35,14 +36,29 @@ async fn bad_frames_are_errors_not_panics() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(40403));
+    assert_eq!(
+        err.to_string(),
+        "registry error 40403 (HTTP 404): Schema 9 not found"
+    );
     // Truncated message indexes.
-    for bytes in [
-        &[0, 0, 0, 0, 1][..],
-        &[0, 0, 0, 0, 1, 0x80][..],
-        &[0, 0, 0, 0, 1, 6, 2][..],
-    ] {
-        assert!(
-            matches!(proto.deserialize(bytes).await, Err(Error::InvalidFrame(_))),
+    let cases: [(&[u8], &str); 3] = [
+        (
+            &[0, 0, 0, 0, 1],
+            "invalid frame: truncated or overlong varint",
+        ),
+        (
+            &[0, 0, 0, 0, 1, 0x80],
+            "invalid frame: truncated or overlong varint",
+        ),
+        (
+            &[0, 0, 0, 0, 1, 6, 2],
+            "invalid frame: 3 message indexes announced, 1 bytes follow",
+        ),
+    ];
+    for (bytes, message) in cases {
+        assert_eq!(
+            proto.deserialize(bytes).await.unwrap_err().to_string(),
+            message,
             "{bytes:?}"
         );
     }
