@@ -9,6 +9,9 @@ use compat::{CompatibilityLevel, SchemaType};
 
 use crate::registry::ApiFormat;
 
+/// The largest request body accepted unless `--max-body-bytes` says otherwise.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
 /// Schemata: a schema registry speaking the Confluent Schema Registry API.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -160,7 +163,7 @@ pub struct ServeConfig {
     pub api_format: ApiFormat,
 
     /// Largest request body accepted, in bytes.
-    #[arg(long, env = "SCHEMATA_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "SCHEMATA_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 }
 

@@ -157,7 +157,7 @@ fn benches(c: &mut Criterion) {
 
 /// A Schemata on its own thread and runtime; its URL.
 fn start_registry() -> String {
-    use schemata::registry::{ApiFormat, Registry, Settings};
+    use schemata::registry::{ApiFormat, Settings};
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -167,22 +167,19 @@ fn start_registry() -> String {
             .unwrap();
         rt.block_on(async move {
             let dir = tempfile::TempDir::new().unwrap();
-            let store = schemata::storage::open(&format!("file://{}", dir.path().display()))
-                .await
-                .unwrap();
             let settings = Settings {
                 default_compatibility: compat::CompatibilityLevel::Backward,
                 api: ApiFormat::V7,
             };
-            let registry = Registry::open(store, settings).await.unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                .unwrap();
-            let state = schemata::http::AppState {
-                registry,
-                max_body_bytes: 4 << 20,
-            };
-            schemata::app::serve(listener, state, std::future::pending()).await
+            let storage = format!("file://{}", dir.path().display());
+            tx.send(
+                schemata::app::spawn_local(&storage, settings)
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            // Serve until the process ends.
+            std::future::pending::<()>().await
         })
     });
     rx.recv().unwrap()

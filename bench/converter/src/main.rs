@@ -7,7 +7,9 @@ use std::time::Instant;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy as TheirStrategy;
-use schemata_client::{AvroDeserializer, AvroSerializer, Client, SchemaSelection, SerializerConfig};
+use schemata_client::{
+    AvroDeserializer, AvroSerializer, Client, SchemaSelection, SerializerConfig,
+};
 use serde::Serialize;
 
 const MESSAGES: u32 = 200_000;
@@ -29,19 +31,29 @@ struct Order {
 }
 
 fn start_registry() -> String {
+    use schemata::registry::{ApiFormat, Settings};
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
-            use schemata::registry::{ApiFormat, Registry, Settings};
             let dir = tempfile::TempDir::new().unwrap();
-            let store = schemata::storage::open(&format!("file://{}", dir.path().display())).await.unwrap();
-            let settings = Settings { default_compatibility: schemata_compat::CompatibilityLevel::Backward, api: ApiFormat::V7 };
-            let registry = Registry::open(store, settings).await.unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap())).unwrap();
-            let state = schemata::http::AppState { registry, max_body_bytes: 4 << 20 };
-            schemata::app::serve(listener, state, std::future::pending()).await
+            let settings = Settings {
+                default_compatibility: schemata_compat::CompatibilityLevel::Backward,
+                api: ApiFormat::V7,
+            };
+            let storage = format!("file://{}", dir.path().display());
+            tx.send(
+                schemata::app::spawn_local(&storage, settings)
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            // Serve until the process ends.
+            std::future::pending::<()>().await
         })
     });
     rx.recv().unwrap()
@@ -56,7 +68,14 @@ fn median(mut xs: Vec<f64>) -> f64 {
 async fn main() {
     let url = start_registry();
     let client = Client::from_url(&url).unwrap();
-    client.register("orders-value", &schemata_client::Schema::new(schemata_client::SchemaType::Avro, SCHEMA), false).await.unwrap();
+    client
+        .register(
+            "orders-value",
+            &schemata_client::Schema::new(schemata_client::SchemaType::Avro, SCHEMA),
+            false,
+        )
+        .await
+        .unwrap();
     let order = Order {
         id: 123_456_789,
         customer: "customer-4711".into(),
@@ -69,14 +88,20 @@ async fn main() {
         region: "eu-west".into(),
         priority: 2,
     };
-    let latest = SerializerConfig { selection: SchemaSelection::Latest, ..SerializerConfig::default() };
+    let latest = SerializerConfig {
+        selection: SchemaSelection::Latest,
+        ..SerializerConfig::default()
+    };
     let ours = AvroSerializer::new(client.clone(), None, latest).unwrap();
     let our_decoder = AvroDeserializer::new(client, None).unwrap();
     let theirs = AvroEncoder::new(SrSettings::new(url.clone()));
     let their_decoder = AvroDecoder::new(SrSettings::new(url));
     let strategy = TheirStrategy::TopicNameStrategy("orders".into(), false);
     let a = ours.serialize("orders", &order).await.unwrap();
-    let b = theirs.encode_struct(order.clone(), &strategy).await.unwrap();
+    let b = theirs
+        .encode_struct(order.clone(), &strategy)
+        .await
+        .unwrap();
     assert_eq!(a, b, "both frame the same bytes");
 
     let (mut se_ours, mut se_theirs, mut de_ours, mut de_theirs) = (vec![], vec![], vec![], vec![]);
@@ -89,7 +114,10 @@ async fn main() {
         se_ours.push(rate(t));
         let t = Instant::now();
         for _ in 0..MESSAGES {
-            theirs.encode_struct(order.clone(), &strategy).await.unwrap();
+            theirs
+                .encode_struct(order.clone(), &strategy)
+                .await
+                .unwrap();
         }
         se_theirs.push(rate(t));
         let t = Instant::now();
@@ -103,9 +131,20 @@ async fn main() {
         }
         de_theirs.push(rate(t));
     }
-    let (so, st, dou, dt) = (median(se_ours), median(se_theirs), median(de_ours), median(de_theirs));
+    let (so, st, dou, dt) = (
+        median(se_ours),
+        median(se_theirs),
+        median(de_ours),
+        median(de_theirs),
+    );
     println!("| | schemata-client | schema_registry_converter 6 | ratio |");
     println!("|---|---:|---:|---:|");
-    println!("| serialize (serde struct), msgs/s | {so:.0} | {st:.0} | {:.2}x |", so / st);
-    println!("| deserialize to Avro value, msgs/s | {dou:.0} | {dt:.0} | {:.2}x |", dou / dt);
+    println!(
+        "| serialize (serde struct), msgs/s | {so:.0} | {st:.0} | {:.2}x |",
+        so / st
+    );
+    println!(
+        "| deserialize to Avro value, msgs/s | {dou:.0} | {dt:.0} | {:.2}x |",
+        dou / dt
+    );
 }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use compat::CompatibilityLevel;
-use schemata::app::serve;
-use schemata::http::AppState;
-use schemata::registry::{ApiFormat, Registry, Settings};
+use schemata::registry::{ApiFormat, Settings};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -18,24 +16,16 @@ pub struct Running {
     _dir: TempDir,
 }
 
-/// Starts a registry; it lives as long as the test's runtime.
+/// Starts a registry on a fresh data directory; it lives as long as the test's runtime.
 pub async fn registry() -> Running {
     let dir = TempDir::new().unwrap();
-    let store = schemata::storage::open(&format!("file://{}", dir.path().display()))
-        .await
-        .unwrap();
     let settings = Settings {
         default_compatibility: CompatibilityLevel::Backward,
         api: ApiFormat::V7,
     };
-    let registry = Registry::open(store, settings).await.unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        registry,
-        max_body_bytes: 4 << 20,
-    };
-    tokio::spawn(async move { serve(listener, state, std::future::pending()).await });
+    let url = schemata::app::spawn_local(&format!("file://{}", dir.path().display()), settings)
+        .await
+        .unwrap();
     Running { url, _dir: dir }
 }
 
