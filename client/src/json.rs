@@ -1,8 +1,6 @@
 //! JSON Schema: serde values checked against the schema before they are written (and, by
 //! default, after they are read), framed in Confluent's wire format.
 
-use std::sync::Arc;
-
 use compat::json::JsonSchema;
 use compat::{Dependency, ParseOptions};
 use serde::de::DeserializeOwned;
@@ -70,29 +68,26 @@ impl JsonSerializer {
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
         let value = serde_json::to_value(value).map_err(|e| Error::Serialization(e.to_string()))?;
         // Keyed by topic: the per-message path formats no subject name.
-        let writer = match self.writers.get(topic) {
-            Some(found) => found,
-            None => {
-                Box::pin(self.writers.load(&topic.to_string(), async {
-                    let subject = self
-                        .config
-                        .strategy
-                        .subject(topic, self.config.is_key, None)?;
-                    let (id, schema) = self
-                        .config
-                        .writer_schema(&self.client, &subject, self.own.as_ref())
-                        .await?;
-                    Ok(Arc::new((
-                        id,
-                        parse_registered(&self.client, &schema).await?,
-                    )))
-                }))
-                .await?
-            }
+        let load = || async {
+            let subject = self
+                .config
+                .strategy
+                .subject(topic, self.config.is_key, None)?;
+            let (id, schema) = self
+                .config
+                .writer_schema(&self.client, &subject, self.own.as_ref())
+                .await?;
+            Ok((id, parse_registered(&self.client, &schema).await?))
         };
-        writer.1.validate(&value).map_err(Error::Serialization)?;
+        let id = self
+            .writers
+            .read(topic, load, |(id, schema)| {
+                schema.validate(&value).map_err(Error::Serialization)?;
+                Ok(*id)
+            })
+            .await?;
         let mut out = Vec::with_capacity(64);
-        write_header(writer.0, &mut out);
+        write_header(id, &mut out);
         serde_json::to_writer(&mut out, &value).map_err(|e| Error::Serialization(e.to_string()))?;
         Ok(out)
     }
@@ -121,17 +116,15 @@ impl JsonDeserializer {
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
         if self.validate {
-            let schema = match self.schemas.get(&id) {
-                Some(found) => Ok(found),
-                None => {
-                    Box::pin(self.schemas.load(&id, async {
-                        let schema = self.client.schema_by_id(id).await?;
-                        Ok(Arc::new(parse_registered(&self.client, &schema).await?))
-                    }))
-                    .await
-                }
-            }?;
-            schema.validate(&value).map_err(Error::Serialization)?;
+            let load = || async {
+                let schema = self.client.schema_by_id(id).await?;
+                parse_registered(&self.client, &schema).await
+            };
+            self.schemas
+                .read(&id, load, |schema| {
+                    schema.validate(&value).map_err(Error::Serialization)
+                })
+                .await?;
         }
         Ok(value)
     }

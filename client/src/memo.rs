@@ -6,6 +6,7 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,28 +42,58 @@ where
         }
     }
 
-    /// The value for `key`, if it is here and fresh: the per-message path.
-    pub(crate) fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    /// `read` applied to the value for `key`. When the value is missing or stale, `load` fetches
+    /// it first, once however many callers miss at the same time. A hit (the per-message path)
+    /// takes one atomic load: no lock, no clone, no await.
+    pub(crate) async fn read<Q, L, F, R>(
+        &self,
+        key: &Q,
+        load: L,
+        read: impl FnOnce(&V) -> Result<R>,
+    ) -> Result<R>
     where
         K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        L: FnOnce() -> F,
+        F: Future<Output = Result<V>>,
     {
-        let map = self.hot.load();
-        let (value, at) = map.get(key)?;
-        self.ttl
-            .is_none_or(|ttl| at.elapsed() < ttl)
-            .then(|| Arc::clone(value))
+        {
+            let map = self.hot.load();
+            let fresh = map
+                .get(key)
+                .filter(|(_, at)| self.ttl.is_none_or(|ttl| at.elapsed() < ttl));
+            if let Some((value, _)) = fresh {
+                return read(value);
+            }
+        }
+        let value = self.load(key.to_owned(), load).await?;
+        read(&value)
     }
 
-    /// Loads the value for `key` with `load`, once however many callers miss at the same time.
-    /// Callers box this future: it is large, and the per-message path should not carry it.
-    pub(crate) async fn load<F>(&self, key: &K, load: F) -> Result<Arc<V>>
+    /// Out of line and boxed, with `load` called only inside the box: the loading future is
+    /// kilobytes, and a per-message caller that carried it would set up a stack that size for
+    /// every message.
+    #[inline(never)]
+    fn load<'a, L, F>(
+        &'a self,
+        key: K,
+        load: L,
+    ) -> Pin<Box<impl Future<Output = Result<Arc<V>>> + 'a>>
     where
-        F: Future<Output = Result<Arc<V>>>,
+        L: FnOnce() -> F + 'a,
+        F: Future<Output = Result<V>> + 'a,
+    {
+        Box::pin(async move { self.load_unboxed(key, load).await })
+    }
+
+    async fn load_unboxed<L, F>(&self, key: K, load: L) -> Result<Arc<V>>
+    where
+        L: FnOnce() -> F,
+        F: Future<Output = Result<V>>,
     {
         let value = self
             .loading
-            .try_get_with(key.clone(), load)
+            .try_get_with(key.clone(), async { load().await.map(Arc::new) })
             .await
             .map_err(unshare)?;
         let fresh = (Arc::clone(&value), Instant::now());
@@ -75,7 +106,7 @@ where
             map.insert(key.clone(), fresh.clone());
             map
         });
-        self.loading.invalidate(key).await;
+        self.loading.invalidate(&key).await;
         Ok(value)
     }
 }

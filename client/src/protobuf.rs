@@ -2,8 +2,6 @@
 //! messages and prost-reflect-derived types), framed with their message indexes; read back as
 //! `DynamicMessage`s, or as prost types.
 
-use std::sync::Arc;
-
 use base64::Engine;
 use compat::protobuf::ProtobufSchema;
 use compat::{Dependency, ParseOptions};
@@ -106,48 +104,52 @@ impl ProtobufSerializer {
         Ok(file_schema(file, references))
     }
 
-    async fn writer(
+    /// A buffer of `capacity` bytes beginning the frame of `message` on `topic`: the header and
+    /// the message indexes.
+    async fn frame_start(
         &self,
         topic: &str,
         message: &prost_reflect::MessageDescriptor,
-    ) -> Result<Arc<(u32, Vec<i32>)>> {
+        capacity: usize,
+    ) -> Result<Vec<u8>> {
         let name = message.full_name();
         let subject = self
             .config
             .strategy
             .subject(topic, self.config.is_key, Some(name))?;
         let key = format!("{subject}\u{0}{name}");
-        match self.writers.get(&key) {
-            Some(found) => Ok(found),
-            None => {
-                Box::pin(self.writers.load(&key, async {
-                    let own = match self.config.selection {
-                        SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
-                            Some(self.own_schema(&message.parent_file()).await?)
-                        }
-                        _ => None,
-                    };
-                    let (id, schema) = self
-                        .config
-                        .writer_schema(&self.client, &subject, own.as_ref())
-                        .await?;
-                    let parsed = parse_registered(&self.client, &schema).await?;
-                    let indexes = parsed.message_indexes(name).ok_or_else(|| {
-                        Error::Schema(format!("schema {id} has no message {name}"))
-                    })?;
-                    Ok(Arc::new((id, indexes)))
-                }))
-                .await
-            }
-        }
+        let load = || async {
+            let own = match self.config.selection {
+                SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
+                    Some(self.own_schema(&message.parent_file()).await?)
+                }
+                _ => None,
+            };
+            let (id, schema) = self
+                .config
+                .writer_schema(&self.client, &subject, own.as_ref())
+                .await?;
+            let parsed = parse_registered(&self.client, &schema).await?;
+            let indexes = parsed
+                .message_indexes(name)
+                .ok_or_else(|| Error::Schema(format!("schema {id} has no message {name}")))?;
+            Ok((id, indexes))
+        };
+        let start = |(id, indexes): &(u32, Vec<i32>)| {
+            let mut out = Vec::with_capacity(capacity);
+            write_header(*id, &mut out);
+            write_message_indexes(indexes, &mut out);
+            Ok(out)
+        };
+        self.writers.read(&key, load, start).await
     }
 
     /// Frames `message` for `topic`.
     pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
-        let writer = self.writer(topic, &message.descriptor()).await?;
-        let mut out = Vec::with_capacity(message.encoded_len() + 8);
-        write_header(writer.0, &mut out);
-        write_message_indexes(&writer.1, &mut out);
+        let capacity = message.encoded_len() + 8;
+        let mut out = self
+            .frame_start(topic, &message.descriptor(), capacity)
+            .await?;
         message
             .encode(&mut out)
             .map_err(|e| Error::Serialization(e.to_string()))?;
@@ -173,22 +175,21 @@ impl ProtobufDeserializer {
     pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
         let (id, rest) = read_header(bytes)?;
         let (indexes, payload) = read_message_indexes(rest)?;
-        let schema = match self.schemas.get(&id) {
-            Some(found) => Ok(found),
-            None => {
-                Box::pin(self.schemas.load(&id, async {
-                    let schema = self.client.schema_by_id(id).await?;
-                    if schema.schema_type != SchemaType::Protobuf {
-                        return Err(Error::Schema(format!("schema {id} is not Protobuf")));
-                    }
-                    Ok(Arc::new(parse_registered(&self.client, &schema).await?))
-                }))
-                .await
+        let load = || async {
+            let schema = self.client.schema_by_id(id).await?;
+            if schema.schema_type != SchemaType::Protobuf {
+                return Err(Error::Schema(format!("schema {id} is not Protobuf")));
             }
-        }?;
-        let descriptor = schema.message_at(&indexes).ok_or_else(|| {
-            Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
-        })?;
+            parse_registered(&self.client, &schema).await
+        };
+        let descriptor = self
+            .schemas
+            .read(&id, load, |schema| {
+                schema.message_at(&indexes).ok_or_else(|| {
+                    Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
+                })
+            })
+            .await?;
         DynamicMessage::decode(descriptor, payload).map_err(|e| Error::Serialization(e.to_string()))
     }
 

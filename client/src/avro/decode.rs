@@ -1,0 +1,360 @@
+//! Avro binary to `apache_avro::types::Value`, for the writer's schema alone (no resolution).
+//!
+//! apache-avro's own decoder walks the schema for every message and allocates each record's
+//! full name as it goes; this one walks a plan compiled once per schema, reads strings without
+//! zeroing a buffer first, and bounds what hostile bytes can make it do: nesting depth (a
+//! recursive schema could otherwise overflow the stack) and the number of values a message may
+//! expand into (zero-width items such as nulls cost no bytes). It yields the same `Value`s as
+//! apache-avro (`tests` compares the two on every kind of schema).
+
+use std::collections::HashMap;
+
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::{Name, NamesRef, NamespaceRef};
+use apache_avro::types::Value;
+use apache_avro::util::{max_allocation_bytes, DEFAULT_MAX_ALLOCATION_BYTES};
+use apache_avro::Schema;
+
+use crate::{Error, Result};
+
+/// Records, arrays and maps nested deeper are refused (a recursive list of 200 items): each
+/// level costs stack (kilobytes in a debug build, where 2 MiB threads overflow near 1,000), and
+/// legitimate data nests far less.
+const MAX_DEPTH: usize = 200;
+
+/// What reading returns inside this module: the error boxed, so that a `Result<Value>` passed
+/// up through every level of a message is no larger than a `Value`.
+type Read<T> = std::result::Result<T, Box<str>>;
+
+/// How to read one schema, compiled from it once.
+enum Plan {
+    Null,
+    Boolean,
+    /// An int, and the `Value` it becomes (`Int`, `Date`, `TimeMillis`).
+    Int(fn(i32) -> Value),
+    /// A long, and the `Value` it becomes (`Long`, `TimeMicros`, the timestamps).
+    Long(fn(i64) -> Value),
+    Float,
+    Double,
+    Bytes,
+    String,
+    Fixed(usize),
+    Enum(Vec<String>),
+    Array(Box<Plan>),
+    Map(Box<Plan>),
+    Union(Vec<Plan>),
+    Record(Vec<(String, Plan)>),
+    /// A named type used by name (recursion, reuse): an index into [`Decoder::named`].
+    Named(usize),
+    /// The rare logical types (decimal, big-decimal, uuid, duration): leaves, read by apache-avro.
+    Leaf(Schema),
+}
+
+/// A compiled reader for one writer schema.
+pub(crate) struct Decoder {
+    root: Plan,
+    named: Vec<Plan>,
+}
+
+impl Decoder {
+    /// Compiles `schema`, whose named types (its own and its references') are in `names`.
+    pub(crate) fn new(schema: &Schema, names: &NamesRef<'_>) -> Result<Decoder> {
+        let mut compiler = Compiler {
+            names,
+            seen: HashMap::new(),
+            named: Vec::new(),
+        };
+        let root = compiler.compile(schema, None)?;
+        Ok(Decoder {
+            root,
+            named: compiler.named,
+        })
+    }
+
+    /// The value `payload` holds; it must hold exactly one.
+    pub(crate) fn decode(&self, payload: &[u8]) -> Result<Value> {
+        let mut input = Input {
+            bytes: payload,
+            values_left: max_allocation_bytes(DEFAULT_MAX_ALLOCATION_BYTES) / size_of::<Value>(),
+        };
+        let value = self
+            .read(&self.root, &mut input, 0)
+            .map_err(|e| Error::Serialization(format!("invalid Avro data: {e}")))?;
+        all_read(input.bytes)?;
+        Ok(value)
+    }
+
+    fn read(&self, plan: &Plan, input: &mut Input<'_>, depth: usize) -> Read<Value> {
+        input.count(1)?;
+        Ok(match plan {
+            Plan::Null => Value::Null,
+            Plan::Boolean => match input.byte()? {
+                0 => Value::Boolean(false),
+                1 => Value::Boolean(true),
+                b => return Err(invalid(format!("{b} is not a boolean"))),
+            },
+            Plan::Int(make) => make(input.int()?),
+            Plan::Long(make) => make(input.long()?),
+            Plan::Float => Value::Float(f32::from_le_bytes(input.array()?)),
+            Plan::Double => Value::Double(f64::from_le_bytes(input.array()?)),
+            Plan::Bytes => {
+                let len = input.len()?;
+                Value::Bytes(input.take(len)?.to_vec())
+            }
+            Plan::String => Value::String(input.string()?),
+            Plan::Fixed(size) => Value::Fixed(*size, input.take(*size)?.to_vec()),
+            Plan::Enum(symbols) => {
+                let index = input.int()?;
+                let symbol = usize::try_from(index).ok().and_then(|i| symbols.get(i));
+                match symbol {
+                    Some(symbol) => Value::Enum(index as u32, symbol.clone()),
+                    None => return Err(invalid(format!("enum index {index} out of range"))),
+                }
+            }
+            Plan::Union(variants) => {
+                let index = input.long()?;
+                let variant = usize::try_from(index).ok().and_then(|i| variants.get(i));
+                match variant {
+                    Some(variant) => {
+                        let value = self.read(variant, input, depth)?;
+                        Value::Union(index as u32, Box::new(value))
+                    }
+                    None => return Err(invalid(format!("union index {index} out of range"))),
+                }
+            }
+            Plan::Record(fields) => {
+                let depth = deeper(depth)?;
+                let mut values = Vec::with_capacity(fields.len());
+                for (name, plan) in fields {
+                    values.push((name.clone(), self.read(plan, input, depth)?));
+                }
+                Value::Record(values)
+            }
+            Plan::Array(items) => self.read_array(items, input, deeper(depth)?)?,
+            Plan::Map(values) => self.read_map(values, input, deeper(depth)?)?,
+            // Recursion runs through records, which count the depth.
+            Plan::Named(index) => return self.read(&self.named[*index], input, depth),
+            Plan::Leaf(schema) => read_leaf(schema, input)?,
+        })
+    }
+
+    // Arrays, maps and leaves are read out of line: `read` recurses for every level of a
+    // message, and its stack frame stays small without their locals.
+
+    #[inline(never)]
+    fn read_array(&self, items: &Plan, input: &mut Input<'_>, depth: usize) -> Read<Value> {
+        let mut values = Vec::new();
+        while let Some(count) = input.block()? {
+            values.reserve(count.min(input.bytes.len()));
+            for _ in 0..count {
+                values.push(self.read(items, input, depth)?);
+            }
+        }
+        Ok(Value::Array(values))
+    }
+
+    #[inline(never)]
+    fn read_map(&self, values: &Plan, input: &mut Input<'_>, depth: usize) -> Read<Value> {
+        let mut map = HashMap::new();
+        while let Some(count) = input.block()? {
+            map.reserve(count.min(input.bytes.len()));
+            for _ in 0..count {
+                let key = input.string()?;
+                map.insert(key, self.read(values, input, depth)?);
+            }
+        }
+        Ok(Value::Map(map))
+    }
+}
+
+#[inline(never)]
+fn read_leaf(schema: &Schema, input: &mut Input<'_>) -> Read<Value> {
+    GenericDatumReader::builder(schema)
+        .build()
+        .and_then(|reader| reader.read_value(&mut input.bytes))
+        .map_err(|e| invalid(e.to_string()))
+}
+
+fn deeper(depth: usize) -> Read<usize> {
+    if depth >= MAX_DEPTH {
+        return Err(invalid(format!(
+            "data nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(depth + 1)
+}
+
+/// A payload holds one value and nothing after it.
+pub(super) fn all_read(rest: &[u8]) -> Result<()> {
+    match rest.len() {
+        0 => Ok(()),
+        n => Err(Error::Serialization(format!(
+            "{n} bytes left after the value"
+        ))),
+    }
+}
+
+fn invalid(message: String) -> Box<str> {
+    message.into_boxed_str()
+}
+
+/// The bytes still to read, and how many more values they may expand into.
+struct Input<'a> {
+    bytes: &'a [u8],
+    values_left: usize,
+}
+
+impl<'a> Input<'a> {
+    fn count(&mut self, values: usize) -> Read<()> {
+        self.values_left = self
+            .values_left
+            .checked_sub(values)
+            .ok_or_else(|| invalid("the message expands into too many values".to_string()))?;
+        Ok(())
+    }
+
+    fn take(&mut self, n: usize) -> Read<&'a [u8]> {
+        if n > self.bytes.len() {
+            return Err(invalid("truncated".to_string()));
+        }
+        let (taken, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn byte(&mut self) -> Read<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Read<[u8; N]> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    /// A zig-zag varint of at most 10 bytes.
+    fn long(&mut self) -> Read<i64> {
+        let mut raw: u64 = 0;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            raw |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            }
+        }
+        Err(invalid("overlong varint".to_string()))
+    }
+
+    fn int(&mut self) -> Read<i32> {
+        let n = self.long()?;
+        i32::try_from(n).map_err(|_| invalid(format!("{n} does not fit an int")))
+    }
+
+    /// A length that the remaining bytes can hold.
+    fn len(&mut self) -> Read<usize> {
+        let n = self.long()?;
+        match usize::try_from(n) {
+            Ok(len) if len <= self.bytes.len() => Ok(len),
+            _ => Err(invalid(format!("length {n} runs past the end"))),
+        }
+    }
+
+    fn string(&mut self) -> Read<String> {
+        let len = self.len()?;
+        match std::str::from_utf8(self.take(len)?) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(e) => Err(invalid(format!("a string is not UTF-8: {e}"))),
+        }
+    }
+
+    /// The item count of the next block of an array or map; `None` at the end. A negative
+    /// count is followed by the block's size in bytes, which is not needed here.
+    fn block(&mut self) -> Read<Option<usize>> {
+        let count = self.long()?;
+        if count == 0 {
+            return Ok(None);
+        }
+        if count < 0 {
+            self.long()?;
+        }
+        let count = usize::try_from(count.unsigned_abs())
+            .map_err(|_| invalid(format!("block of {count} items")))?;
+        // Items are counted as they are read; refuse at once what can never fit.
+        if count > self.values_left {
+            return Err(invalid(
+                "the message expands into too many values".to_string(),
+            ));
+        }
+        Ok(Some(count))
+    }
+}
+
+/// Compiles schemas into plans, each named type used by name once.
+struct Compiler<'n, 's> {
+    names: &'n NamesRef<'s>,
+    seen: HashMap<Name, usize>,
+    named: Vec<Plan>,
+}
+
+impl Compiler<'_, '_> {
+    fn compile(&mut self, schema: &Schema, namespace: NamespaceRef<'_>) -> Result<Plan> {
+        Ok(match schema {
+            Schema::Null => Plan::Null,
+            Schema::Boolean => Plan::Boolean,
+            Schema::Int => Plan::Int(Value::Int),
+            Schema::Date => Plan::Int(Value::Date),
+            Schema::TimeMillis => Plan::Int(Value::TimeMillis),
+            Schema::Long => Plan::Long(Value::Long),
+            Schema::TimeMicros => Plan::Long(Value::TimeMicros),
+            Schema::TimestampMillis => Plan::Long(Value::TimestampMillis),
+            Schema::TimestampMicros => Plan::Long(Value::TimestampMicros),
+            Schema::TimestampNanos => Plan::Long(Value::TimestampNanos),
+            Schema::LocalTimestampMillis => Plan::Long(Value::LocalTimestampMillis),
+            Schema::LocalTimestampMicros => Plan::Long(Value::LocalTimestampMicros),
+            Schema::LocalTimestampNanos => Plan::Long(Value::LocalTimestampNanos),
+            Schema::Float => Plan::Float,
+            Schema::Double => Plan::Double,
+            Schema::Bytes => Plan::Bytes,
+            Schema::String => Plan::String,
+            Schema::Fixed(fixed) => Plan::Fixed(fixed.size),
+            Schema::Enum(e) => Plan::Enum(e.symbols.clone()),
+            Schema::Array(a) => Plan::Array(Box::new(self.compile(&a.items, namespace)?)),
+            Schema::Map(m) => Plan::Map(Box::new(self.compile(&m.types, namespace)?)),
+            Schema::Union(u) => Plan::Union(
+                u.variants()
+                    .iter()
+                    .map(|v| self.compile(v, namespace))
+                    .collect::<Result<_>>()?,
+            ),
+            Schema::Record(r) => {
+                let name = r.name.fully_qualified_name(namespace);
+                let fields = r
+                    .fields
+                    .iter()
+                    .map(|f| Ok((f.name.clone(), self.compile(&f.schema, name.namespace())?)));
+                Plan::Record(fields.collect::<Result<_>>()?)
+            }
+            Schema::Ref { name } => {
+                let name = name.fully_qualified_name(namespace).into_owned();
+                if let Some(&index) = self.seen.get(&name) {
+                    return Ok(Plan::Named(index));
+                }
+                let schema = *self.names.get(&name).ok_or_else(|| {
+                    Error::Schema(format!("the schema uses {name}, which it does not define"))
+                })?;
+                // Indexed before it is compiled: its own fields may use it.
+                let index = self.named.len();
+                self.named.push(Plan::Null);
+                self.seen.insert(name.clone(), index);
+                self.named[index] = self.compile(schema, name.namespace())?;
+                Plan::Named(index)
+            }
+            Schema::Decimal(_) | Schema::BigDecimal | Schema::Uuid(_) | Schema::Duration(_) => {
+                Plan::Leaf(schema.clone())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,302 @@
+//! Avro: values (`apache_avro::types::Value`) and serde types, written with the schema the
+//! [`SerializerConfig`] selects, read with the writer's schema and, when given, resolved into
+//! the reader's (Avro schema resolution).
+
+mod decode;
+
+use std::sync::Arc;
+
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::ResolvedSchema;
+use apache_avro::types::Value;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::Schema as AvroSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::memo::Memo;
+use crate::types::{Schema, SchemaType};
+use crate::wire::{read_header, write_header};
+use crate::{Client, Error, Result, SerializerConfig};
+use decode::{all_read, Decoder};
+
+/// A parsed Avro schema with the named types its references define.
+struct Parsed {
+    schema: AvroSchema,
+    named: Vec<AvroSchema>,
+}
+
+fn failed(e: apache_avro::Error) -> Error {
+    Error::Serialization(e.to_string())
+}
+
+impl Parsed {
+    fn parse(text: &str, references: &[(String, String)]) -> Result<Parsed> {
+        let (schema, named) =
+            AvroSchema::parse_str_with_list(text, references.iter().map(|(_, t)| t))
+                .map_err(|e| Error::Schema(e.to_string()))?;
+        Ok(Parsed { schema, named })
+    }
+
+    /// The named types the schema can use, resolved (the referenced types before the schema
+    /// using them, the order apache-avro resolves in).
+    fn names(&self) -> Result<ResolvedSchema<'_>> {
+        let schemata = self.named.iter().chain(std::iter::once(&self.schema));
+        ResolvedSchema::new_with_schemata(schemata.collect()).map_err(failed)
+    }
+
+    fn writer(&self) -> Result<GenericDatumWriter<'_>> {
+        GenericDatumWriter::builder(&self.schema)
+            .resolved_schemata(self.names()?)
+            .build()
+            .map_err(failed)
+    }
+}
+
+/// A registered schema with apache-avro's writer for it, built once: the writer borrows the
+/// schema, so the two live together and no message pays for building it.
+#[ouroboros::self_referencing]
+struct Writer {
+    id: u32,
+    parsed: Parsed,
+    #[borrows(parsed)]
+    #[covariant]
+    writer: GenericDatumWriter<'this>,
+}
+
+impl Writer {
+    fn build_for(id: u32, parsed: Parsed) -> Result<Writer> {
+        WriterTryBuilder {
+            id,
+            parsed,
+            writer_builder: |parsed: &Parsed| parsed.writer(),
+        }
+        .try_build()
+    }
+
+    /// `value` in Avro binary, after the header of the schema's id.
+    fn frame(&self, value: Value) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        write_header(*self.borrow_id(), &mut out);
+        self.borrow_writer()
+            .write_value(&mut out, value)
+            .map_err(failed)?;
+        Ok(out)
+    }
+
+    /// A serde value in Avro binary, after the header of the schema's id.
+    fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        write_header(*self.borrow_id(), &mut out);
+        self.borrow_writer()
+            .write_ser(&mut out, value)
+            .map_err(failed)?;
+        Ok(out)
+    }
+}
+
+/// A writer's schema and, when the application gives one, the reader's schema.
+struct Schemas {
+    writer: Parsed,
+    reader: Option<Arc<Parsed>>,
+}
+
+/// The readers for one writer schema (and the application's reader schema), built once per
+/// schema id, as [`Writer`] is.
+#[ouroboros::self_referencing]
+struct Reader {
+    schemas: Schemas,
+    /// Values in the writer's schema: the common case, read by our own decoder.
+    decoder: Decoder,
+    /// apache-avro's reader: serde types, and resolution into the reader's schema.
+    #[borrows(schemas)]
+    #[covariant]
+    reader: GenericDatumReader<'this>,
+}
+
+impl Reader {
+    fn build_for(schemas: Schemas) -> Result<Reader> {
+        let writer = &schemas.writer;
+        let decoder = Decoder::new(&writer.schema, writer.names()?.get_names())?;
+        ReaderTryBuilder {
+            schemas,
+            decoder,
+            reader_builder: |schemas: &Schemas| {
+                let writer = &schemas.writer;
+                let builder = GenericDatumReader::builder(&writer.schema)
+                    .resolved_writer_schemata(writer.names()?);
+                match &schemas.reader {
+                    Some(reader) => builder
+                        .reader_schema(&reader.schema)
+                        .resolved_reader_schemata(reader.names()?)
+                        .build(),
+                    None => builder.build(),
+                }
+                .map_err(failed)
+            },
+        }
+        .try_build()
+    }
+
+    /// The value in `payload`, which it must fill exactly.
+    fn read_value(&self, mut payload: &[u8]) -> Result<Value> {
+        if self.borrow_schemas().reader.is_none() {
+            return self.borrow_decoder().decode(payload);
+        }
+        let value = self
+            .borrow_reader()
+            .read_value(&mut payload)
+            .map_err(failed)?;
+        all_read(payload)?;
+        Ok(value)
+    }
+
+    /// `payload` as a serde type: straight from the bytes when there is no reader schema to
+    /// resolve into (apache-avro's serde reader cannot resolve yet), else through a `Value`.
+    fn read_serde<T: DeserializeOwned>(&self, mut payload: &[u8]) -> Result<T> {
+        if self.borrow_schemas().reader.is_some() {
+            let value = self.read_value(payload)?;
+            return apache_avro::from_value(&value).map_err(failed);
+        }
+        let value = self
+            .borrow_reader()
+            .read_deser(&mut payload)
+            .map_err(failed)?;
+        all_read(payload)?;
+        Ok(value)
+    }
+}
+
+async fn parse_registered(client: &Client, schema: &Schema) -> Result<Parsed> {
+    let references = client.resolve_references(&schema.references).await?;
+    Parsed::parse(&schema.schema, &references)
+}
+
+/// A named schema's full name (`namespace.name`), for the record-based subject strategies.
+fn full_name(schema: &serde_json::Value) -> Option<String> {
+    let name = schema["name"].as_str()?;
+    match schema["namespace"].as_str() {
+        Some(ns) if !ns.is_empty() && !name.contains('.') => Some(format!("{ns}.{name}")),
+        _ => Some(name.to_string()),
+    }
+}
+
+/// Writes Avro in Confluent's wire format.
+pub struct AvroSerializer {
+    client: Client,
+    config: SerializerConfig,
+    own: Option<(Schema, Option<String>)>,
+    /// By topic.
+    writers: Memo<String, Writer>,
+}
+
+impl AvroSerializer {
+    /// A serializer writing with `schema` (Avro JSON text), or with what `config` selects.
+    pub fn new(client: Client, schema: Option<Schema>, config: SerializerConfig) -> Result<Self> {
+        let own = match schema {
+            Some(schema) => {
+                let json: serde_json::Value = serde_json::from_str(&schema.schema)
+                    .map_err(|e| Error::Schema(format!("not Avro JSON: {e}")))?;
+                let name = full_name(&json);
+                Some((
+                    Schema {
+                        schema_type: SchemaType::Avro,
+                        ..schema
+                    },
+                    name,
+                ))
+            }
+            None => None,
+        };
+        Ok(AvroSerializer {
+            writers: config.memo(),
+            client,
+            config,
+            own,
+        })
+    }
+
+    /// `write` applied to the writer for `topic`. Keyed by topic, so the per-message path
+    /// formats no subject name.
+    async fn with_writer<R>(
+        &self,
+        topic: &str,
+        write: impl FnOnce(&Writer) -> Result<R>,
+    ) -> Result<R> {
+        let load = || async {
+            let record = self.own.as_ref().and_then(|(_, name)| name.as_deref());
+            let subject = self
+                .config
+                .strategy
+                .subject(topic, self.config.is_key, record)?;
+            let own = self.own.as_ref().map(|(s, _)| s);
+            let (id, schema) = self
+                .config
+                .writer_schema(&self.client, &subject, own)
+                .await?;
+            let parsed = parse_registered(&self.client, &schema).await?;
+            Writer::build_for(id, parsed)
+        };
+        self.writers.read(topic, load, write).await
+    }
+
+    /// Frames `value` for `topic`. A value that does not fit the schema is an error.
+    pub async fn serialize_value(&self, topic: &str, value: Value) -> Result<Vec<u8>> {
+        self.with_writer(topic, |writer| writer.frame(value)).await
+    }
+
+    /// Frames a serde value for `topic`, written straight from the type.
+    pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
+        self.with_writer(topic, |writer| writer.frame_serde(value))
+            .await
+    }
+}
+
+/// Reads Avro in Confluent's wire format.
+pub struct AvroDeserializer {
+    client: Client,
+    reader: Option<Arc<Parsed>>,
+    /// By writer schema id.
+    readers: Memo<u32, Reader>,
+}
+
+impl AvroDeserializer {
+    /// A deserializer; with `reader`, values are resolved into that schema.
+    pub fn new(client: Client, reader: Option<&str>) -> Result<Self> {
+        let reader = reader
+            .map(|text| Parsed::parse(text, &[]).map(Arc::new))
+            .transpose()?;
+        Ok(AvroDeserializer {
+            client,
+            reader,
+            readers: Memo::new(None),
+        })
+    }
+
+    /// `read` applied to the reader for messages written with schema `id`.
+    async fn with_reader<R>(&self, id: u32, read: impl FnOnce(&Reader) -> Result<R>) -> Result<R> {
+        let load = || async {
+            let schema = self.client.schema_by_id(id).await?;
+            let schemas = Schemas {
+                writer: parse_registered(&self.client, &schema).await?,
+                reader: self.reader.clone(),
+            };
+            Reader::build_for(schemas)
+        };
+        self.readers.read(&id, load, read).await
+    }
+
+    /// The value in a framed message.
+    pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = read_header(bytes)?;
+        self.with_reader(id, |reader| reader.read_value(payload))
+            .await
+    }
+
+    /// The framed message as a serde type.
+    pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        let (id, payload) = read_header(bytes)?;
+        self.with_reader(id, |reader| reader.read_serde(payload))
+            .await
+    }
+}
