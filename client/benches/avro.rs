@@ -1,6 +1,6 @@
 //! Avro serialization through the client with a warm cache, against raw apache-avro encoding of
-//! the same value with a writer and reader built once (the floor: what any Avro producer pays). The registry is a real Schemata,
-//! in-process; after the first message no request reaches it.
+//! the same value with a writer and reader built once (the floor: what any Avro producer pays).
+//! The registry is a real Schemata, in-process; after the first message no request reaches it.
 //! Run: `cargo bench -p schemata-client --bench avro`.
 
 use apache_avro::reader::datum::GenericDatumReader;
@@ -123,6 +123,19 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    // The same, with a buffer sized for the payload up front, as the client sizes its own from
+    // earlier frames: the floor for this path.
+    g.bench_function("raw_apache_avro_sized_buffer", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box({
+                    let mut out = Vec::with_capacity(raw.len());
+                    writer.write_ser(&mut out, &order).unwrap();
+                    out
+                });
+            }
+        })
+    });
     g.bench_function("schemata_client", |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -148,6 +161,26 @@ fn benches(c: &mut Criterion) {
             rt.block_on(async {
                 for _ in 0..BATCH {
                     black_box(deserializer.deserialize_value(&framed).await.unwrap());
+                }
+            })
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("avro_deserialize_serde");
+    g.throughput(Throughput::Elements(BATCH));
+    g.bench_function("raw_apache_avro", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(reader.read_deser::<Order>(&mut &raw[..]).unwrap());
+            }
+        })
+    });
+    g.bench_function("schemata_client", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for _ in 0..BATCH {
+                    black_box(deserializer.deserialize::<Order>(&framed).await.unwrap());
                 }
             })
         })

@@ -8,15 +8,15 @@ use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy as TheirStrategy;
 use schemata_client::{
-    AvroDeserializer, AvroSerializer, Client, SchemaSelection, SerializerConfig,
+    apache_avro, AvroDeserializer, AvroSerializer, Client, SchemaSelection, SerializerConfig,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const MESSAGES: u32 = 200_000;
 const ROUNDS: usize = 5;
 const SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"bench","fields":[{"name":"id","type":"long"},{"name":"customer","type":"string"},{"name":"item","type":"string"},{"name":"quantity","type":"int"},{"name":"price","type":"double"},{"name":"paid","type":"boolean"},{"name":"note","type":["null","string"],"default":null},{"name":"created","type":"long"},{"name":"region","type":"string"},{"name":"priority","type":"int"}]}"#;
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 struct Order {
     id: i64,
     customer: String,
@@ -104,7 +104,16 @@ async fn main() {
         .unwrap();
     assert_eq!(a, b, "both frame the same bytes");
 
+    // Theirs decodes to a value; a struct is one `from_value` further, as their users write it.
+    let their_struct =
+        |value: &apache_avro::types::Value| apache_avro::from_value::<Order>(value).unwrap();
+    assert_eq!(
+        our_decoder.deserialize::<Order>(&a).await.unwrap(),
+        their_struct(&their_decoder.decode(Some(&a)).await.unwrap().value)
+    );
+
     let (mut se_ours, mut se_theirs, mut de_ours, mut de_theirs) = (vec![], vec![], vec![], vec![]);
+    let (mut ds_ours, mut ds_theirs) = (vec![], vec![]);
     let rate = |start: Instant| f64::from(MESSAGES) / start.elapsed().as_secs_f64();
     for _ in 0..ROUNDS {
         let t = Instant::now();
@@ -130,6 +139,16 @@ async fn main() {
             their_decoder.decode(Some(&a)).await.unwrap();
         }
         de_theirs.push(rate(t));
+        let t = Instant::now();
+        for _ in 0..MESSAGES {
+            our_decoder.deserialize::<Order>(&a).await.unwrap();
+        }
+        ds_ours.push(rate(t));
+        let t = Instant::now();
+        for _ in 0..MESSAGES {
+            their_struct(&their_decoder.decode(Some(&a)).await.unwrap().value);
+        }
+        ds_theirs.push(rate(t));
     }
     let (so, st, dou, dt) = (
         median(se_ours),
@@ -146,5 +165,10 @@ async fn main() {
     println!(
         "| deserialize to Avro value, msgs/s | {dou:.0} | {dt:.0} | {:.2}x |",
         dou / dt
+    );
+    let (dso, dst) = (median(ds_ours), median(ds_theirs));
+    println!(
+        "| deserialize to serde struct, msgs/s | {dso:.0} | {dst:.0} | {:.2}x |",
+        dso / dst
     );
 }

@@ -4,6 +4,7 @@
 
 mod decode;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use apache_avro::reader::datum::GenericDatumReader;
@@ -58,6 +59,9 @@ impl Parsed {
 #[ouroboros::self_referencing]
 struct Writer {
     id: u32,
+    /// The buffer to start a frame with: the largest frame so far, up to [`MAX_START_BUFFER`],
+    /// so that a producer's messages are written without growing their buffer.
+    start_buffer: AtomicUsize,
     parsed: Parsed,
     #[borrows(parsed)]
     #[covariant]
@@ -68,6 +72,7 @@ impl Writer {
     fn build_for(id: u32, parsed: Parsed) -> Result<Writer> {
         WriterTryBuilder {
             id,
+            start_buffer: AtomicUsize::new(64),
             parsed,
             writer_builder: |parsed: &Parsed| parsed.writer(),
         }
@@ -76,24 +81,33 @@ impl Writer {
 
     /// `value` in Avro binary, after the header of the schema's id.
     fn frame(&self, value: Value) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(64);
-        write_header(*self.borrow_id(), &mut out);
-        self.borrow_writer()
-            .write_value(&mut out, value)
-            .map_err(failed)?;
-        Ok(out)
+        self.frame_with(|writer, out| writer.write_value(out, value))
     }
 
     /// A serde value in Avro binary, after the header of the schema's id.
     fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(64);
+        self.frame_with(|writer, out| writer.write_ser(out, value))
+    }
+
+    fn frame_with(
+        &self,
+        write: impl FnOnce(&GenericDatumWriter<'_>, &mut Vec<u8>) -> apache_avro::AvroResult<usize>,
+    ) -> Result<Vec<u8>> {
+        let start_buffer = self.borrow_start_buffer();
+        let mut out = Vec::with_capacity(start_buffer.load(Ordering::Relaxed));
         write_header(*self.borrow_id(), &mut out);
-        self.borrow_writer()
-            .write_ser(&mut out, value)
-            .map_err(failed)?;
+        write(self.borrow_writer(), &mut out).map_err(failed)?;
+        // Written only when a frame is larger than all before it: rare, so producers on many
+        // threads do not contend for the line.
+        if out.len() > start_buffer.load(Ordering::Relaxed) {
+            start_buffer.fetch_max(out.len().min(MAX_START_BUFFER), Ordering::Relaxed);
+        }
         Ok(out)
     }
 }
+
+/// One unusually large message should not make every later one allocate as much.
+const MAX_START_BUFFER: usize = 4096;
 
 /// A writer's schema and, when the application gives one, the reader's schema.
 struct Schemas {
