@@ -1,5 +1,5 @@
 //! Messages per second through schemata-client and schema_registry_converter 6, same record,
-//! same registry (Schemata, in-process), warm caches, one producer task; five alternating
+//! same registry (Schemata, in-process), warm caches, one producer task; seven alternating
 //! rounds, the median reported. Prints a Markdown table for bench/README.md.
 
 use std::time::Instant;
@@ -12,8 +12,8 @@ use schemata_client::{
 };
 use serde::{Deserialize, Serialize};
 
-const MESSAGES: u32 = 200_000;
-const ROUNDS: usize = 5;
+const MESSAGES: u32 = 1_000_000;
+const ROUNDS: usize = 7;
 const SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"bench","fields":[{"name":"id","type":"long"},{"name":"customer","type":"string"},{"name":"item","type":"string"},{"name":"quantity","type":"int"},{"name":"price","type":"double"},{"name":"paid","type":"boolean"},{"name":"note","type":["null","string"],"default":null},{"name":"created","type":"long"},{"name":"region","type":"string"},{"name":"priority","type":"int"}]}"#;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -77,16 +77,19 @@ impl Decoder {
             bytes: payload,
             values_left: max_allocation_bytes(DEFAULT_MAX_ALLOCATION_BYTES) / size_of::<Value>(),
         };
-        let value = self
-            .read(&self.root, &mut input, 0)
+        let mut value = Value::Null;
+        self.read(&self.root, &mut input, 0, &mut value)
             .map_err(|e| Error::Serialization(format!("invalid Avro data: {e}")))?;
         all_read(input.bytes)?;
         Ok(value)
     }
 
-    fn read(&self, plan: &Plan, input: &mut Input<'_>, depth: usize) -> Read<Value> {
+    /// Reads the value `plan` describes into `out`, in place: a value built in a temporary and
+    /// moved would be copied once more at every level, and these copies were the decoder's
+    /// largest cost.
+    fn read(&self, plan: &Plan, input: &mut Input<'_>, depth: usize, out: &mut Value) -> Read<()> {
         input.count(1)?;
-        Ok(match plan {
+        *out = match plan {
             Plan::Null => Value::Null,
             Plan::Boolean => match input.byte()? {
                 0 => Value::Boolean(false),
@@ -116,26 +119,31 @@ impl Decoder {
                 let variant = usize::try_from(index).ok().and_then(|i| variants.get(i));
                 match variant {
                     Some(variant) => {
-                        let value = self.read(variant, input, depth)?;
-                        Value::Union(index as u32, Box::new(value))
+                        let mut value = Box::new(Value::Null);
+                        self.read(variant, input, depth, &mut value)?;
+                        Value::Union(index as u32, value)
                     }
                     None => return Err(invalid(format!("union index {index} out of range"))),
                 }
             }
             Plan::Record(fields) => {
                 let depth = deeper(depth)?;
-                let mut values = Vec::with_capacity(fields.len());
-                for (name, plan) in fields {
-                    values.push((name.clone(), self.read(plan, input, depth)?));
+                let mut values: Vec<(String, Value)> = fields
+                    .iter()
+                    .map(|(name, _)| (name.clone(), Value::Null))
+                    .collect();
+                for ((_, plan), (_, value)) in fields.iter().zip(&mut values) {
+                    self.read(plan, input, depth, value)?;
                 }
                 Value::Record(values)
             }
             Plan::Array(items) => self.read_array(items, input, deeper(depth)?)?,
             Plan::Map(values) => self.read_map(values, input, deeper(depth)?)?,
             // Recursion runs through records, which count the depth.
-            Plan::Named(index) => return self.read(&self.named[*index], input, depth),
+            Plan::Named(index) => return self.read(&self.named[*index], input, depth, out),
             Plan::Leaf(schema) => read_leaf(schema, input)?,
-        })
+        };
+        Ok(())
     }
 
     // Arrays, maps and leaves are read out of line: `read` recurses for every level of a
@@ -147,7 +155,9 @@ impl Decoder {
         while let Some(count) = input.block()? {
             values.reserve(count.min(input.bytes.len()));
             for _ in 0..count {
-                values.push(self.read(items, input, depth)?);
+                let at = values.len();
+                values.push(Value::Null);
+                self.read(items, input, depth, &mut values[at])?;
             }
         }
         Ok(Value::Array(values))
@@ -160,7 +170,9 @@ impl Decoder {
             map.reserve(count.min(input.bytes.len()));
             for _ in 0..count {
                 let key = input.string()?;
-                map.insert(key, self.read(values, input, depth)?);
+                let mut value = Value::Null;
+                self.read(values, input, depth, &mut value)?;
+                map.insert(key, value);
             }
         }
         Ok(Value::Map(map))
