@@ -1,11 +1,12 @@
 //! Avro binary to `apache_avro::types::Value`, for the writer's schema alone (no resolution).
 //!
 //! apache-avro's own decoder walks the schema for every message and allocates each record's
-//! full name as it goes; this one walks a plan compiled once per schema, reads strings without
-//! zeroing a buffer first, and bounds what hostile bytes can make it do: nesting depth (a
-//! recursive schema could otherwise overflow the stack) and the number of values a message may
-//! expand into (zero-width items such as nulls cost no bytes). It yields the same `Value`s as
-//! apache-avro (`tests` compares the two on every kind of schema).
+//! full name as it goes; this one walks a plan compiled once per schema, builds each value in
+//! place, reads strings without zeroing a buffer first, and bounds what hostile bytes can make
+//! it do: nesting depth (a recursive schema could otherwise overflow the stack) and the number
+//! of values a message may expand into (zero-width items such as nulls cost no bytes). It
+//! yields the same `Value`s as apache-avro (`tests` compares the two on every kind of schema
+//! and on random bytes).
 
 use std::collections::HashMap;
 
@@ -22,8 +23,8 @@ use crate::{Error, Result};
 /// legitimate data nests far less.
 const MAX_DEPTH: usize = 200;
 
-/// What reading returns inside this module: the error boxed, so that a `Result<Value>` passed
-/// up through every level of a message is no larger than a `Value`.
+/// What reading returns inside this module: the error boxed, so that the result passed up
+/// through every level of a message stays two words wide.
 type Read<T> = std::result::Result<T, Box<str>>;
 
 /// How to read one schema, compiled from it once.
