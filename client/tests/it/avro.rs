@@ -50,7 +50,44 @@ async fn avro_round_trips_and_registers_once() {
         deserializer.deserialize::<Order>(&bytes).await.unwrap(),
         order
     );
-    // A reader schema with a new field and a default: Avro schema resolution fills it in.
+    // Truncated and overlong payloads are errors, for values and for serde types.
+    let short = &bytes[..bytes.len() - 1];
+    let long = [&bytes[..], &[0]].concat();
+    assert_eq!(
+        deserializer
+            .deserialize_value(short)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: invalid Avro data: length 3 runs past the end"
+    );
+    assert_eq!(
+        deserializer
+            .deserialize_value(&long)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: 1 bytes left after the value"
+    );
+    assert_eq!(
+        deserializer
+            .deserialize::<Order>(short)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: Failed to read bytes: failed to fill whole buffer"
+    );
+    assert_eq!(
+        deserializer
+            .deserialize::<Order>(&long)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: 1 bytes left after the value"
+    );
+
+    // A reader schema with a new field and a default: Avro schema resolution fills it in, for
+    // values and for serde types.
     let reader = r#"{"type":"record","name":"Order","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"},{"name":"qty","type":"int","default":1}]}"#;
     let resolving = AvroDeserializer::new(client, Some(reader)).unwrap();
     assert_eq!(
@@ -60,6 +97,28 @@ async fn avro_round_trips_and_registers_once() {
             ("item".into(), Value::String("tea".into())),
             ("qty".into(), Value::Int(1)),
         ])
+    );
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct OrderV2 {
+        id: i64,
+        item: String,
+        qty: i32,
+    }
+    assert_eq!(
+        resolving.deserialize::<OrderV2>(&bytes).await.unwrap(),
+        OrderV2 {
+            id: 7,
+            item: "tea".into(),
+            qty: 1
+        }
+    );
+    assert_eq!(
+        resolving
+            .deserialize_value(&long)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: 1 bytes left after the value"
     );
 }
 
