@@ -45,7 +45,8 @@
 //! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
 //! - `strategy.rs`: subject name strategies and schema selection.
 //! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
-//! - `avro.rs`, `protobuf.rs`, `json.rs`: the serializers and deserializers.
+//! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers; `avro/decode.rs` is
+//!   the client's own Avro decoder for values.
 
 mod avro;
 mod client;
