@@ -230,38 +230,36 @@ impl AvroSerializer {
         })
     }
 
-    /// `write` applied to the writer for `topic`. Keyed by topic, so the per-message path
-    /// formats no subject name.
-    async fn with_writer<R>(
-        &self,
-        topic: &str,
-        write: impl FnOnce(&Writer) -> Result<R>,
-    ) -> Result<R> {
-        let load = || async {
-            let record = self.own.as_ref().and_then(|(_, name)| name.as_deref());
-            let subject = self
-                .config
-                .strategy
-                .subject(topic, self.config.is_key, record)?;
-            let own = self.own.as_ref().map(|(s, _)| s);
-            let (id, schema) = self
-                .config
-                .writer_schema(&self.client, &subject, own)
-                .await?;
-            let parsed = parse_registered(&self.client, &schema).await?;
-            Writer::build_for(id, parsed)
-        };
-        self.writers.read(topic, load, write).await
+    /// The writer for `topic`, from the registry: what a miss loads. Entries are keyed by
+    /// topic, so the per-message path formats no subject name.
+    async fn load_writer(&self, topic: &str) -> Result<Writer> {
+        let record = self.own.as_ref().and_then(|(_, name)| name.as_deref());
+        let subject = self
+            .config
+            .strategy
+            .subject(topic, self.config.is_key, record)?;
+        let own = self.own.as_ref().map(|(s, _)| s);
+        let (id, schema) = self
+            .config
+            .writer_schema(&self.client, &subject, own)
+            .await?;
+        let parsed = parse_registered(&self.client, &schema).await?;
+        Writer::build_for(id, parsed)
     }
 
     /// Frames `value` for `topic`. A value that does not fit the schema is an error.
     pub async fn serialize_value(&self, topic: &str, value: Value) -> Result<Vec<u8>> {
-        self.with_writer(topic, |writer| writer.frame(value)).await
+        let load = || self.load_writer(topic);
+        self.writers
+            .read(topic, load, |writer| writer.frame(value))
+            .await
     }
 
     /// Frames a serde value for `topic`, written straight from the type.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
-        self.with_writer(topic, |writer| writer.frame_serde(value))
+        let load = || self.load_writer(topic);
+        self.writers
+            .read(topic, load, |writer| writer.frame_serde(value))
             .await
     }
 }
@@ -287,30 +285,31 @@ impl AvroDeserializer {
         })
     }
 
-    /// `read` applied to the reader for messages written with schema `id`.
-    async fn with_reader<R>(&self, id: u32, read: impl FnOnce(&Reader) -> Result<R>) -> Result<R> {
-        let load = || async {
-            let schema = self.client.schema_by_id(id).await?;
-            let schemas = Schemas {
-                writer: parse_registered(&self.client, &schema).await?,
-                reader: self.reader.clone(),
-            };
-            Reader::build_for(schemas)
+    /// The reader for messages written with schema `id`, from the registry: what a miss loads.
+    async fn load_reader(&self, id: u32) -> Result<Reader> {
+        let schema = self.client.schema_by_id(id).await?;
+        let schemas = Schemas {
+            writer: parse_registered(&self.client, &schema).await?,
+            reader: self.reader.clone(),
         };
-        self.readers.read(&id, load, read).await
+        Reader::build_for(schemas)
     }
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
         let (id, payload) = read_header(bytes)?;
-        self.with_reader(id, |reader| reader.read_value(payload))
+        let load = || self.load_reader(id);
+        self.readers
+            .read(&id, load, |reader| reader.read_value(payload))
             .await
     }
 
     /// The framed message as a serde type.
     pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
         let (id, payload) = read_header(bytes)?;
-        self.with_reader(id, |reader| reader.read_serde(payload))
+        let load = || self.load_reader(id);
+        self.readers
+            .read(&id, load, |reader| reader.read_serde(payload))
             .await
     }
 }
