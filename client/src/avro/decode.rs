@@ -211,6 +211,10 @@ fn invalid(message: String) -> Box<str> {
     message.into_boxed_str()
 }
 
+fn too_many() -> Box<str> {
+    invalid("the message expands into too many values".to_string())
+}
+
 /// The bytes still to read, and how many more values they may expand into.
 struct Input<'a> {
     bytes: &'a [u8],
@@ -219,10 +223,7 @@ struct Input<'a> {
 
 impl<'a> Input<'a> {
     fn count(&mut self, values: usize) -> Read<()> {
-        self.values_left = self
-            .values_left
-            .checked_sub(values)
-            .ok_or_else(|| invalid("the message expands into too many values".to_string()))?;
+        self.values_left = self.values_left.checked_sub(values).ok_or_else(too_many)?;
         Ok(())
     }
 
@@ -294,9 +295,7 @@ impl<'a> Input<'a> {
             .map_err(|_| invalid(format!("block of {count} items")))?;
         // Items are counted as they are read; refuse at once what can never fit.
         if count > self.values_left {
-            return Err(invalid(
-                "the message expands into too many values".to_string(),
-            ));
+            return Err(too_many());
         }
         Ok(Some(count))
     }

@@ -120,8 +120,9 @@ struct Schemas {
 #[ouroboros::self_referencing]
 struct Reader {
     schemas: Schemas,
-    /// Values in the writer's schema: the common case, read by our own decoder.
-    decoder: Decoder,
+    /// Values in the writer's schema (there is no reader schema): the common case, read by our
+    /// own decoder.
+    decoder: Option<Decoder>,
     /// apache-avro's reader: serde types, and resolution into the reader's schema.
     #[borrows(schemas)]
     #[covariant]
@@ -131,7 +132,10 @@ struct Reader {
 impl Reader {
     fn build_for(schemas: Schemas) -> Result<Reader> {
         let writer = &schemas.writer;
-        let decoder = Decoder::new(&writer.schema, writer.names()?.get_names())?;
+        let decoder = match schemas.reader {
+            Some(_) => None,
+            None => Some(Decoder::new(&writer.schema, writer.names()?.get_names())?),
+        };
         ReaderTryBuilder {
             schemas,
             decoder,
@@ -154,8 +158,8 @@ impl Reader {
 
     /// The value in `payload`, which it must fill exactly.
     fn read_value(&self, mut payload: &[u8]) -> Result<Value> {
-        if self.borrow_schemas().reader.is_none() {
-            return self.borrow_decoder().decode(payload);
+        if let Some(decoder) = self.borrow_decoder() {
+            return decoder.decode(payload);
         }
         let value = self
             .borrow_reader()
