@@ -13,19 +13,10 @@ use std::collections::HashMap;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{Name, NamesRef, NamespaceRef};
 use apache_avro::types::Value;
-use apache_avro::util::{max_allocation_bytes, DEFAULT_MAX_ALLOCATION_BYTES};
 use apache_avro::Schema;
 
+use super::input::{all_read, deeper, invalid, Input, Read};
 use crate::{Error, Result};
-
-/// Records, arrays and maps nested deeper are refused (a recursive list of 200 items): each
-/// level costs stack (kilobytes in a debug build, where 2 MiB threads overflow near 1,000), and
-/// legitimate data nests far less.
-const MAX_DEPTH: usize = 200;
-
-/// What reading returns inside this module: the error boxed, so that the result passed up
-/// through every level of a message stays two words wide.
-type Read<T> = std::result::Result<T, Box<str>>;
 
 /// How to read one schema, compiled from it once.
 enum Plan {
@@ -74,10 +65,7 @@ impl Decoder {
 
     /// The value `payload` holds; it must hold exactly one.
     pub(crate) fn decode(&self, payload: &[u8]) -> Result<Value> {
-        let mut input = Input {
-            bytes: payload,
-            values_left: max_allocation_bytes(DEFAULT_MAX_ALLOCATION_BYTES) / size_of::<Value>(),
-        };
+        let mut input = Input::new(payload);
         let mut value = Value::Null;
         self.read(&self.root, &mut input, 0, &mut value)
             .map_err(|e| Error::Serialization(format!("invalid Avro data: {e}")))?;
@@ -101,10 +89,7 @@ impl Decoder {
             Plan::Long(make) => make(input.long()?),
             Plan::Float => Value::Float(f32::from_le_bytes(input.array()?)),
             Plan::Double => Value::Double(f64::from_le_bytes(input.array()?)),
-            Plan::Bytes => {
-                let len = input.len()?;
-                Value::Bytes(input.take(len)?.to_vec())
-            }
+            Plan::Bytes => Value::Bytes(input.bytes()?.to_vec()),
             Plan::String => Value::String(input.string()?),
             Plan::Fixed(size) => Value::Fixed(*size, input.take(*size)?.to_vec()),
             Plan::Enum(symbols) => {
@@ -186,119 +171,6 @@ fn read_leaf(schema: &Schema, input: &mut Input<'_>) -> Read<Value> {
         .build()
         .and_then(|reader| reader.read_value(&mut input.bytes))
         .map_err(|e| invalid(e.to_string()))
-}
-
-fn deeper(depth: usize) -> Read<usize> {
-    if depth >= MAX_DEPTH {
-        return Err(invalid(format!(
-            "data nested deeper than {MAX_DEPTH} levels"
-        )));
-    }
-    Ok(depth + 1)
-}
-
-/// A payload holds one value and nothing after it.
-pub(super) fn all_read(rest: &[u8]) -> Result<()> {
-    match rest.len() {
-        0 => Ok(()),
-        n => Err(Error::Serialization(format!(
-            "{n} bytes left after the value"
-        ))),
-    }
-}
-
-fn invalid(message: String) -> Box<str> {
-    message.into_boxed_str()
-}
-
-fn too_many() -> Box<str> {
-    invalid("the message expands into too many values".to_string())
-}
-
-/// The bytes still to read, and how many more values they may expand into.
-struct Input<'a> {
-    bytes: &'a [u8],
-    values_left: usize,
-}
-
-impl<'a> Input<'a> {
-    fn count(&mut self, values: usize) -> Read<()> {
-        self.values_left = self.values_left.checked_sub(values).ok_or_else(too_many)?;
-        Ok(())
-    }
-
-    fn take(&mut self, n: usize) -> Read<&'a [u8]> {
-        if n > self.bytes.len() {
-            return Err(invalid("truncated".to_string()));
-        }
-        let (taken, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Read<u8> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn array<const N: usize>(&mut self) -> Read<[u8; N]> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-
-    /// A zig-zag varint of at most 10 bytes.
-    fn long(&mut self) -> Read<i64> {
-        let mut raw: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let b = self.byte()?;
-            raw |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
-            }
-        }
-        Err(invalid("overlong varint".to_string()))
-    }
-
-    fn int(&mut self) -> Read<i32> {
-        let n = self.long()?;
-        i32::try_from(n).map_err(|_| invalid(format!("{n} does not fit an int")))
-    }
-
-    /// A length that the remaining bytes can hold.
-    fn len(&mut self) -> Read<usize> {
-        let n = self.long()?;
-        match usize::try_from(n) {
-            Ok(len) if len <= self.bytes.len() => Ok(len),
-            _ => Err(invalid(format!("length {n} runs past the end"))),
-        }
-    }
-
-    fn string(&mut self) -> Read<String> {
-        let len = self.len()?;
-        match std::str::from_utf8(self.take(len)?) {
-            Ok(s) => Ok(s.to_owned()),
-            Err(e) => Err(invalid(format!("a string is not UTF-8: {e}"))),
-        }
-    }
-
-    /// The item count of the next block of an array or map; `None` at the end. A negative
-    /// count is followed by the block's size in bytes, which is not needed here.
-    fn block(&mut self) -> Read<Option<usize>> {
-        let count = self.long()?;
-        if count == 0 {
-            return Ok(None);
-        }
-        if count < 0 {
-            self.long()?;
-        }
-        let count = usize::try_from(count.unsigned_abs())
-            .map_err(|_| invalid(format!("block of {count} items")))?;
-        // Items are counted as they are read; refuse at once what can never fit.
-        if count > self.values_left {
-            return Err(too_many());
-        }
-        Ok(Some(count))
-    }
 }
 
 /// Compiles schemas into plans, each named type used by name once.

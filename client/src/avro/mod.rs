@@ -3,6 +3,8 @@
 //! the reader's (Avro schema resolution).
 
 mod decode;
+mod decode_serde;
+mod input;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use std::sync::Arc;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
+use apache_avro::util::{set_serde_human_readable, DEFAULT_SERDE_HUMAN_READABLE};
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::Schema as AvroSchema;
 use serde::de::DeserializeOwned;
@@ -19,7 +22,9 @@ use crate::memo::Memo;
 use crate::types::{Schema, SchemaType};
 use crate::wire::{read_header, write_header};
 use crate::{Client, Error, Result, SerializerConfig};
-use decode::{all_read, Decoder};
+use decode::Decoder;
+use decode_serde::decode_serde;
+use input::all_read;
 
 /// A parsed Avro schema with the named types its references define.
 struct Parsed {
@@ -115,42 +120,53 @@ struct Schemas {
     reader: Option<Arc<Parsed>>,
 }
 
-/// The readers for one writer schema (and the application's reader schema), built once per
+/// How a reader reads.
+enum Reading<'s> {
+    /// There is no reader schema (the common case): values and serde types are read with the
+    /// writer's schema alone, by our own decoders.
+    Writer {
+        decoder: Decoder,
+        /// The named types the writer's schema uses.
+        names: ResolvedSchema<'s>,
+        /// apache-avro's serde setting, which its serializer used too.
+        human_readable: bool,
+    },
+    /// Values are resolved into the reader's schema, by apache-avro.
+    Resolving(GenericDatumReader<'s>),
+}
+
+/// The reader for one writer schema (and the application's reader schema), built once per
 /// schema id, as [`Writer`] is.
 #[ouroboros::self_referencing]
 struct Reader {
     schemas: Schemas,
-    /// Values in the writer's schema (there is no reader schema): the common case, read by our
-    /// own decoder.
-    decoder: Option<Decoder>,
-    /// apache-avro's reader: serde types, and resolution into the reader's schema.
     #[borrows(schemas)]
     #[covariant]
-    reader: GenericDatumReader<'this>,
+    reading: Reading<'this>,
 }
 
 impl Reader {
     fn build_for(schemas: Schemas) -> Result<Reader> {
-        let writer = &schemas.writer;
-        let decoder = match schemas.reader {
-            Some(_) => None,
-            None => Some(Decoder::new(&writer.schema, writer.names()?.get_names())?),
-        };
         ReaderTryBuilder {
             schemas,
-            decoder,
-            reader_builder: |schemas: &Schemas| {
+            reading_builder: |schemas: &Schemas| {
                 let writer = &schemas.writer;
-                let builder = GenericDatumReader::builder(&writer.schema)
-                    .resolved_writer_schemata(writer.names()?);
-                match &schemas.reader {
-                    Some(reader) => builder
-                        .reader_schema(&reader.schema)
-                        .resolved_reader_schemata(reader.names()?)
-                        .build(),
-                    None => builder.build(),
-                }
-                .map_err(failed)
+                let Some(reader) = &schemas.reader else {
+                    let names = writer.names()?;
+                    return Ok(Reading::Writer {
+                        decoder: Decoder::new(&writer.schema, names.get_names())?,
+                        names,
+                        // Reads the setting; sets the default only if no one set it before.
+                        human_readable: set_serde_human_readable(DEFAULT_SERDE_HUMAN_READABLE),
+                    });
+                };
+                GenericDatumReader::builder(&writer.schema)
+                    .resolved_writer_schemata(writer.names()?)
+                    .reader_schema(&reader.schema)
+                    .resolved_reader_schemata(reader.names()?)
+                    .build()
+                    .map(Reading::Resolving)
+                    .map_err(failed)
             },
         }
         .try_build()
@@ -158,30 +174,33 @@ impl Reader {
 
     /// The value in `payload`, which it must fill exactly.
     fn read_value(&self, mut payload: &[u8]) -> Result<Value> {
-        if let Some(decoder) = self.borrow_decoder() {
-            return decoder.decode(payload);
+        match self.borrow_reading() {
+            Reading::Writer { decoder, .. } => decoder.decode(payload),
+            Reading::Resolving(reader) => {
+                let value = reader.read_value(&mut payload).map_err(failed)?;
+                all_read(payload)?;
+                Ok(value)
+            }
         }
-        let value = self
-            .borrow_reader()
-            .read_value(&mut payload)
-            .map_err(failed)?;
-        all_read(payload)?;
-        Ok(value)
     }
 
     /// `payload` as a serde type: straight from the bytes when there is no reader schema to
     /// resolve into (apache-avro's serde reader cannot resolve yet), else through a `Value`.
-    fn read_serde<T: DeserializeOwned>(&self, mut payload: &[u8]) -> Result<T> {
-        if self.borrow_schemas().reader.is_some() {
-            let value = self.read_value(payload)?;
-            return apache_avro::from_value(&value).map_err(failed);
+    fn read_serde<T: DeserializeOwned>(&self, payload: &[u8]) -> Result<T> {
+        match self.borrow_reading() {
+            Reading::Writer {
+                names,
+                human_readable,
+                ..
+            } => {
+                let schema = &self.borrow_schemas().writer.schema;
+                decode_serde(schema, names.get_names(), *human_readable, payload)
+            }
+            Reading::Resolving(_) => {
+                let value = self.read_value(payload)?;
+                apache_avro::from_value(&value).map_err(failed)
+            }
         }
-        let value = self
-            .borrow_reader()
-            .read_deser(&mut payload)
-            .map_err(failed)?;
-        all_read(payload)?;
-        Ok(value)
     }
 }
 

@@ -75,7 +75,7 @@ async fn avro_round_trips_and_registers_once() {
             .await
             .unwrap_err()
             .to_string(),
-        "serialization failed: Failed to read bytes: failed to fill whole buffer"
+        "serialization failed: invalid Avro data: length 3 runs past the end"
     );
     assert_eq!(
         deserializer
