@@ -45,8 +45,9 @@
 //! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
 //! - `strategy.rs`: subject name strategies and schema selection.
 //! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
-//! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers; `avro/decode.rs` is
-//!   the client's own Avro decoder for values.
+//! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers. The client reads Avro
+//!   with its own decoders: `avro/decode.rs` for values, `avro/decode_serde.rs` for serde types,
+//!   both on `avro/input.rs` (the payload's bytes and the limits on what they may cost).
 
 mod avro;
 mod client;

@@ -8,7 +8,7 @@
 //! allocates once, without zeroing a buffer first) and bounds nesting and expansion as the
 //! `Value` decoder does. It also accepts two requests apache-avro's refuses: record field names
 //! read as strings, and enum symbols through `deserialize_any`, so that self-describing types
-//! (`serde_json::Value`, `HashMap<String, _>`, untagged enums) can read records and enums.
+//! (`serde_json::Value`, `HashMap<String, _>`) can read records and enums.
 //! `tests` compares the two readers on every kind of schema and on random bytes.
 
 use std::fmt;
@@ -48,21 +48,22 @@ pub(super) fn decode_serde<T: DeserializeOwned>(
     Ok(value)
 }
 
-/// Why a payload could not be read as the type asked for.
+/// Why a payload could not be read as the type asked for: what serde's traits need an error to
+/// be (`de::Error`), private to this module and returned as the crate's `Error`. Its message is
+/// boxed so that results passed up through every level of a message stay small.
 #[derive(Debug)]
-pub(super) enum DeError {
-    /// The bytes are not a value of the schema.
-    Data(Box<str>),
+struct DeError(Box<str>);
+
+impl DeError {
     /// The type does not fit the schema (or the value, for a narrow integer).
-    Type(Box<str>),
+    fn misfit(message: impl fmt::Display) -> DeError {
+        DeError(format!("the message does not fit the type: {message}").into())
+    }
 }
 
 impl fmt::Display for DeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DeError::Data(message) => write!(f, "invalid Avro data: {message}"),
-            DeError::Type(message) => write!(f, "the message does not fit the type: {message}"),
-        }
+        f.write_str(&self.0)
     }
 }
 
@@ -70,13 +71,14 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<M: fmt::Display>(message: M) -> DeError {
-        DeError::Type(message.to_string().into_boxed_str())
+        DeError::misfit(message)
     }
 }
 
+/// The bytes are not a value of the schema.
 impl From<Box<str>> for DeError {
     fn from(message: Box<str>) -> DeError {
-        DeError::Data(message)
+        DeError(format!("invalid Avro data: {message}").into())
     }
 }
 
@@ -94,7 +96,7 @@ impl<'s> Context<'s> {
     fn resolve(self, schema: &'s Schema) -> De<&'s Schema> {
         match schema {
             Schema::Ref { name } => self.names.get(name).copied().ok_or_else(|| {
-                DeError::Type(format!("the schema uses {name}, which it does not define").into())
+                DeError::misfit(format!("the schema uses {name}, which it does not define"))
             }),
             schema => Ok(schema),
         }
@@ -138,7 +140,7 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
 
     fn mismatch(&self, rust: &str) -> DeError {
         let found = SchemaKind::from(self.schema);
-        DeError::Type(format!("{rust} cannot be read from an Avro {found:?}").into())
+        DeError::misfit(format!("{rust} cannot be read from an Avro {found:?}"))
     }
 
     fn read_int(&mut self, rust: &str) -> De<i32> {
@@ -221,9 +223,7 @@ fn union_variant<'s>(input: &mut Input<'_>, union: &'s UnionSchema) -> De<(u32, 
         .and_then(|i| union.variants().get(i))
     {
         Some(variant) => Ok((index as u32, variant)),
-        None => Err(DeError::Data(
-            format!("union index {index} out of range").into(),
-        )),
+        None => Err(invalid(format!("union index {index} out of range")).into()),
     }
 }
 
@@ -259,7 +259,7 @@ macro_rules! deserialize_narrow {
             }
             let n = self.$read(stringify!($rust))?;
             let n = <$rust>::try_from(n).map_err(|_| {
-                DeError::Type(format!("{n} does not fit a {}", stringify!($rust)).into())
+                DeError::misfit(format!("{n} does not fit a {}", stringify!($rust)))
             })?;
             visitor.$visit(n)
         }
@@ -388,7 +388,7 @@ impl<'de> de::Deserializer<'de> for SchemaDe<'_, '_, '_> {
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(c), None) => visitor.visit_char(c),
-                    _ => Err(DeError::Type(format!("{s:?} is not one character").into())),
+                    _ => Err(DeError::misfit(format!("{s:?} is not one character"))),
                 }
             }
             Schema::Union(union) => self.with_union(union)?.deserialize_char(visitor),
@@ -604,7 +604,7 @@ fn symbol(symbols: &[String], index: i32) -> De<&str> {
         .ok()
         .and_then(|i| symbols.get(i))
         .map(String::as_str)
-        .ok_or_else(|| DeError::Data(format!("enum index {index} out of range").into()))
+        .ok_or_else(|| invalid(format!("enum index {index} out of range")).into())
 }
 
 /// A record's fields, by name.
