@@ -93,6 +93,7 @@ struct Context<'s> {
 
 impl<'s> Context<'s> {
     /// `schema`, or the named type it refers to.
+    #[inline]
     fn resolve(self, schema: &'s Schema) -> De<&'s Schema> {
         match schema {
             Schema::Ref { name } => self.names.get(name).copied().ok_or_else(|| {
@@ -113,6 +114,7 @@ struct SchemaDe<'s, 'i, 'b> {
 }
 
 impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
+    #[inline]
     fn new(
         schema: &'s Schema,
         context: Context<'s>,
@@ -128,11 +130,13 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
     }
 
     /// The same reader, for a value of `schema`.
+    #[inline]
     fn with_schema(self, schema: &'s Schema) -> De<Self> {
         SchemaDe::new(schema, self.context, self.input, self.depth)
     }
 
     /// Reads the branch index of `union`: the reader for the branch's value.
+    #[inline]
     fn with_union(self, union: &'s UnionSchema) -> De<Self> {
         let (_, variant) = union_variant(self.input, union)?;
         self.with_schema(variant)
@@ -143,6 +147,7 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
         DeError::misfit(format!("{rust} cannot be read from an Avro {found:?}"))
     }
 
+    #[inline]
     fn read_int(&mut self, rust: &str) -> De<i32> {
         match self.schema {
             Schema::Int | Schema::Date | Schema::TimeMillis => Ok(self.input.int()?),
@@ -150,6 +155,7 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
         }
     }
 
+    #[inline]
     fn read_long(&mut self, rust: &str) -> De<i64> {
         match self.schema {
             Schema::Long
@@ -216,6 +222,7 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
 }
 
 /// Reads a union's branch index: the index and the branch's schema.
+#[inline]
 fn union_variant<'s>(input: &mut Input<'_>, union: &'s UnionSchema) -> De<(u32, &'s Schema)> {
     let index = input.int()?;
     match usize::try_from(index)
@@ -234,11 +241,13 @@ const TUPLE: &str = "org.apache.avro.rust.tuple";
 /// the value.
 const UNION_OF_RECORDS: &str = "org.apache.avro.rust.union_of_records";
 
+#[inline]
 fn has_attribute(record: &RecordSchema, attribute: &str) -> bool {
     record.attributes.get(attribute) == Some(&serde_json::Value::Bool(true))
 }
 
 /// The schema a record field's or union branch's value is read with.
+#[inline]
 fn unwrapped(schema: &Schema) -> &Schema {
     match schema {
         Schema::Record(record)
@@ -599,6 +608,7 @@ impl<'de> de::Deserializer<'de> for SchemaDe<'_, '_, '_> {
     }
 }
 
+#[inline]
 fn symbol(symbols: &[String], index: i32) -> De<&str> {
     usize::try_from(index)
         .ok()

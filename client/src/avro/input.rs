@@ -16,6 +16,7 @@ pub(super) const MAX_DEPTH: usize = 200;
 pub(super) type Read<T> = std::result::Result<T, Box<str>>;
 
 /// The depth one level below `depth`, if data may nest that deep.
+#[inline]
 pub(super) fn deeper(depth: usize) -> Read<usize> {
     if depth >= MAX_DEPTH {
         return Err(invalid(format!(
@@ -49,6 +50,9 @@ pub(super) struct Input<'a> {
     values_left: usize,
 }
 
+// The small reads are `#[inline]`: the serde decoder calls them from generic code, which is
+// compiled in the application's crate, where without it each would be a call (unless the
+// application builds with LTO).
 impl<'a> Input<'a> {
     /// A payload may expand into as many values as apache-avro's allocation limit would hold:
     /// zero-width items such as nulls cost no bytes, so the byte count alone does not bound them.
@@ -59,11 +63,13 @@ impl<'a> Input<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn count(&mut self, values: usize) -> Read<()> {
         self.values_left = self.values_left.checked_sub(values).ok_or_else(too_many)?;
         Ok(())
     }
 
+    #[inline]
     pub(super) fn take(&mut self, n: usize) -> Read<&'a [u8]> {
         if n > self.bytes.len() {
             return Err(invalid("truncated".to_string()));
@@ -73,10 +79,12 @@ impl<'a> Input<'a> {
         Ok(taken)
     }
 
+    #[inline]
     pub(super) fn byte(&mut self) -> Read<u8> {
         Ok(self.take(1)?[0])
     }
 
+    #[inline]
     pub(super) fn array<const N: usize>(&mut self) -> Read<[u8; N]> {
         let mut out = [0; N];
         out.copy_from_slice(self.take(N)?);
@@ -84,6 +92,7 @@ impl<'a> Input<'a> {
     }
 
     /// A zig-zag varint of at most 10 bytes.
+    #[inline]
     pub(super) fn long(&mut self) -> Read<i64> {
         let mut raw: u64 = 0;
         for shift in (0..70).step_by(7) {
@@ -96,12 +105,14 @@ impl<'a> Input<'a> {
         Err(invalid("overlong varint".to_string()))
     }
 
+    #[inline]
     pub(super) fn int(&mut self) -> Read<i32> {
         let n = self.long()?;
         i32::try_from(n).map_err(|_| invalid(format!("{n} does not fit an int")))
     }
 
     /// A length that the remaining bytes can hold.
+    #[inline]
     pub(super) fn len(&mut self) -> Read<usize> {
         let n = self.long()?;
         match usize::try_from(n) {
@@ -111,23 +122,27 @@ impl<'a> Input<'a> {
     }
 
     /// Bytes after their length.
+    #[inline]
     pub(super) fn bytes(&mut self) -> Read<&'a [u8]> {
         let len = self.len()?;
         self.take(len)
     }
 
     /// A string, borrowed from the payload.
+    #[inline]
     pub(super) fn str(&mut self) -> Read<&'a str> {
         std::str::from_utf8(self.bytes()?)
             .map_err(|e| invalid(format!("a string is not UTF-8: {e}")))
     }
 
+    #[inline]
     pub(super) fn string(&mut self) -> Read<String> {
         self.str().map(str::to_owned)
     }
 
     /// The item count of the next block of an array or map; `None` at the end. A negative
     /// count is followed by the block's size in bytes, which is not needed here.
+    #[inline]
     pub(super) fn block(&mut self) -> Read<Option<usize>> {
         let count = self.long()?;
         if count == 0 {
