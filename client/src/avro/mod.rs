@@ -9,7 +9,6 @@ mod input;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
 use apache_avro::util::{set_serde_human_readable, DEFAULT_SERDE_HUMAN_READABLE};
@@ -24,7 +23,6 @@ use crate::wire::{read_header, write_header};
 use crate::{Client, Error, Result, SerializerConfig};
 use decode::Decoder;
 use decode_serde::decode_serde;
-use input::all_read;
 
 /// A parsed Avro schema with the named types its references define.
 struct Parsed {
@@ -120,19 +118,17 @@ struct Schemas {
     reader: Option<Arc<Parsed>>,
 }
 
-/// How a reader reads.
-enum Reading<'s> {
-    /// There is no reader schema (the common case): values and serde types are read with the
-    /// writer's schema alone, by our own decoders.
-    Writer {
-        decoder: Decoder,
-        /// The named types the writer's schema uses.
-        names: ResolvedSchema<'s>,
-        /// apache-avro's serde setting, which its serializer used too.
-        human_readable: bool,
-    },
-    /// Values are resolved into the reader's schema, by apache-avro.
-    Resolving(GenericDatumReader<'s>),
+/// What a reader reads with, all borrowed from its [`Schemas`].
+struct Reading<'s> {
+    /// The writer's data as `Value`s.
+    decoder: Decoder,
+    /// The named types the writer's schema uses.
+    names: ResolvedSchema<'s>,
+    /// apache-avro's serde setting, which its serializer used too.
+    human_readable: bool,
+    /// The application's reader schema and its named types, when it gave one: values are
+    /// resolved into it.
+    resolve_into: Option<(&'s AvroSchema, ResolvedSchema<'s>)>,
 }
 
 /// The reader for one writer schema (and the application's reader schema), built once per
@@ -151,56 +147,52 @@ impl Reader {
             schemas,
             reading_builder: |schemas: &Schemas| {
                 let writer = &schemas.writer;
-                let Some(reader) = &schemas.reader else {
-                    let names = writer.names()?;
-                    return Ok(Reading::Writer {
-                        decoder: Decoder::new(&writer.schema, names.get_names())?,
-                        names,
-                        // Reads the setting; sets the default only if no one set it before.
-                        human_readable: set_serde_human_readable(DEFAULT_SERDE_HUMAN_READABLE),
-                    });
+                let names = writer.names()?;
+                let resolve_into = match &schemas.reader {
+                    Some(reader) => Some((&reader.schema, reader.names()?)),
+                    None => None,
                 };
-                GenericDatumReader::builder(&writer.schema)
-                    .resolved_writer_schemata(writer.names()?)
-                    .reader_schema(&reader.schema)
-                    .resolved_reader_schemata(reader.names()?)
-                    .build()
-                    .map(Reading::Resolving)
-                    .map_err(failed)
+                Ok(Reading {
+                    decoder: Decoder::new(&writer.schema, names.get_names())?,
+                    names,
+                    // Reads the setting; sets the default only if no one set it before.
+                    human_readable: set_serde_human_readable(DEFAULT_SERDE_HUMAN_READABLE),
+                    resolve_into,
+                })
             },
         }
         .try_build()
     }
 
-    /// The value in `payload`, which it must fill exactly.
-    fn read_value(&self, mut payload: &[u8]) -> Result<Value> {
-        match self.borrow_reading() {
-            Reading::Writer { decoder, .. } => decoder.decode(payload),
-            Reading::Resolving(reader) => {
-                let value = reader.read_value(&mut payload).map_err(failed)?;
-                all_read(payload)?;
-                Ok(value)
-            }
+    /// The value in `payload`, which it must fill exactly. With a reader schema, the writer's
+    /// value is resolved into it as apache-avro's own reader does, after our decoder has read it
+    /// within its limits.
+    fn read_value(&self, payload: &[u8]) -> Result<Value> {
+        let reading = self.borrow_reading();
+        let value = reading.decoder.decode(payload)?;
+        match &reading.resolve_into {
+            None => Ok(value),
+            Some((schema, names)) => value
+                .resolve_with_names(schema, names.get_names())
+                .map_err(failed),
         }
     }
 
     /// `payload` as a serde type: straight from the bytes when there is no reader schema to
-    /// resolve into (apache-avro's serde reader cannot resolve yet), else through a `Value`.
+    /// resolve into, else through the resolved `Value`.
     fn read_serde<T: DeserializeOwned>(&self, payload: &[u8]) -> Result<T> {
-        match self.borrow_reading() {
-            Reading::Writer {
-                names,
-                human_readable,
-                ..
-            } => {
-                let schema = &self.borrow_schemas().writer.schema;
-                decode_serde(schema, names.get_names(), *human_readable, payload)
-            }
-            Reading::Resolving(_) => {
-                let value = self.read_value(payload)?;
-                apache_avro::from_value(&value).map_err(failed)
-            }
+        let reading = self.borrow_reading();
+        if reading.resolve_into.is_some() {
+            let value = self.read_value(payload)?;
+            return apache_avro::from_value(&value).map_err(failed);
         }
+        let schema = &self.borrow_schemas().writer.schema;
+        decode_serde(
+            schema,
+            reading.names.get_names(),
+            reading.human_readable,
+            payload,
+        )
     }
 }
 

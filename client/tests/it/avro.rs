@@ -275,3 +275,56 @@ async fn named_types_from_references_and_recursion_round_trip() {
     let deserializer = AvroDeserializer::new(client, None).unwrap();
     assert_eq!(deserializer.deserialize_value(&bytes).await.unwrap(), outer);
 }
+
+/// Hostile bytes meet the same limits whether or not the application resolves them into a
+/// reader schema: 100,000 levels of a recursive list are an error, not a stack overflow.
+#[tokio::test]
+async fn deeply_nested_data_is_an_error_with_and_without_a_reader_schema() {
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let list =
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+    let id = client
+        .register("list-value", &Schema::new(SchemaType::Avro, list), false)
+        .await
+        .unwrap();
+    let mut bytes = vec![0];
+    bytes.extend(id.to_be_bytes());
+    bytes.extend(std::iter::repeat_n(2, 100_000));
+    bytes.push(0);
+    let reader = r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]},{"name":"label","type":"string","default":""}]}"#;
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Node {
+        next: Option<Box<Node>>,
+    }
+    let deep = "serialization failed: invalid Avro data: data nested deeper than 200 levels";
+    for reader in [None, Some(reader)] {
+        let deserializer = AvroDeserializer::new(client.clone(), reader).unwrap();
+        let value = deserializer.deserialize_value(&bytes).await.unwrap_err();
+        assert_eq!(value.to_string(), deep, "{reader:?}");
+        let node = deserializer.deserialize::<Node>(&bytes).await.unwrap_err();
+        assert_eq!(node.to_string(), deep, "{reader:?}");
+    }
+    // A shallow list resolves, the new field filled from its default.
+    let resolving = AvroDeserializer::new(client, Some(reader)).unwrap();
+    let mut shallow = vec![0];
+    shallow.extend(id.to_be_bytes());
+    shallow.extend([2, 0]);
+    assert_eq!(
+        resolving.deserialize_value(&shallow).await.unwrap(),
+        Value::Record(vec![
+            (
+                "next".into(),
+                Value::Union(
+                    1,
+                    Box::new(Value::Record(vec![
+                        ("next".into(), Value::Union(0, Box::new(Value::Null))),
+                        ("label".into(), Value::String(String::new())),
+                    ]))
+                )
+            ),
+            ("label".into(), Value::String(String::new())),
+        ])
+    );
+}
