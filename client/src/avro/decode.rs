@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::schema::{Name, NamesRef, NamespaceRef};
+use apache_avro::schema::{InnerDecimalSchema, Name, NamesRef, NamespaceRef, UuidSchema};
 use apache_avro::types::Value;
-use apache_avro::Schema;
+use apache_avro::{Decimal, Duration, Schema, Uuid};
 
 use super::input::{all_read, deeper, invalid, Input, Read};
 use crate::{Error, Result};
@@ -38,8 +38,14 @@ enum Plan {
     Record(Vec<(String, Plan)>),
     /// A named type used by name (recursion, reuse): an index into [`Decoder::named`].
     Named(usize),
-    /// The rare logical types (decimal, big-decimal, uuid, duration): leaves, read by apache-avro.
-    Leaf(Schema),
+    /// A decimal in bytes (`None`) or in a fixed of that size.
+    Decimal(Option<usize>),
+    /// A uuid in a string, in bytes (`None`), or in a fixed of that size.
+    Uuid(UuidIn),
+    /// A duration: a fixed of that size (12 is the only valid one).
+    Duration(usize),
+    /// A big-decimal, read by apache-avro (it keeps the decoding of this one private).
+    BigDecimal,
 }
 
 /// A compiled reader for one writer schema.
@@ -127,12 +133,15 @@ impl Decoder {
             Plan::Map(values) => self.read_map(values, input, deeper(depth)?)?,
             // Recursion runs through records, which count the depth.
             Plan::Named(index) => return self.read(&self.named[*index], input, depth, out),
-            Plan::Leaf(schema) => read_leaf(schema, input)?,
+            Plan::Decimal(size) => Value::Decimal(Decimal::from(read_bytes(*size, input)?)),
+            Plan::Uuid(uuid_in) => read_uuid(uuid_in, input)?,
+            Plan::Duration(size) => read_duration(*size, input)?,
+            Plan::BigDecimal => read_big_decimal(input)?,
         };
         Ok(())
     }
 
-    // Arrays, maps and leaves are read out of line: `read` recurses for every level of a
+    // Arrays, maps and the rarer logical types are read out of line: `read` recurses for every level of a
     // message, and its stack frame stays small without their locals.
 
     #[inline(never)]
@@ -165,9 +174,45 @@ impl Decoder {
     }
 }
 
+/// Where a uuid is.
+enum UuidIn {
+    String,
+    Bytes,
+    Fixed(usize),
+}
+
+/// Bytes after their length (`size` is `None`), or a fixed of `size` bytes.
+fn read_bytes(size: Option<usize>, input: &mut Input<'_>) -> Read<Vec<u8>> {
+    let bytes = match size {
+        None => input.bytes()?,
+        Some(size) => input.take(size)?,
+    };
+    Ok(bytes.to_vec())
+}
+
 #[inline(never)]
-fn read_leaf(schema: &Schema, input: &mut Input<'_>) -> Read<Value> {
-    GenericDatumReader::builder(schema)
+fn read_uuid(uuid_in: &UuidIn, input: &mut Input<'_>) -> Read<Value> {
+    let uuid = match uuid_in {
+        UuidIn::String => Uuid::parse_str(input.str()?),
+        UuidIn::Bytes => Uuid::from_slice(input.bytes()?),
+        UuidIn::Fixed(16) => Uuid::from_slice(input.take(16)?),
+        UuidIn::Fixed(size) => return Err(invalid(format!("a uuid in a fixed of {size} bytes"))),
+    };
+    uuid.map(Value::Uuid)
+        .map_err(|e| invalid(format!("not a uuid: {e}")))
+}
+
+#[inline(never)]
+fn read_duration(size: usize, input: &mut Input<'_>) -> Read<Value> {
+    if size != 12 {
+        return Err(invalid(format!("a duration in a fixed of {size} bytes")));
+    }
+    Ok(Value::Duration(Duration::from(input.array::<12>()?)))
+}
+
+#[inline(never)]
+fn read_big_decimal(input: &mut Input<'_>) -> Read<Value> {
+    GenericDatumReader::builder(&Schema::BigDecimal)
         .build()
         .and_then(|reader| reader.read_value(&mut input.bytes))
         .map_err(|e| invalid(e.to_string()))
@@ -233,9 +278,15 @@ impl Compiler<'_, '_> {
                 self.named[index] = self.compile(schema, name.namespace())?;
                 Plan::Named(index)
             }
-            Schema::Decimal(_) | Schema::BigDecimal | Schema::Uuid(_) | Schema::Duration(_) => {
-                Plan::Leaf(schema.clone())
-            }
+            Schema::Decimal(decimal) => Plan::Decimal(match &decimal.inner {
+                InnerDecimalSchema::Bytes => None,
+                InnerDecimalSchema::Fixed(fixed) => Some(fixed.size),
+            }),
+            Schema::Uuid(UuidSchema::String) => Plan::Uuid(UuidIn::String),
+            Schema::Uuid(UuidSchema::Bytes) => Plan::Uuid(UuidIn::Bytes),
+            Schema::Uuid(UuidSchema::Fixed(fixed)) => Plan::Uuid(UuidIn::Fixed(fixed.size)),
+            Schema::Duration(fixed) => Plan::Duration(fixed.size),
+            Schema::BigDecimal => Plan::BigDecimal,
         })
     }
 }

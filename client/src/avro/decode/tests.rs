@@ -58,6 +58,8 @@ fn primitives_and_logical_types_read_as_apache_avro_reads_them() {
         {"name":"ltsus","type":{"type":"long","logicalType":"local-timestamp-micros"}},
         {"name":"ltsns","type":{"type":"long","logicalType":"local-timestamp-nanos"}},
         {"name":"uuid","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"uuidf","type":{"type":"fixed","name":"U","size":16,"logicalType":"uuid"}},
+        {"name":"uuidb","type":{"type":"bytes","logicalType":"uuid"}},
         {"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
         {"name":"decf","type":{"type":"fixed","name":"D","size":4,"logicalType":"decimal","precision":9,"scale":2}},
         {"name":"dur","type":{"type":"fixed","name":"Dur","size":12,"logicalType":"duration"}},
@@ -83,6 +85,8 @@ fn primitives_and_logical_types_read_as_apache_avro_reads_them() {
             ("ltsus", Value::LocalTimestampMicros(l)),
             ("ltsns", Value::LocalTimestampNanos(l)),
             ("uuid", Value::Uuid(Uuid::from_u128(l as u128))),
+            ("uuidf", Value::Uuid(Uuid::from_u128(!(l as u128)))),
+            ("uuidb", Value::Uuid(Uuid::from_u128(i as u128))),
             ("dec", Value::Decimal(Decimal::from(vec![1, 2, 3]))),
             ("decf", Value::Decimal(Decimal::from(vec![0, 0, 4, 210]))),
             (
@@ -208,7 +212,7 @@ fn truncated_and_trailing_bytes_are_errors() {
 
 #[test]
 fn values_the_schema_cannot_hold_are_errors() {
-    let cases: [(&str, &[u8], &str); 7] = [
+    let cases: [(&str, &[u8], &str); 8] = [
         (r#""boolean""#, &[2], "2 is not a boolean"),
         (
             r#"{"type":"enum","name":"E","symbols":["A"]}"#,
@@ -231,6 +235,11 @@ fn values_the_schema_cannot_hold_are_errors() {
             r#""string""#,
             &[4, 0xff, 0xfe],
             "a string is not UTF-8: invalid utf-8 sequence of 1 bytes from index 0",
+        ),
+        (
+            r#"{"type":"string","logicalType":"uuid"}"#,
+            b"\x06tea",
+            "not a uuid: invalid character: found `t` at 0",
         ),
     ];
     for (schema, bytes, message) in cases {
@@ -287,6 +296,11 @@ fn random_bytes_decode_exactly_when_apache_avro_decodes_them_and_to_the_same_val
             {"name":"f","type":{"type":"fixed","name":"F","size":2}},{"name":"d","type":"double"}]}"#,
         r#"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},
             {"name":"kids","type":{"type":"array","items":"Node"}}]}"#,
+        r#"{"type":"array","items":["null",
+            {"type":"bytes","logicalType":"decimal","precision":9,"scale":2},
+            {"type":"fixed","name":"Dur","size":12,"logicalType":"duration"},
+            {"type":"string","logicalType":"uuid"},
+            {"type":"fixed","name":"D","size":2,"logicalType":"decimal","precision":4,"scale":2}]}"#,
     ];
     // xorshift: reproducible bytes without a dependency.
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
