@@ -9,7 +9,7 @@ use crate::{Error, Result};
 /// Records, arrays and maps nested deeper are refused (a recursive list of 200 items): each
 /// level costs stack (kilobytes in a debug build, where 2 MiB threads overflow near 1,000), and
 /// legitimate data nests far less.
-pub(super) const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 200;
 
 /// What reading returns: the error (what is wrong with the bytes) boxed, so that the result
 /// passed up through every level of a message stays two words wide.
@@ -36,11 +36,12 @@ pub(super) fn all_read(rest: &[u8]) -> Result<()> {
     }
 }
 
+/// An error in the bytes, as the readers pass it up.
 pub(super) fn invalid(message: String) -> Box<str> {
     message.into_boxed_str()
 }
 
-pub(super) fn too_many() -> Box<str> {
+fn too_many() -> Box<str> {
     invalid("the message expands into too many values".to_string())
 }
 
