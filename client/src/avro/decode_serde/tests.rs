@@ -301,6 +301,9 @@ fn records_and_enums_read_into_self_describing_types() {
         ours::<serde_json::Value>(&card, &[24, 4]),
         Ok(serde_json::json!({"rank": 12, "suit": "Clubs"}))
     );
+    let map = ours::<HashMap<String, serde_json::Value>>(&card, &[24, 4]).unwrap();
+    assert_eq!(map.len(), 2);
+    assert_eq!((&map["rank"], &map["suit"]), (&12.into(), &"Clubs".into()));
 }
 
 #[test]
