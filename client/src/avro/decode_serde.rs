@@ -639,10 +639,11 @@ impl<'de> MapAccess<'de> for RecordAccess<'_, '_, '_> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> De<V::Value> {
-        let schema = self
-            .value
-            .take()
-            .expect("serde reads a key before its value");
+        let Some(schema) = self.value.take() else {
+            return Err(DeError::misfit(
+                "a record field's value was asked for before its name",
+            ));
+        };
         let schema = unwrapped(self.context.resolve(schema)?);
         seed.deserialize(SchemaDe::new(schema, self.context, self.input, self.depth)?)
     }
@@ -694,19 +695,21 @@ struct BlockAccess<'s, 'i, 'b> {
 impl<'s, 'b> BlockAccess<'s, '_, 'b> {
     /// Counts one more item; `false` after the last.
     fn next(&mut self) -> De<bool> {
-        let Some(left) = self.left else {
+        if self.left.is_none() {
             return Ok(false);
-        };
+        }
         self.input.count(1)?;
-        self.left = Some(left - 1);
         Ok(true)
     }
 
-    /// Reads the next block's header when this one is done.
+    /// After an item: reads the next block's header when this block is done, at once, so that
+    /// a visitor that stops at the last item leaves nothing of the array behind.
     fn finish_item(&mut self) -> De<()> {
-        if self.left == Some(0) {
-            self.left = self.input.block()?;
-        }
+        self.left = match self.left {
+            Some(left) if left > 1 => Some(left - 1),
+            Some(_) => self.input.block()?,
+            None => None,
+        };
         Ok(())
     }
 
