@@ -5,10 +5,12 @@
 mod decode;
 mod decode_serde;
 mod input;
+mod misfit;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use apache_avro::error::Details;
 use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
 use apache_avro::util::{set_serde_human_readable, DEFAULT_SERDE_HUMAN_READABLE};
@@ -84,28 +86,49 @@ impl Writer {
 
     /// `value` in Avro binary, after the header of the schema's id.
     fn frame(&self, value: Value) -> Result<Vec<u8>> {
-        self.frame_with(|writer, out| writer.write_value(out, value))
+        self.frame_with(|writer, out| {
+            writer
+                .write_value_ref(out, &value)
+                .map_err(|e| self.refused(&value, e))
+        })
     }
 
     /// A serde value in Avro binary, after the header of the schema's id.
     fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
-        self.frame_with(|writer, out| writer.write_ser(out, value))
+        self.frame_with(|writer, out| writer.write_ser(out, value).map_err(failed))
     }
 
     fn frame_with(
         &self,
-        write: impl FnOnce(&GenericDatumWriter<'_>, &mut Vec<u8>) -> apache_avro::AvroResult<usize>,
+        write: impl FnOnce(&GenericDatumWriter<'_>, &mut Vec<u8>) -> Result<usize>,
     ) -> Result<Vec<u8>> {
         let start_buffer = self.borrow_start_buffer();
         let mut out = Vec::with_capacity(start_buffer.load(Ordering::Relaxed));
         write_header(*self.borrow_id(), &mut out);
-        write(self.borrow_writer(), &mut out).map_err(failed)?;
+        write(self.borrow_writer(), &mut out)?;
         // Written only when a frame is larger than all before it: rare, so producers on many
         // threads do not contend for the line.
         if out.len() > start_buffer.load(Ordering::Relaxed) {
             start_buffer.fetch_max(out.len().min(MAX_START_BUFFER), Ordering::Relaxed);
         }
         Ok(out)
+    }
+
+    /// apache-avro's error for a value it would not write; when it says only that the value
+    /// does not match, with where and why (worked out only now, on the way out).
+    #[cold]
+    fn refused(&self, value: &Value, e: apache_avro::Error) -> Error {
+        if matches!(e.details(), Details::Validation) {
+            let parsed = self.borrow_parsed();
+            let why = parsed
+                .names()
+                .ok()
+                .and_then(|names| misfit::explain(value, &parsed.schema, names.get_names()));
+            if let Some(why) = why {
+                return Error::Serialization(format!("{e}: {why}"));
+            }
+        }
+        failed(e)
     }
 }
 

@@ -162,14 +162,25 @@ async fn an_incompatible_schema_gets_the_registrys_error_and_nothing_is_written(
         }
         other => panic!("{other:?}"),
     }
-    // A value that does not fit the schema is an error too.
+    // A value that does not fit the schema is an error too, which says where and why.
     let wrong = Value::Record(vec![("id".into(), Value::String("x".into()))]);
     assert_eq!(
         v1.serialize_value("orders", wrong)
             .await
             .unwrap_err()
             .to_string(),
-        "serialization failed: Value does not match schema"
+        "serialization failed: Value does not match schema: the record has 1 field; the schema has 2 that are not nullable"
+    );
+    let wrong = Value::Record(vec![
+        ("id".into(), Value::String("x".into())),
+        ("item".into(), Value::String("tea".into())),
+    ]);
+    assert_eq!(
+        v1.serialize_value("orders", wrong)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "serialization failed: Value does not match schema: at `.id`: String where the schema has Long"
     );
 }
 
