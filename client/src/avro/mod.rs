@@ -6,6 +6,8 @@ mod decode;
 mod decode_serde;
 mod input;
 mod misfit;
+#[cfg(test)]
+mod random_bytes;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::{Days, Decimal, Duration, Millis, Months, Schema, Uuid};
 
 use super::Decoder;
+use crate::avro::random_bytes::for_each_prefix;
 
 fn decoder(schema: &Schema) -> Decoder {
     let names = ResolvedSchema::try_from(schema).unwrap();
@@ -302,36 +303,21 @@ fn random_bytes_decode_exactly_when_apache_avro_decodes_them_and_to_the_same_val
             {"type":"string","logicalType":"uuid"},
             {"type":"fixed","name":"D","size":2,"logicalType":"decimal","precision":4,"scale":2}]}"#,
     ];
-    // xorshift: reproducible bytes without a dependency.
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
     let mut agreed = 0;
     for schema in schemas {
         let schema = Schema::parse_str(schema).unwrap();
         let ours = decoder(&schema);
         let reader = GenericDatumReader::builder(&schema).build().unwrap();
-        for _ in 0..20_000 {
-            let len = (next() % 24) as usize;
-            // Small bytes: short lengths, counts and indexes, so that many inputs are valid.
-            let random: Vec<u8> = (0..len).map(|_| (next() % 8) as u8).collect();
-            // A value fills exactly one prefix, if any: try them all.
-            for end in 0..=len {
-                let bytes = &random[..end];
-                let mut rest = bytes;
-                let theirs = reader
-                    .read_value(&mut rest)
-                    .ok()
-                    .filter(|_| rest.is_empty());
-                let ours = ours.decode(bytes).ok();
-                assert_eq!(ours, theirs, "{bytes:?}");
-                agreed += usize::from(ours.is_some());
-            }
-        }
+        for_each_prefix(20_000, 8, |bytes| {
+            let mut rest = bytes;
+            let theirs = reader
+                .read_value(&mut rest)
+                .ok()
+                .filter(|_| rest.is_empty());
+            let ours = ours.decode(bytes).ok();
+            assert_eq!(ours, theirs, "{bytes:?}");
+            agreed += usize::from(ours.is_some());
+        });
     }
     // Enough valid inputs to make the comparison mean something.
     assert!(agreed > 1_000, "{agreed}");

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::decode_serde;
+use crate::avro::random_bytes::for_each_prefix;
 
 /// Ours, reading `bytes` as a `T`, as the client reports it.
 fn ours<T: DeserializeOwned>(schema: &Schema, bytes: &[u8]) -> Result<T, String> {
@@ -464,27 +465,12 @@ fn hostile_bytes_cannot_exhaust_stack_or_memory() {
 /// Random bytes: both readers accept exactly the same inputs, with the same values.
 fn random_bytes_agree<T: DeserializeOwned + PartialEq + Debug>(schema: &str) -> usize {
     let schema = Schema::parse_str(schema).unwrap();
-    // xorshift: reproducible bytes without a dependency.
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
     let mut agreed = 0;
-    for _ in 0..20_000 {
-        let len = (next() % 24) as usize;
-        // Small bytes: short lengths, counts and indexes, so that many inputs are valid.
-        let random: Vec<u8> = (0..len).map(|_| (next() % 4) as u8).collect();
-        // A value fills exactly one prefix, if any: try them all.
-        for end in 0..=len {
-            let bytes = &random[..end];
-            let ours = ours::<T>(&schema, bytes).ok();
-            assert_eq!(ours, theirs::<T>(&schema, bytes), "{bytes:?}");
-            agreed += usize::from(ours.is_some());
-        }
-    }
+    for_each_prefix(20_000, 4, |bytes| {
+        let ours = ours::<T>(&schema, bytes).ok();
+        assert_eq!(ours, theirs::<T>(&schema, bytes), "{bytes:?}");
+        agreed += usize::from(ours.is_some());
+    });
     agreed
 }
 
