@@ -305,6 +305,13 @@ impl AvroSerializer {
 }
 
 /// Reads Avro in Confluent's wire format.
+///
+/// The writer's schema comes from the registry by the frame's id, once per id. Serde types are
+/// read with apache-avro's mapping (records to structs by field name, the struct named as the
+/// record; Avro enums and unions to Rust enums; `[null, T]` to `Option<T>`); records and enums
+/// can also be read into `serde_json::Value` or `HashMap<String, _>`. Data nested deeper than
+/// 200 records, arrays or maps, and messages that would expand past apache-avro's allocation
+/// limit, are errors.
 pub struct AvroDeserializer {
     client: Client,
     reader: Option<Arc<Parsed>>,
@@ -344,7 +351,8 @@ impl AvroDeserializer {
             .await
     }
 
-    /// The framed message as a serde type.
+    /// The framed message as a serde type: read straight from the bytes, or, with a reader
+    /// schema, through the value resolved into it.
     pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
         let (id, payload) = read_header(bytes)?;
         let load = || self.load_reader(id);
