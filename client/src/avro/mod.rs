@@ -4,6 +4,7 @@
 
 mod decode;
 mod decode_serde;
+mod encode_serde;
 mod input;
 mod misfit;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use crate::wire::{read_header, write_header};
 use crate::{Client, Error, Result, SerializerConfig};
 use decode::Decoder;
 use decode_serde::decode_serde;
+use encode_serde::encode_serde;
 
 /// A parsed Avro schema with the named types its references define.
 struct Parsed {
@@ -61,8 +63,18 @@ impl Parsed {
     }
 }
 
-/// A registered schema with apache-avro's writer for it, built once: the writer borrows the
-/// schema, so the two live together and no message pays for building it.
+/// What a writer writes with, all borrowed from its schema.
+struct Writing<'s> {
+    /// apache-avro's writer: `Value`s, and the serde values that leave the common path.
+    writer: GenericDatumWriter<'s>,
+    /// The named types the schema uses, for our serde writer.
+    names: ResolvedSchema<'s>,
+    /// apache-avro's serde setting, which both writers follow.
+    human_readable: bool,
+}
+
+/// A registered schema with the writers for it, built once: they borrow the schema, so they
+/// live together and no message pays for building them.
 #[ouroboros::self_referencing]
 struct Writer {
     id: u32,
@@ -72,7 +84,7 @@ struct Writer {
     parsed: Parsed,
     #[borrows(parsed)]
     #[covariant]
-    writer: GenericDatumWriter<'this>,
+    writing: Writing<'this>,
 }
 
 impl Writer {
@@ -81,33 +93,55 @@ impl Writer {
             id,
             start_buffer: AtomicUsize::new(64),
             parsed,
-            writer_builder: |parsed: &Parsed| parsed.writer(),
+            writing_builder: |parsed: &Parsed| {
+                Ok(Writing {
+                    writer: parsed.writer()?,
+                    names: parsed.names()?,
+                    human_readable: human_readable(),
+                })
+            },
         }
         .try_build()
     }
 
     /// `value` in Avro binary, after the header of the schema's id.
     fn frame(&self, value: Value) -> Result<Vec<u8>> {
-        self.frame_with(|writer, out| {
-            writer
+        self.frame_with(|writing, out| {
+            writing
+                .writer
                 .write_value_ref(out, &value)
+                .map(drop)
                 .map_err(|e| self.refused(&value, e))
         })
     }
 
-    /// A serde value in Avro binary, after the header of the schema's id.
+    /// A serde value in Avro binary, after the header of the schema's id: by our writer on the
+    /// common path, else by apache-avro's.
     fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
-        self.frame_with(|writer, out| writer.write_ser(out, value).map_err(failed))
+        let schema = &self.borrow_parsed().schema;
+        self.frame_with(|writing, out| {
+            let start = out.len();
+            let names = writing.names.get_names();
+            if encode_serde(value, schema, names, writing.human_readable, out) {
+                return Ok(());
+            }
+            out.truncate(start);
+            writing
+                .writer
+                .write_ser(out, value)
+                .map(drop)
+                .map_err(failed)
+        })
     }
 
     fn frame_with(
         &self,
-        write: impl FnOnce(&GenericDatumWriter<'_>, &mut Vec<u8>) -> Result<usize>,
+        write: impl FnOnce(&Writing<'_>, &mut Vec<u8>) -> Result<()>,
     ) -> Result<Vec<u8>> {
         let start_buffer = self.borrow_start_buffer();
         let mut out = Vec::with_capacity(start_buffer.load(Ordering::Relaxed));
         write_header(*self.borrow_id(), &mut out);
-        write(self.borrow_writer(), &mut out)?;
+        write(self.borrow_writing(), &mut out)?;
         // Written only when a frame is larger than all before it: rare, so producers on many
         // threads do not contend for the line.
         if out.len() > start_buffer.load(Ordering::Relaxed) {
@@ -180,8 +214,7 @@ impl Reader {
                 Ok(Reading {
                     decoder: Decoder::new(&writer.schema, names.get_names())?,
                     names,
-                    // Reads the setting; sets the default only if no one set it before.
-                    human_readable: set_serde_human_readable(DEFAULT_SERDE_HUMAN_READABLE),
+                    human_readable: human_readable(),
                     resolve_into,
                 })
             },
@@ -219,6 +252,12 @@ impl Reader {
             payload,
         )
     }
+}
+
+/// apache-avro's serde setting (whether serde types pick their human-readable form), which its
+/// writers and readers follow: this reads it, and fixes the default only if no one set it.
+fn human_readable() -> bool {
+    set_serde_human_readable(DEFAULT_SERDE_HUMAN_READABLE)
 }
 
 async fn parse_registered(client: &Client, schema: &Schema) -> Result<Parsed> {
