@@ -147,6 +147,7 @@ impl<'s, 'o> SchemaSer<'s, 'o> {
 }
 
 /// Where a union has its null (a union holds at most one).
+#[inline]
 fn null_index(union: &UnionSchema) -> Ser<usize> {
     let null = union
         .variants()
