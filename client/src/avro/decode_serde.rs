@@ -25,6 +25,7 @@ use serde::de::{
 use serde::forward_to_deserialize_any;
 
 use super::input::{all_read, deeper, invalid, Input};
+use super::serde_context::{Context, Undefined};
 use crate::{Error, Result};
 
 /// Reads `payload`, which must hold exactly one value of `schema`, as a `T`. `names` are the
@@ -84,23 +85,9 @@ impl From<Box<str>> for DeError {
 
 type De<T> = std::result::Result<T, DeError>;
 
-/// What every level of a message shares.
-#[derive(Clone, Copy)]
-struct Context<'s> {
-    names: &'s NamesRef<'s>,
-    human_readable: bool,
-}
-
-impl<'s> Context<'s> {
-    /// `schema`, or the named type it refers to.
-    #[inline]
-    fn resolve(self, schema: &'s Schema) -> De<&'s Schema> {
-        match schema {
-            Schema::Ref { name } => self.names.get(name).copied().ok_or_else(|| {
-                DeError::misfit(format!("the schema uses {name}, which it does not define"))
-            }),
-            schema => Ok(schema),
-        }
+impl From<Undefined<'_>> for DeError {
+    fn from(Undefined(name): Undefined<'_>) -> DeError {
+        DeError::misfit(format!("the schema uses {name}, which it does not define"))
     }
 }
 

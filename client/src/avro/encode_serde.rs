@@ -18,6 +18,8 @@ use apache_avro::schema::{
 use apache_avro::Schema;
 use serde::ser::{self, Serialize};
 
+use super::serde_context::{Context, Undefined};
+
 /// Appends `value`, as Avro of `schema`, to `out`. `false` when the value leaves the common
 /// path: `out` may then hold part of it, which the caller discards.
 pub(super) fn encode_serde<T: Serialize + ?Sized>(
@@ -57,21 +59,9 @@ impl ser::Error for GiveUp {
 
 type Ser<T = ()> = Result<T, GiveUp>;
 
-/// What every level of a message shares.
-#[derive(Clone, Copy)]
-struct Context<'s> {
-    names: &'s NamesRef<'s>,
-    human_readable: bool,
-}
-
-impl<'s> Context<'s> {
-    /// `schema`, or the named type it refers to.
-    #[inline]
-    fn resolve(self, schema: &'s Schema) -> Ser<&'s Schema> {
-        match schema {
-            Schema::Ref { name } => self.names.get(name).copied().ok_or(GiveUp),
-            schema => Ok(schema),
-        }
+impl From<Undefined<'_>> for GiveUp {
+    fn from(_: Undefined<'_>) -> GiveUp {
+        GiveUp
     }
 }
 

@@ -5,10 +5,11 @@
 mod decode;
 mod decode_serde;
 mod encode_serde;
+#[cfg(test)]
+mod fixtures;
 mod input;
 mod misfit;
-#[cfg(test)]
-mod random_bytes;
+mod serde_context;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::{Days, Decimal, Duration, Millis, Months, Schema, Uuid};
 
 use super::Decoder;
-use crate::avro::random_bytes::for_each_prefix;
+use crate::avro::fixtures::for_each_prefix;
 
 fn decoder(schema: &Schema) -> Decoder {
     let names = ResolvedSchema::try_from(schema).unwrap();

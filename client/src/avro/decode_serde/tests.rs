@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::decode_serde;
-use crate::avro::random_bytes::for_each_prefix;
+use crate::avro::fixtures::*;
 
 /// Ours, reading `bytes` as a `T`, as the client reports it.
 fn ours<T: DeserializeOwned>(schema: &Schema, bytes: &[u8]) -> Result<T, String> {
@@ -47,104 +47,6 @@ where
     }
 }
 
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-struct Primitives {
-    n: (),
-    b: bool,
-    i: i32,
-    l: i64,
-    f: f32,
-    d: f64,
-    #[serde(with = "apache_avro::serde::bytes")]
-    by: Vec<u8>,
-    s: String,
-    c: char,
-    small: i8,
-    short: i16,
-    byte: u8,
-    ushort: u16,
-    uint: u32,
-    big: i128,
-    ubig: u64,
-    date: i32,
-    tms: i32,
-    tus: i64,
-    tsms: i64,
-    tsns: i64,
-    ltsus: i64,
-    uuid: String,
-    #[serde(with = "apache_avro::serde::bytes")]
-    dec: Vec<u8>,
-    #[serde(with = "apache_avro::serde::fixed")]
-    decf: [u8; 4],
-    #[serde(with = "apache_avro::serde::fixed")]
-    dur: [u8; 12],
-    #[serde(with = "apache_avro::serde::fixed")]
-    fx: [u8; 3],
-    e: Suit,
-}
-
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Copy)]
-enum Suit {
-    Hearts,
-    Spades,
-    Clubs,
-}
-
-const PRIMITIVES: &str = r#"{"type":"record","name":"Primitives","fields":[
-    {"name":"n","type":"null"},{"name":"b","type":"boolean"},{"name":"i","type":"int"},
-    {"name":"l","type":"long"},{"name":"f","type":"float"},{"name":"d","type":"double"},
-    {"name":"by","type":"bytes"},{"name":"s","type":"string"},{"name":"c","type":"string"},
-    {"name":"small","type":"int"},{"name":"short","type":"int"},{"name":"byte","type":"int"},
-    {"name":"ushort","type":"int"},{"name":"uint","type":"long"},
-    {"name":"big","type":{"type":"fixed","name":"i128","namespace":"org.apache.avro.rust","size":16}},
-    {"name":"ubig","type":{"type":"fixed","name":"u64","namespace":"org.apache.avro.rust","size":8}},
-    {"name":"date","type":{"type":"int","logicalType":"date"}},
-    {"name":"tms","type":{"type":"int","logicalType":"time-millis"}},
-    {"name":"tus","type":{"type":"long","logicalType":"time-micros"}},
-    {"name":"tsms","type":{"type":"long","logicalType":"timestamp-millis"}},
-    {"name":"tsns","type":{"type":"long","logicalType":"timestamp-nanos"}},
-    {"name":"ltsus","type":{"type":"long","logicalType":"local-timestamp-micros"}},
-    {"name":"uuid","type":{"type":"string","logicalType":"uuid"}},
-    {"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
-    {"name":"decf","type":{"type":"fixed","name":"D","size":4,"logicalType":"decimal","precision":9,"scale":2}},
-    {"name":"dur","type":{"type":"fixed","name":"Dur","size":12,"logicalType":"duration"}},
-    {"name":"fx","type":{"type":"fixed","name":"F","size":3}},
-    {"name":"e","type":{"type":"enum","name":"Suit","symbols":["Hearts","Spades","Clubs"]}}]}"#;
-
-fn primitives(i: i32, l: i64, s: &str) -> Primitives {
-    Primitives {
-        n: (),
-        b: i % 2 == 0,
-        i,
-        l,
-        f: i as f32 / 3.0,
-        d: l as f64 / 7.0,
-        by: s.as_bytes().to_vec(),
-        s: s.into(),
-        c: s.chars().next().unwrap_or('x'),
-        small: i as i8,
-        short: i as i16,
-        byte: i as u8,
-        ushort: i as u16,
-        uint: l as u32,
-        big: i128::from(l) * -3,
-        ubig: l as u64,
-        date: i,
-        tms: i,
-        tus: l,
-        tsms: l,
-        tsns: l,
-        ltsus: l,
-        uuid: "6f1c0b7e-8d0a-4c3e-9a51-2f7d3b8e4a10".into(),
-        dec: vec![0x01, 0x86, 0xa0],
-        decf: [0, 1, 0x86, 0xa0],
-        dur: [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0],
-        fx: [7, 8, 9],
-        e: [Suit::Hearts, Suit::Spades, Suit::Clubs][i.unsigned_abs() as usize % 3],
-    }
-}
-
 #[test]
 fn primitives_logical_types_and_enums_read_as_apache_avro_reads_them() {
     let values = [
@@ -157,69 +59,6 @@ fn primitives_logical_types_and_enums_read_as_apache_avro_reads_them() {
     same_as_apache_avro(PRIMITIVES, None, &values);
 }
 
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-struct Collections {
-    list: Vec<Item>,
-    map: HashMap<String, i64>,
-    nested: Vec<Vec<String>>,
-    maybe: Option<String>,
-    maybe_last: Option<Item>,
-    either: Either,
-    wrapped: Wrapper,
-}
-
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-struct Item {
-    name: String,
-    qty: i32,
-}
-
-/// A union as a Rust enum: a variant per branch, by position.
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-enum Either {
-    Nothing,
-    Count(i64),
-    Label(String),
-    Item(Item),
-}
-
-/// A newtype struct: a record of one field.
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-struct Wrapper(f64);
-
-const COLLECTIONS: &str = r#"{"type":"record","name":"Collections","namespace":"acme","fields":[
-    {"name":"list","type":{"type":"array","items":{"type":"record","name":"Item","fields":[
-        {"name":"name","type":"string"},{"name":"qty","type":"int"}]}}},
-    {"name":"map","type":{"type":"map","values":"long"}},
-    {"name":"nested","type":{"type":"array","items":{"type":"array","items":"string"}}},
-    {"name":"maybe","type":["null","string"]},
-    {"name":"maybe_last","type":["Item","null"]},
-    {"name":"either","type":["null","long","string","Item"]},
-    {"name":"wrapped","type":{"type":"record","name":"Wrapper","fields":[{"name":"value","type":"double"}]}}]}"#;
-
-fn collections(n: usize) -> Collections {
-    let item = |i: usize| Item {
-        name: format!("item-{i}"),
-        qty: i as i32 * 7 - 20,
-    };
-    Collections {
-        list: (0..n).map(item).collect(),
-        map: (0..n).map(|i| (format!("k{i}"), i as i64 * 1000)).collect(),
-        nested: (0..n)
-            .map(|i| (0..i).map(|j| j.to_string()).collect())
-            .collect(),
-        maybe: n.is_multiple_of(2).then(|| format!("note {n}")),
-        maybe_last: n.is_multiple_of(3).then(|| item(n)),
-        either: match n % 4 {
-            0 => Either::Nothing,
-            1 => Either::Count(-(n as i64)),
-            2 => Either::Label(format!("label {n}")),
-            _ => Either::Item(item(n)),
-        },
-        wrapped: Wrapper(n as f64 / 4.0),
-    }
-}
-
 #[test]
 fn collections_unions_and_named_types_read_as_apache_avro_reads_them() {
     let values: Vec<Collections> = (0..12).map(collections).collect();
@@ -228,33 +67,9 @@ fn collections_unions_and_named_types_read_as_apache_avro_reads_them() {
     same_as_apache_avro(COLLECTIONS, Some(8), &values);
 }
 
-#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
-struct Node {
-    value: i32,
-    children: Vec<Node>,
-    next: Option<Box<Node>>,
-}
-
 #[test]
 fn recursive_types_read_as_apache_avro_reads_them() {
-    let schema = r#"{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},
-        {"name":"children","type":{"type":"array","items":"Node"}},
-        {"name":"next","type":["null","Node"]}]}"#;
-    let leaf = |value| Node {
-        value,
-        children: vec![],
-        next: None,
-    };
-    let tree = Node {
-        value: 1,
-        children: vec![leaf(2), leaf(3)],
-        next: Some(Box::new(Node {
-            value: 4,
-            children: vec![leaf(5)],
-            next: Some(Box::new(leaf(6))),
-        })),
-    };
-    same_as_apache_avro(schema, None, &[leaf(0), tree]);
+    same_as_apache_avro(NODE, None, &[leaf(0), tree()]);
 }
 
 #[test]
