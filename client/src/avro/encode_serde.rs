@@ -18,6 +18,7 @@ use apache_avro::schema::{
 use apache_avro::Schema;
 use serde::ser::{self, Serialize};
 
+use super::output::{bytes_with_len, long};
 use super::serde_context::{Context, Undefined};
 
 /// Appends `value`, as Avro of `schema`, to `out`. `false` when the value leaves the common
@@ -144,23 +145,6 @@ fn null_index(union: &UnionSchema) -> Ser<usize> {
         .iter()
         .position(|v| matches!(v, Schema::Null));
     null.ok_or(GiveUp)
-}
-
-/// A zig-zag varint.
-#[inline]
-fn long(out: &mut Vec<u8>, v: i64) {
-    let mut n = ((v << 1) ^ (v >> 63)) as u64;
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-#[inline]
-fn bytes_with_len(out: &mut Vec<u8>, bytes: &[u8]) {
-    long(out, bytes.len() as i64);
-    out.extend_from_slice(bytes);
 }
 
 /// A record apache-avro wrapped a union branch in: its one field is the value.

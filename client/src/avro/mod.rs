@@ -5,10 +5,12 @@
 mod decode;
 mod decode_serde;
 mod encode_serde;
+mod encode_value;
 #[cfg(test)]
 mod fixtures;
 mod input;
 mod misfit;
+mod output;
 mod serde_context;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +32,7 @@ use crate::{Client, Error, Result, SerializerConfig};
 use decode::Decoder;
 use decode_serde::decode_serde;
 use encode_serde::encode_serde;
+use encode_value::encode_value;
 
 /// A parsed Avro schema with the named types its references define.
 struct Parsed {
@@ -66,9 +69,9 @@ impl Parsed {
 
 /// What a writer writes with, all borrowed from its schema.
 struct Writing<'s> {
-    /// apache-avro's writer: `Value`s, and the serde values that leave the common path.
+    /// apache-avro's writer, for the values that leave the common path.
     writer: GenericDatumWriter<'s>,
-    /// The named types the schema uses, for our serde writer.
+    /// The named types the schema uses, for our writers.
     names: ResolvedSchema<'s>,
     /// apache-avro's serde setting, which both writers follow.
     human_readable: bool,
@@ -105,9 +108,16 @@ impl Writer {
         .try_build()
     }
 
-    /// `value` in Avro binary, after the header of the schema's id.
+    /// `value` in Avro binary, after the header of the schema's id: by our writer on the
+    /// common path, else by apache-avro's.
     fn frame(&self, value: Value) -> Result<Vec<u8>> {
+        let schema = &self.borrow_parsed().schema;
         self.frame_with(|writing, out| {
+            let start = out.len();
+            if encode_value(&value, schema, writing.names.get_names(), out) {
+                return Ok(());
+            }
+            out.truncate(start);
             writing
                 .writer
                 .write_value_ref(out, &value)
