@@ -48,7 +48,8 @@
 //! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers. The client reads Avro
 //!   with its own decoders: `avro/decode.rs` for values, `avro/decode_serde.rs` for serde types,
 //!   both on `avro/input.rs` (the payload's bytes and the limits on what they may cost); it
-//!   writes serde types on the common path with `avro/encode_serde.rs` (the serde coders share
+//!   writes serde types and values on the common path with `avro/encode_serde.rs` and
+//!   `avro/encode_value.rs` (on `avro/output.rs`; the serde coders share
 //!   `avro/serde_context.rs`), and explains values apache-avro's writer refuses with
 //!   `avro/misfit.rs`.
 
