@@ -59,6 +59,18 @@ async fn avro_round_trips_and_registers_once() {
         serializer.serialize_value("orders", value).await.unwrap(),
         bytes
     );
+    // The same for a value whose fields come in another order.
+    let reordered = Value::Record(vec![
+        ("item".into(), Value::String("tea".into())),
+        ("id".into(), Value::Long(7)),
+    ]);
+    assert_eq!(
+        serializer
+            .serialize_value("orders", reordered)
+            .await
+            .unwrap(),
+        bytes
+    );
 
     let deserializer = AvroDeserializer::new(client.clone(), None).unwrap();
     assert_eq!(
