@@ -122,7 +122,7 @@ impl Writer {
                 .writer
                 .write_value_ref(out, &value)
                 .map(drop)
-                .map_err(|e| self.refused(&value, e))
+                .map_err(|e| refused(e, &value, schema, writing))
         })
     }
 
@@ -160,23 +160,23 @@ impl Writer {
         }
         Ok(out)
     }
+}
 
-    /// apache-avro's error for a value it would not write; when it says only that the value
-    /// does not match, with where and why (worked out only now, on the way out).
-    #[cold]
-    fn refused(&self, value: &Value, e: apache_avro::Error) -> Error {
-        if matches!(e.details(), Details::Validation) {
-            let parsed = self.borrow_parsed();
-            let why = parsed
-                .names()
-                .ok()
-                .and_then(|names| misfit::explain(value, &parsed.schema, names.get_names()));
-            if let Some(why) = why {
-                return Error::Serialization(format!("{e}: {why}"));
-            }
+/// apache-avro's error for a value it would not write; when it says only that the value does
+/// not match, with where and why (worked out only now, on the way out).
+#[cold]
+fn refused(
+    e: apache_avro::Error,
+    value: &Value,
+    schema: &AvroSchema,
+    writing: &Writing<'_>,
+) -> Error {
+    if matches!(e.details(), Details::Validation) {
+        if let Some(why) = misfit::explain(value, schema, writing.names.get_names()) {
+            return Error::Serialization(format!("{e}: {why}"));
         }
-        failed(e)
     }
+    failed(e)
 }
 
 /// One unusually large message should not make every later one allocate as much.
