@@ -25,7 +25,9 @@ use serde::de::{
 use serde::forward_to_deserialize_any;
 
 use super::input::{all_read, deeper, invalid, Input};
-use super::serde_context::{Context, Undefined};
+use super::serde_context::{
+    has_attribute, is_int_based, is_long_based, Context, Undefined, TUPLE, UNION_OF_RECORDS,
+};
 use crate::{Error, Result};
 
 /// Reads `payload`, which must hold exactly one value of `schema`, as a `T`. `names` are the
@@ -136,24 +138,17 @@ impl<'s, 'i, 'b> SchemaDe<'s, 'i, 'b> {
 
     #[inline]
     fn read_int(&mut self, rust: &str) -> De<i32> {
-        match self.schema {
-            Schema::Int | Schema::Date | Schema::TimeMillis => Ok(self.input.int()?),
-            _ => Err(self.mismatch(rust)),
+        match is_int_based(self.schema) {
+            true => Ok(self.input.int()?),
+            false => Err(self.mismatch(rust)),
         }
     }
 
     #[inline]
     fn read_long(&mut self, rust: &str) -> De<i64> {
-        match self.schema {
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => Ok(self.input.long()?),
-            _ => Err(self.mismatch(rust)),
+        match is_long_based(self.schema) {
+            true => Ok(self.input.long()?),
+            false => Err(self.mismatch(rust)),
         }
     }
 
@@ -219,18 +214,6 @@ fn union_variant<'s>(input: &mut Input<'_>, union: &'s UnionSchema) -> De<(u32, 
         Some(variant) => Ok((index as u32, variant)),
         None => Err(invalid(format!("union index {index} out of range")).into()),
     }
-}
-
-/// A record has this attribute when apache-avro derived it from a Rust tuple: read as a
-/// sequence.
-const TUPLE: &str = "org.apache.avro.rust.tuple";
-/// A record has this attribute when apache-avro wrapped a union branch in it: its one field is
-/// the value.
-const UNION_OF_RECORDS: &str = "org.apache.avro.rust.union_of_records";
-
-#[inline]
-fn has_attribute(record: &RecordSchema, attribute: &str) -> bool {
-    record.attributes.get(attribute) == Some(&serde_json::Value::Bool(true))
 }
 
 /// The schema a record field's or union branch's value is read with.

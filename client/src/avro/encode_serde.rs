@@ -19,7 +19,9 @@ use apache_avro::Schema;
 use serde::ser::{self, Serialize};
 
 use super::output::{bytes_with_len, long};
-use super::serde_context::{Context, Undefined};
+use super::serde_context::{
+    has_attribute, is_int_based, is_long_based, Context, Undefined, UNION_OF_RECORDS,
+};
 
 /// Appends `value`, as Avro of `schema`, to `out`. `false` when the value leaves the common
 /// path: `out` may then hold part of it, which the caller discards.
@@ -89,32 +91,21 @@ impl<'s, 'o> SchemaSer<'s, 'o> {
     }
 
     #[inline]
-    fn int(self, v: i32) -> Ser {
-        match self.schema {
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                long(self.out, i64::from(v));
-                Ok(())
-            }
-            _ => Err(GiveUp),
+    fn write_int(self, v: i32) -> Ser {
+        if !is_int_based(self.schema) {
+            return Err(GiveUp);
         }
+        long(self.out, i64::from(v));
+        Ok(())
     }
 
     #[inline]
-    fn long(self, v: i64) -> Ser {
-        match self.schema {
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => {
-                long(self.out, v);
-                Ok(())
-            }
-            _ => Err(GiveUp),
+    fn write_long(self, v: i64) -> Ser {
+        if !is_long_based(self.schema) {
+            return Err(GiveUp);
         }
+        long(self.out, v);
+        Ok(())
     }
 
     /// The integers Avro has no type for, as apache-avro writes them: a fixed of that name.
@@ -153,10 +144,7 @@ fn union_of_records<'s>(schema: &'s Schema, variant: &str) -> Option<&'s Schema>
         Schema::Record(record)
             if record.fields.len() == 1
                 && record.name.name() == variant
-                && record
-                    .attributes
-                    .get("org.apache.avro.rust.union_of_records")
-                    == Some(&serde_json::Value::Bool(true)) =>
+                && has_attribute(record, UNION_OF_RECORDS) =>
         {
             Some(&record.fields[0].schema)
         }
@@ -186,19 +174,19 @@ impl<'s, 'o> ser::Serializer for SchemaSer<'s, 'o> {
     }
 
     fn serialize_i8(self, v: i8) -> Ser {
-        self.int(i32::from(v))
+        self.write_int(i32::from(v))
     }
 
     fn serialize_i16(self, v: i16) -> Ser {
-        self.int(i32::from(v))
+        self.write_int(i32::from(v))
     }
 
     fn serialize_i32(self, v: i32) -> Ser {
-        self.int(v)
+        self.write_int(v)
     }
 
     fn serialize_i64(self, v: i64) -> Ser {
-        self.long(v)
+        self.write_long(v)
     }
 
     fn serialize_i128(self, v: i128) -> Ser {
@@ -206,15 +194,15 @@ impl<'s, 'o> ser::Serializer for SchemaSer<'s, 'o> {
     }
 
     fn serialize_u8(self, v: u8) -> Ser {
-        self.int(i32::from(v))
+        self.write_int(i32::from(v))
     }
 
     fn serialize_u16(self, v: u16) -> Ser {
-        self.int(i32::from(v))
+        self.write_int(i32::from(v))
     }
 
     fn serialize_u32(self, v: u32) -> Ser {
-        self.long(i64::from(v))
+        self.write_long(i64::from(v))
     }
 
     fn serialize_u64(self, v: u64) -> Ser {

@@ -1,7 +1,7 @@
 //! What every level of a serde read or write shares: the named types the schema uses, and
 //! apache-avro's serde setting.
 
-use apache_avro::schema::{Name, NamesRef};
+use apache_avro::schema::{Name, NamesRef, RecordSchema};
 use apache_avro::Schema;
 
 #[derive(Clone, Copy)]
@@ -23,4 +23,38 @@ impl<'s> Context<'s> {
             schema => Ok(schema),
         }
     }
+}
+
+/// The schemas whose values are Avro ints (what serde's narrow integers read and write).
+#[inline]
+pub(super) fn is_int_based(schema: &Schema) -> bool {
+    matches!(schema, Schema::Int | Schema::Date | Schema::TimeMillis)
+}
+
+/// The schemas whose values are Avro longs.
+#[inline]
+pub(super) fn is_long_based(schema: &Schema) -> bool {
+    matches!(
+        schema,
+        Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos
+    )
+}
+
+/// A record has this attribute when apache-avro derived it from a Rust tuple.
+pub(super) const TUPLE: &str = "org.apache.avro.rust.tuple";
+/// A record has this attribute when apache-avro wrapped a union branch in it: its one field is
+/// the value.
+pub(super) const UNION_OF_RECORDS: &str = "org.apache.avro.rust.union_of_records";
+
+/// Whether apache-avro marked `record` with `attribute`.
+#[inline]
+pub(super) fn has_attribute(record: &RecordSchema, attribute: &str) -> bool {
+    record.attributes.get(attribute) == Some(&serde_json::Value::Bool(true))
 }
