@@ -12,6 +12,7 @@ use apache_avro::schema::NamesRef;
 use apache_avro::types::Value;
 use apache_avro::Schema;
 
+use super::misfit::{takes_int, takes_long};
 use super::output::{bytes_with_len, long};
 
 /// Appends `value`, as Avro of `schema`, to `out`. `false` when the value leaves the common
@@ -36,20 +37,10 @@ fn write(value: &Value, schema: &Schema, names: &NamesRef<'_>, out: &mut Vec<u8>
     match (value, schema) {
         (V::Null, S::Null) => {}
         (V::Boolean(b), S::Boolean) => out.push(u8::from(*b)),
-        (V::Int(n), S::Int | S::Date | S::TimeMillis | S::Long)
-        | (V::Date(n), S::Date)
-        | (V::TimeMillis(n), S::TimeMillis) => long(out, i64::from(*n)),
-        // The longs apache-avro's validation takes for each schema.
-        (
-            V::Long(n),
-            S::Long
-            | S::TimeMicros
-            | S::TimestampMillis
-            | S::TimestampMicros
-            | S::LocalTimestampMillis
-            | S::LocalTimestampMicros,
-        )
-        | (V::TimeMicros(n), S::TimeMicros)
+        (V::Int(n), schema) if takes_int(schema) => long(out, i64::from(*n)),
+        (V::Date(n), S::Date) | (V::TimeMillis(n), S::TimeMillis) => long(out, i64::from(*n)),
+        (V::Long(n), schema) if takes_long(schema) => long(out, *n),
+        (V::TimeMicros(n), S::TimeMicros)
         | (V::TimestampMillis(n), S::TimestampMillis)
         | (V::TimestampMicros(n), S::TimestampMicros)
         | (V::TimestampNanos(n), S::TimestampNanos)

@@ -138,16 +138,8 @@ fn leaf(value: &Value, schema: &Schema) -> Option<String> {
     use Value as V;
     let fits = match (value, schema) {
         (V::Null, S::Null) | (V::Boolean(_), S::Boolean) => true,
-        (V::Int(_), S::Int | S::Date | S::TimeMillis | S::Long) => true,
-        (
-            V::Long(_),
-            S::Long
-            | S::TimeMicros
-            | S::TimestampMillis
-            | S::TimestampMicros
-            | S::LocalTimestampMillis
-            | S::LocalTimestampMicros,
-        ) => true,
+        (V::Int(_), schema) if takes_int(schema) => true,
+        (V::Long(_), schema) if takes_long(schema) => true,
         (V::TimestampMicros(_), S::TimestampMicros)
         | (V::TimestampMillis(_), S::TimestampMillis)
         | (V::TimestampNanos(_), S::TimestampNanos)
@@ -209,6 +201,28 @@ fn leaf(value: &Value, schema: &Schema) -> Option<String> {
         _ => false,
     };
     (!fits).then(|| format!("{} where the schema has {}", kind(value), describe(schema)))
+}
+
+/// The schemas apache-avro's validation takes a `Value::Int` for.
+pub(super) fn takes_int(schema: &Schema) -> bool {
+    matches!(
+        schema,
+        Schema::Int | Schema::Date | Schema::TimeMillis | Schema::Long
+    )
+}
+
+/// The schemas apache-avro's validation takes a `Value::Long` for (not the nanosecond
+/// timestamps, which need their own `Value`s).
+pub(super) fn takes_long(schema: &Schema) -> bool {
+    matches!(
+        schema,
+        Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+    )
 }
 
 fn count_fields(n: usize) -> String {
