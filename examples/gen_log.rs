@@ -17,7 +17,7 @@ async fn main() {
     for start in (1..=count).step_by(1000) {
         let records = (start..(start + 1000).min(count + 1)).map(record).collect();
         let txn = store.begin().await.expect("begin");
-        txn.commit(records, Box::new(|| {})).await.expect("commit");
+        txn.commit(records, Box::new(|_| {})).await.expect("commit");
     }
 }
 

@@ -123,12 +123,13 @@ impl Registry {
     /// Replays the store into memory.
     pub async fn open(store: Arc<dyn Store>, settings: Settings) -> Result<Registry, StoreError> {
         let started = std::time::Instant::now();
-        let records = store.load().await?;
-        let count = records.len();
+        let loaded = store.load().await?;
+        let count = loaded.records.len();
         let mut state = State::default();
-        for record in records {
+        for record in loaded.records {
             state.apply(record)?;
         }
+        state.position = loaded.position;
         tracing::info!(
             "loaded {} records: {} schemas in {} subjects, in {} ms",
             count,
@@ -181,19 +182,11 @@ impl Registry {
             writer.pending = self.inner.published.load_full();
             writer.generation = txn.generation();
         }
-        let remote = self
-            .inner
-            .store
-            .catch_up()
-            .await
-            .map_err(|e| ApiError::store(failure, e))?;
-        if !remote.is_empty() {
-            let mut next = (*writer.pending).clone();
-            for record in remote {
-                next.apply(record)
-                    .map_err(|e| ApiError::store(failure, e))?;
-            }
-            writer.pending = Arc::new(next);
+        if self.inner.store.is_shared() {
+            // Inside the store's write lock: after this, nothing committed elsewhere is unseen.
+            self.sync(&mut writer)
+                .await
+                .map_err(|e| ApiError::store(failure, e))?;
         }
         Ok(Write { writer, txn })
     }
@@ -217,18 +210,20 @@ impl Registry {
         let inner = self.inner.clone();
         let published = next.clone();
         let pipelined = write.txn.pipelined();
-        let durable = write
-            .txn
-            .commit(records, Box::new(move || inner.published.store(published)));
+        let durable = write.txn.commit(
+            records,
+            Box::new(move |position| inner.published.store(published.at(position))),
+        );
         write.writer.pending = next;
         let result = if pipelined {
             drop(write.writer);
             durable.await
         } else {
             let result = durable.await;
-            if result.is_err() {
-                write.writer.pending = self.inner.published.load_full();
-            }
+            // Durable: the published state, now with the commit's position. Failed: what was
+            // durable before, with its position, so the next write reads again whatever this one
+            // had caught up on.
+            write.writer.pending = self.inner.published.load_full();
             result
         };
         if let Err(e) = result {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use compat::{Reference, SchemaType};
 use imbl::{HashMap, OrdMap};
 
-use crate::storage::{ConfigValue, Record, SchemaValue, StoreError};
+use crate::storage::{ConfigValue, Position, Record, SchemaValue, StoreError};
 
 /// A schema known by its global id: its text and everything derived from it once.
 #[derive(Debug)]
@@ -59,9 +59,23 @@ pub struct State {
     pub modes: HashMap<Option<String>, String>,
     /// Highest id ever seen; new ids come after it.
     pub max_id: u32,
+    /// Where in the store's record sequence this state was read up to. It lives here, with the
+    /// records it counts, so that a state thrown away takes its position with it.
+    pub position: Position,
 }
 
 impl State {
+    /// This state at `position`: itself when that is where it already is (the embedded log,
+    /// whose position never moves), else a copy (cheap: the maps are shared).
+    pub fn at(self: Arc<Self>, position: Position) -> Arc<State> {
+        if self.position == position {
+            return self;
+        }
+        let mut state = (*self).clone();
+        state.position = position;
+        Arc::new(state)
+    }
+
     /// Applies one record. Fails only for a record that cannot describe a valid state.
     pub fn apply(&mut self, record: Record) -> Result<(), StoreError> {
         match record {

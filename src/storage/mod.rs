@@ -24,9 +24,22 @@ pub use record::{ConfigValue, DecodeError, ModeValue, Record, SchemaValue};
 pub type CommitFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 
 /// Called once the records of a commit are durable, in commit order, before the commit's future
-/// resolves. The registry publishes the new state from it, so readers never see a write that
-/// could still be lost.
-pub type OnDurable = Box<dyn FnOnce() + Send>;
+/// resolves, with the position of the commit's last record. The registry publishes the new state
+/// from it, so readers never see a write that could still be lost.
+pub type OnDurable = Box<dyn FnOnce(Position) + Send>;
+
+/// A place in a store's sequence of records: every record after it comes later in commit order.
+/// A shared store (PostgreSQL: the row's `seq`) hands out increasing positions; the embedded
+/// log, which no other process writes, has no one to catch up with and always answers 0.
+pub type Position = u64;
+
+/// Records read from a store, oldest first, and the position of the last one (or the position
+/// they were read after, when there are none).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub records: Vec<Record>,
+    pub position: Position,
+}
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,23 +68,25 @@ pub enum StoreError {
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Every live record, oldest first.
-    async fn load(&self) -> Result<Vec<Record>, StoreError>;
+    async fn load(&self) -> Result<Batch, StoreError>;
 
     /// Starts a write. The registry holds at most one open transaction per process; a store
     /// shared by several processes also serialises them (the write then sees everything
     /// committed before it through [`Store::catch_up`]).
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
 
-    /// Records committed by other registry nodes since this node last looked, in order. Always
-    /// empty for a single-process store.
-    async fn catch_up(&self) -> Result<Vec<Record>, StoreError>;
+    /// Every record committed after `position`, in commit order. The caller keeps the position
+    /// with the state those records were applied to, so a state that is thrown away takes its
+    /// position with it and nothing is ever skipped. Always empty for a single-process store.
+    async fn catch_up(&self, after: Position) -> Result<Batch, StoreError>;
 
     /// Whether other processes write to this store, so the registry should follow them.
     fn is_shared(&self) -> bool;
 
     /// Resolves when other nodes may have written (a notification, or a reconnection after
-    /// which notifications may have been missed). Only called when [`Store::is_shared`].
-    async fn changed(&self) -> Result<(), StoreError>;
+    /// which notifications may have been missed). Cancel-safe: a wake-up that arrives while no
+    /// one waits is kept for the next call. Only called when [`Store::is_shared`].
+    async fn changed(&self);
 }
 
 /// One write in progress.

@@ -2,21 +2,25 @@
 //!
 //! The records are those of the embedded log, kept one row per key in `records` (see
 //! `migrations/`). Every write runs in a transaction that first takes one cluster-wide advisory
-//! lock, so writes from all nodes are serialised: `seq` order is commit order, the writer
-//! catches up on everything committed before it, and a subject never gets two versions from a
-//! race. Schema ids come from a sequence through `schema_ids`, unique by identity. Each commit
-//! sends a NOTIFY; every node listens and catches up within milliseconds, and again after a
-//! reconnection. Reads never touch the database: they are served from each node's memory.
+//! lock, so writes from all nodes are serialised and `seq` order is commit order: a transaction
+//! draws its `seq` values while holding the lock, and PostgreSQL makes a commit visible before
+//! it releases the lock. A node that has applied every record up to some `seq` (its
+//! [`Position`]) therefore misses nothing by reading `seq > position`. The registry keeps that
+//! position inside the state it describes, so a state thrown away after a failed write takes
+//! its position with it and the records are read again. Schema ids come from a sequence through
+//! `schema_ids`, unique by identity. Each commit sends a NOTIFY; a listener task wakes the
+//! registry, and wakes it too after a lost connection, when notifications may have been missed.
+//! Reads never touch the database: they are served from each node's memory.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row};
-use tokio::sync::Mutex;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 
-use super::{CommitFuture, OnDurable, Record, Store, StoreError, Transaction};
+use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "schemata_records";
@@ -29,9 +33,15 @@ pub struct PgStore {
     pool: PgPool,
     /// Sent with this node's notifications, so it does not wake itself up.
     node: String,
-    /// The highest `seq` this node has applied.
-    last_seen: Arc<AtomicI64>,
-    listener: Mutex<PgListener>,
+    /// Woken by the listener task when other nodes may have written.
+    changed: Arc<Notify>,
+    listener: AbortHandle,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 /// The URL with any password replaced, for messages.
@@ -64,6 +74,37 @@ fn decode(key: &str, value: Option<&str>, seq: i64) -> Result<Option<Record>, St
         .map_err(|e| StoreError::Corrupt(format!("record seq {seq} cannot be read: {e}")))
 }
 
+fn position(seq: i64) -> Result<Position, StoreError> {
+    Position::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative record seq {seq}")))
+}
+
+/// Wakes the registry whenever another node announces a commit, and after the notification
+/// connection was lost (the commits announced meanwhile are gone, so the registry must look).
+async fn listen(mut listener: PgListener, node: String, changed: Arc<Notify>) {
+    let mut failing = false;
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(n)) if n.payload() == node => {} // our own write
+            Ok(Some(_)) => changed.notify_one(),
+            Ok(None) => {
+                tracing::warn!("the PostgreSQL notification connection was lost and reopened");
+                changed.notify_one();
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!("PostgreSQL notifications stopped, retrying every second: {e}");
+                }
+                failing = true;
+                // Pause so a database that is down is not hammered; the retry reconnects.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                changed.notify_one();
+                continue;
+            }
+        }
+        failing = false;
+    }
+}
+
 impl PgStore {
     /// Connects, applies the migrations and starts listening for other nodes' commits.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
@@ -93,37 +134,42 @@ impl PgStore {
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         );
+        let changed = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(listener, node.clone(), changed.clone())).abort_handle();
         Ok(PgStore {
             pool,
             node,
-            last_seen: Arc::new(AtomicI64::new(0)),
-            listener: Mutex::new(listener),
+            changed,
+            listener,
         })
     }
 
-    async fn records_after(&self, seq: i64) -> Result<Vec<Record>, StoreError> {
+    async fn records_after(&self, after: Position) -> Result<Batch, StoreError> {
+        let after_seq = i64::try_from(after)
+            .map_err(|_| StoreError::Corrupt(format!("position {after} is out of range")))?;
         let rows = sqlx::query("SELECT seq, key, value FROM records WHERE seq > $1 ORDER BY seq")
-            .bind(seq)
+            .bind(after_seq)
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        let mut records = Vec::with_capacity(rows.len());
-        let mut last = seq;
+        let mut batch = Batch {
+            records: Vec::with_capacity(rows.len()),
+            position: after,
+        };
         for row in rows {
             let seq: i64 = row.get("seq");
             let key: String = row.get("key");
             let value: Option<String> = row.get("value");
-            records.extend(decode(&key, value.as_deref(), seq)?);
-            last = seq;
+            batch.records.extend(decode(&key, value.as_deref(), seq)?);
+            batch.position = position(seq)?;
         }
-        self.last_seen.fetch_max(last, Ordering::SeqCst);
-        Ok(records)
+        Ok(batch)
     }
 }
 
 #[async_trait::async_trait]
 impl Store for PgStore {
-    async fn load(&self) -> Result<Vec<Record>, StoreError> {
+    async fn load(&self) -> Result<Batch, StoreError> {
         self.records_after(0).await
     }
 
@@ -137,44 +183,25 @@ impl Store for PgStore {
             .map_err(backend)?;
         Ok(Box::new(PgTransaction {
             tx,
-            last_seen: self.last_seen.clone(),
             node: self.node.clone(),
         }))
     }
 
-    async fn catch_up(&self) -> Result<Vec<Record>, StoreError> {
-        self.records_after(self.last_seen.load(Ordering::SeqCst))
-            .await
+    async fn catch_up(&self, after: Position) -> Result<Batch, StoreError> {
+        self.records_after(after).await
     }
 
     fn is_shared(&self) -> bool {
         true
     }
 
-    async fn changed(&self) -> Result<(), StoreError> {
-        let mut listener = self.listener.lock().await;
-        loop {
-            match listener.recv().await {
-                Ok(n) if n.payload() == self.node => continue, // our own write
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    // The listener reconnects on its next call; notifications sent meanwhile are
-                    // lost, so the caller catches up anyway. Pause so a database that is down is
-                    // not hammered.
-                    tracing::warn!(
-                        "lost the PostgreSQL notification connection, reconnecting: {e}"
-                    );
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    return Ok(());
-                }
-            }
-        }
+    async fn changed(&self) {
+        self.changed.notified().await;
     }
 }
 
 struct PgTransaction {
     tx: sqlx::Transaction<'static, Postgres>,
-    last_seen: Arc<AtomicI64>,
     node: String,
 }
 
@@ -213,11 +240,7 @@ impl Transaction for PgTransaction {
     }
 
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
-        let PgTransaction {
-            mut tx,
-            last_seen,
-            node,
-        } = *self;
+        let PgTransaction { mut tx, node } = *self;
         Box::pin(async move {
             let mut last = 0;
             let mut highest_id: i64 = 0;
@@ -253,10 +276,9 @@ impl Transaction for PgTransaction {
             .await
             .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
-            // Writes are serialised and this node caught up before writing: nothing committed
-            // by others lies between what it had seen and these records.
-            last_seen.fetch_max(last, Ordering::SeqCst);
-            on_durable();
+            // The registry caught up inside this transaction's lock before deciding: nothing
+            // committed by others lies between its position and these records.
+            on_durable(position(last)?);
             Ok(())
         })
     }

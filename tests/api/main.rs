@@ -13,6 +13,7 @@ mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;
 mod postgres;
+mod postgres_faults;
 mod protobuf;
 mod schemas;
 mod subjects;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use schemata::storage::{ConfigValue, ModeValue, Record, SchemaValue, Store};
+use schemata::storage::{ConfigValue, ModeValue, Position, Record, SchemaValue, Store};
 use tempfile::TempDir;
 
 use crate::pg::TestDb;
@@ -66,9 +66,18 @@ fn schema(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
     }
 }
 
-async fn commit(store: &Arc<dyn Store>, records: Vec<Record>) {
+/// Commits `records`; the position the store reported for them.
+async fn commit(store: &Arc<dyn Store>, records: Vec<Record>) -> Position {
     let txn = store.begin().await.unwrap();
-    txn.commit(records, Box::new(|| {})).await.unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    txn.commit(
+        records,
+        Box::new(move |position| tx.send(position).unwrap()),
+    )
+    .await
+    .unwrap();
+    rx.recv()
+        .expect("on_durable ran before the commit resolved")
 }
 
 /// What a sequence of records means: the last value of each key, in the order of those last
@@ -112,7 +121,7 @@ async fn records_come_back_after_reopening(backend: &Backend) {
         commit(&store, written[2..].to_vec()).await;
     }
     let store = backend.open().await;
-    assert_eq!(meaning(&store.load().await.unwrap()), written);
+    assert_eq!(meaning(&store.load().await.unwrap().records), written);
 }
 
 async fn later_values_replace_earlier_ones_and_tombstones_delete(backend: &Backend) {
@@ -136,14 +145,14 @@ async fn later_values_replace_earlier_ones_and_tombstones_delete(backend: &Backe
     drop(store);
     let store = backend.open().await;
     assert_eq!(
-        meaning(&store.load().await.unwrap()),
+        meaning(&store.load().await.unwrap().records),
         vec![schema("a", 1, 1, true), schema("c", 1, 3, false)]
     );
 }
 
 async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
     let first = backend.open().await;
-    first.load().await.unwrap();
+    let loaded = first.load().await.unwrap();
     if !first.is_shared() {
         // One process owns the log: a second opener is refused instead.
         assert!(schemata::storage::open(&match backend {
@@ -152,19 +161,35 @@ async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
         })
         .await
         .is_err());
-        assert!(first.catch_up().await.unwrap().is_empty());
+        assert!(first
+            .catch_up(loaded.position)
+            .await
+            .unwrap()
+            .records
+            .is_empty());
         return;
     }
     let second = backend.open().await;
     second.load().await.unwrap();
-    commit(&second, vec![schema("x", 1, 1, false)]).await;
-    assert_eq!(
-        first.catch_up().await.unwrap(),
-        vec![schema("x", 1, 1, false)]
-    );
-    assert!(first.catch_up().await.unwrap().is_empty());
+    let written = commit(&second, vec![schema("x", 1, 1, false)]).await;
+    let caught = first.catch_up(loaded.position).await.unwrap();
+    assert_eq!(caught.records, vec![schema("x", 1, 1, false)]);
+    assert_eq!(caught.position, written);
+    assert!(first
+        .catch_up(caught.position)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
     assert!(
-        second.catch_up().await.unwrap().is_empty(),
+        second.catch_up(written).await.unwrap().records.is_empty(),
         "a node does not see its own writes twice"
+    );
+    // Positions grow in commit order, and what came after a position is read again from it.
+    let later = commit(&first, vec![schema("y", 1, 2, false)]).await;
+    assert!(later > written);
+    assert_eq!(
+        second.catch_up(loaded.position).await.unwrap().records,
+        vec![schema("x", 1, 1, false), schema("y", 1, 2, false)]
     );
 }

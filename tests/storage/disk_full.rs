@@ -37,7 +37,7 @@ async fn a_full_disk_fails_writes_without_losing_or_inventing_records() {
     let mut failures = 0;
     for i in 1..=2000 {
         let txn = store.begin().await.unwrap();
-        match txn.commit(vec![schema(i)], Box::new(|| {})).await {
+        match txn.commit(vec![schema(i)], Box::new(|_| {})).await {
             Ok(()) => acknowledged.push(schema(i)),
             Err(StoreError::Io(_)) => failures += 1,
             Err(other) => panic!("unexpected error {other}"),
@@ -45,8 +45,8 @@ async fn a_full_disk_fails_writes_without_losing_or_inventing_records() {
     }
     assert!(failures > 0, "the disk never filled up");
     assert!(!acknowledged.is_empty());
-    assert_eq!(store.load().await.unwrap(), acknowledged);
+    assert_eq!(store.load().await.unwrap().records, acknowledged);
     drop(store);
     let store = LogStore::open(&fs.0).unwrap();
-    assert_eq!(store.load().await.unwrap(), acknowledged);
+    assert_eq!(store.load().await.unwrap().records, acknowledged);
 }

@@ -37,7 +37,7 @@ fn config(level: &str) -> Record {
 
 async fn commit(store: &LogStore, records: Vec<Record>) {
     let txn = store.begin().await.unwrap();
-    txn.commit(records, Box::new(|| {})).await.unwrap();
+    txn.commit(records, Box::new(|_| {})).await.unwrap();
 }
 
 fn log_path(dir: &Path) -> std::path::PathBuf {
@@ -52,10 +52,10 @@ async fn records_replay_in_order_after_reopening() {
         let store = LogStore::open(dir.path()).unwrap();
         commit(&store, written[..1].to_vec()).await;
         commit(&store, written[1..].to_vec()).await;
-        assert_eq!(store.load().await.unwrap(), written);
+        assert_eq!(store.load().await.unwrap().records, written);
     }
     let store = LogStore::open(dir.path()).unwrap();
-    assert_eq!(store.load().await.unwrap(), written);
+    assert_eq!(store.load().await.unwrap().records, written);
 }
 
 #[tokio::test]
@@ -76,12 +76,12 @@ async fn a_torn_tail_is_cut_off_and_the_rest_kept() {
         .set_len(full - 5)
         .unwrap();
     let store = LogStore::open(dir.path()).unwrap();
-    assert_eq!(store.load().await.unwrap(), vec![schema("a", 1, 1)]);
+    assert_eq!(store.load().await.unwrap().records, vec![schema("a", 1, 1)]);
     commit(&store, vec![schema("a", 3, 3)]).await;
     drop(store);
     let store = LogStore::open(dir.path()).unwrap();
     assert_eq!(
-        store.load().await.unwrap(),
+        store.load().await.unwrap().records,
         vec![schema("a", 1, 1), schema("a", 3, 3)]
     );
 }
@@ -99,7 +99,7 @@ async fn a_zero_filled_tail_is_cut_off() {
         .unwrap();
     f.write_all(&[0; 4096]).unwrap();
     let store = LogStore::open(dir.path()).unwrap();
-    assert_eq!(store.load().await.unwrap(), vec![schema("a", 1, 1)]);
+    assert_eq!(store.load().await.unwrap().records, vec![schema("a", 1, 1)]);
 }
 
 #[tokio::test]
@@ -188,14 +188,14 @@ async fn compaction_keeps_the_last_live_value_of_each_key_in_order() {
     let after = std::fs::metadata(log_path(dir.path())).unwrap().len();
     assert!(after * 10 < before, "compacted {before} -> {after}");
     let expected = vec![schema("a", 1, 1), config("NONE"), schema("c", 1, 3)];
-    assert_eq!(store.load().await.unwrap(), expected);
+    assert_eq!(store.load().await.unwrap().records, expected);
     // Appends continue after the compacted records, and all of it survives a reopen.
     commit(&store, vec![schema("d", 1, 4)]).await;
     drop(store);
     let store = LogStore::open(dir.path()).unwrap();
     let mut expected = expected;
     expected.push(schema("d", 1, 4));
-    assert_eq!(store.load().await.unwrap(), expected);
+    assert_eq!(store.load().await.unwrap().records, expected);
     assert!(!dir.path().join("schemas.log.compact").exists());
 }
 
@@ -215,5 +215,5 @@ async fn concurrent_commits_share_fsyncs_and_all_become_durable() {
     }
     drop(store);
     let store = LogStore::open(dir.path()).unwrap();
-    assert_eq!(store.load().await.unwrap().len(), 200);
+    assert_eq!(store.load().await.unwrap().records.len(), 200);
 }

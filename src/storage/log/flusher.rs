@@ -184,7 +184,7 @@ impl Flusher {
                         self.track(key, offset, len, tombstone);
                         offset += len;
                     }
-                    (c.on_durable)();
+                    (c.on_durable)(0);
                     let _ = c.done.send(Ok(()));
                 }
             }

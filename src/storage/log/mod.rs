@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::{CommitFuture, OnDurable, Record, Store, StoreError, Transaction};
+use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
 use flusher::{Commit, Flusher, Msg, LOG_NAME};
 
 /// The embedded log store.
@@ -119,10 +119,14 @@ fn stopped() -> StoreError {
 
 #[async_trait::async_trait]
 impl Store for LogStore {
-    async fn load(&self) -> Result<Vec<Record>, StoreError> {
+    async fn load(&self) -> Result<Batch, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.send(Msg::Load(reply))?;
-        rx.await.map_err(|_| stopped())?
+        let records = rx.await.map_err(|_| stopped())??;
+        Ok(Batch {
+            records,
+            position: 0,
+        })
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
@@ -132,15 +136,18 @@ impl Store for LogStore {
         }))
     }
 
-    async fn catch_up(&self) -> Result<Vec<Record>, StoreError> {
-        Ok(Vec::new())
+    async fn catch_up(&self, after: Position) -> Result<Batch, StoreError> {
+        Ok(Batch {
+            records: Vec::new(),
+            position: after,
+        })
     }
 
     fn is_shared(&self) -> bool {
         false
     }
 
-    async fn changed(&self) -> Result<(), StoreError> {
+    async fn changed(&self) {
         std::future::pending().await
     }
 }
