@@ -1,14 +1,11 @@
 //! The API's errors: every failure a client can see, each with its HTTP status, Confluent
 //! `error_code` and message, decided in one exhaustive match ([`ApiError::status_and_code`]).
+//! The registry returns them; `http/error.rs` turns them into responses.
 //!
 //! Messages reproduce Confluent's byte for byte where clients or people know them, typos
 //! included (the missing space in 40404/40406, "is not a valid." in 42208). Internal causes
 //! (storage failures) are logged, and the client gets Confluent's generic text.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-
-use crate::http::json_response;
 use crate::storage::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +40,12 @@ pub enum ApiError {
     /// 40409.
     #[error("Subject '{0}' does not have subject-level mode configured")]
     SubjectModeNotFound(String),
-    /// 409 (7.x) or 40901 (8.x): the messages are the details Confluent lists.
+    /// 409: the messages are the details Confluent lists. Confluent 8.x numbers it 40901; the
+    /// HTTP layer, which knows which generation it speaks, renumbers it (`http::ApiFormat`).
     #[error("Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]", .details.join(", "))]
     Incompatible {
         subject: String,
         details: Vec<String>,
-        error_code: u32,
     },
     /// 42201: the message says what is wrong.
     #[error("{0}")]
@@ -101,38 +98,36 @@ pub enum ApiError {
 impl ApiError {
     /// The HTTP status and Confluent error code of each error. Exhaustive on purpose: a new
     /// variant does not compile until it has both.
-    pub fn status_and_code(&self) -> (StatusCode, u32) {
+    pub fn status_and_code(&self) -> (u16, u32) {
         match self {
-            ApiError::SubjectNotFound(_) => (StatusCode::NOT_FOUND, 40401),
-            ApiError::VersionNotFound(_) => (StatusCode::NOT_FOUND, 40402),
-            ApiError::SchemaNotFound | ApiError::SchemaIdNotFound(_) => {
-                (StatusCode::NOT_FOUND, 40403)
-            }
-            ApiError::SubjectSoftDeleted(_) => (StatusCode::NOT_FOUND, 40404),
-            ApiError::SubjectNotSoftDeleted(_) => (StatusCode::NOT_FOUND, 40405),
-            ApiError::VersionSoftDeleted(..) => (StatusCode::NOT_FOUND, 40406),
-            ApiError::VersionNotSoftDeleted(..) => (StatusCode::NOT_FOUND, 40407),
-            ApiError::SubjectConfigNotFound(_) => (StatusCode::NOT_FOUND, 40408),
-            ApiError::SubjectModeNotFound(_) => (StatusCode::NOT_FOUND, 40409),
-            ApiError::Incompatible { error_code, .. } => (StatusCode::CONFLICT, *error_code),
-            ApiError::InvalidSchema(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42201),
-            ApiError::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
-            ApiError::InvalidCompatibilityLevel => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
-            ApiError::InvalidMode => (StatusCode::UNPROCESSABLE_ENTITY, 42204),
-            ApiError::OperationNotPermitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42205),
-            ApiError::ReferenceExists { .. } => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
-            ApiError::InvalidSubject(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
+            ApiError::SubjectNotFound(_) => (404, 40401),
+            ApiError::VersionNotFound(_) => (404, 40402),
+            ApiError::SchemaNotFound | ApiError::SchemaIdNotFound(_) => (404, 40403),
+            ApiError::SubjectSoftDeleted(_) => (404, 40404),
+            ApiError::SubjectNotSoftDeleted(_) => (404, 40405),
+            ApiError::VersionSoftDeleted(..) => (404, 40406),
+            ApiError::VersionNotSoftDeleted(..) => (404, 40407),
+            ApiError::SubjectConfigNotFound(_) => (404, 40408),
+            ApiError::SubjectModeNotFound(_) => (404, 40409),
+            ApiError::Incompatible { .. } => (409, 409),
+            ApiError::InvalidSchema(_) => (422, 42201),
+            ApiError::InvalidVersion(_) => (422, 42202),
+            ApiError::InvalidCompatibilityLevel => (422, 42203),
+            ApiError::InvalidMode => (422, 42204),
+            ApiError::OperationNotPermitted(_) => (422, 42205),
+            ApiError::ReferenceExists { .. } => (422, 42206),
+            ApiError::InvalidSubject(_) => (422, 42208),
             ApiError::Store {
                 cause: StoreError::Timeout(_),
                 ..
-            } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
-            ApiError::Store { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
-            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
-            ApiError::MissingBody => (StatusCode::UNPROCESSABLE_ENTITY, 422),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, 404),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
+            } => (500, 50002),
+            ApiError::Store { .. } => (500, 50001),
+            ApiError::BadRequest(_) => (400, 400),
+            ApiError::PayloadTooLarge(_) => (413, 413),
+            ApiError::UnsupportedMediaType => (415, 415),
+            ApiError::MissingBody => (422, 422),
+            ApiError::NotFound => (404, 404),
+            ApiError::MethodNotAllowed => (405, 405),
         }
     }
 
@@ -146,28 +141,5 @@ impl ApiError {
             "Subject {} is in read-only mode",
             subject.unwrap_or("null")
         ))
-    }
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-/// The body of every error: Confluent's `{"error_code": ..., "message": ...}`.
-pub struct ErrorBody<'a> {
-    error_code: u32,
-    message: &'a str,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, error_code) = self.status_and_code();
-        if let ApiError::Store { cause, message } = &self {
-            tracing::error!("{message}: {cause}");
-        }
-        let message = self.to_string();
-        let body = serde_json::to_vec(&ErrorBody {
-            error_code,
-            message: &message,
-        })
-        .expect("error bodies serialize");
-        json_response(status, body)
     }
 }

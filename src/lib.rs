@@ -1,20 +1,25 @@
 //! Schemata, a schema registry server speaking the Confluent Schema Registry REST API.
 //!
 //! # Layout
-//! - [`config`]: the command line (`schemata serve`, `compat`, `check`, `register`).
-//! - [`cli`]: the CI-gate commands.
-//! - [`app`]: the router with its middleware, and [`app::serve`].
-//! - [`http`]: one module per URL resource; request parsing in `http/extract.rs`.
-//! - [`registry`]: the use cases (register, lookup, list, delete, compatibility, config, mode)
-//!   over the in-memory state.
-//! - [`storage`]: the [`storage::Store`] trait and the embedded log (`storage/log/`).
+//! Layers point one way: `http` -> `registry` -> `storage` (a test, `tests/layers.rs`, keeps it
+//! so). The registry and the storage know nothing of HTTP, axum or the command line.
+//! - [`cli`]: the command line: its arguments ([`cli::args`]) and the CI-gate commands.
+//! - [`app`]: the server assembled once ([`app::Server`]), for `main`, the tests and other
+//!   crates.
+//! - [`http`]: one module per URL resource (`subjects`, `schemas`, `compatibility`, `config`,
+//!   `mode`, ...); request parsing, errors as responses, the 7.x/8.x response format, a span per
+//!   request.
+//! - [`registry`]: the use cases over the in-memory state: register and lookup, reads, deletes,
+//!   configs, modes, compatibility, diffs, following other nodes; `write.rs` is how every write
+//!   writes (the writer lock, the one mode gate, commit).
+//! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
+//!   topic, the embedded log (`storage/log/`) and PostgreSQL.
 //! - [`error`]: [`error::ApiError`], every error with its HTTP status and Confluent code.
 //!
 //! Schema parsing and compatibility live in the `schemata-compat` crate (`compat/`).
 
 pub mod app;
 pub mod cli;
-pub mod config;
 pub mod error;
 pub mod http;
 pub mod registry;

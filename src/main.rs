@@ -2,9 +2,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use schemata::config::{Cli, Command, ServeConfig};
-use schemata::http::AppState;
-use schemata::registry::{Registry, Settings};
+use schemata::app::{Options, Server};
+use schemata::cli::args::{Cli, Command, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -12,9 +11,9 @@ async fn main() -> anyhow::Result<ExitCode> {
     // One TLS provider for every HTTPS request the commands make.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(match Cli::parse().command {
-        Command::Serve(config) => {
+        Command::Serve(args) => {
             logs("info", false);
-            serve(config).await?;
+            serve(args).await?;
             ExitCode::SUCCESS
         }
         // The CI-gate commands keep stdout for their report.
@@ -44,26 +43,13 @@ fn logs(default: &str, stderr: bool) {
     }
 }
 
-async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store = schemata::storage::open(&config.storage)
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let server = Server::open(&Options::from(&args)).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .context("opening storage")?;
-    let settings = Settings {
-        default_compatibility: config.default_compatibility,
-        api: config.api_format,
-    };
-    let registry = Registry::open(store, settings)
-        .await
-        .context("loading the registry")?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    tracing::info!("schemata listening on {}", config.listen);
-    let state = AppState {
-        registry,
-        max_body_bytes: config.max_body_bytes,
-    };
-    schemata::app::serve(listener, state, shutdown_signal()).await?;
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!("schemata listening on {}", args.listen);
+    server.serve(listener, shutdown_signal()).await?;
     tracing::info!("schemata stopped");
     Ok(())
 }

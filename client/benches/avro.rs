@@ -190,7 +190,6 @@ fn benches(c: &mut Criterion) {
 
 /// A Schemata on its own thread and runtime; its URL.
 fn start_registry() -> String {
-    use schemata::registry::{ApiFormat, Settings};
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -200,13 +199,9 @@ fn start_registry() -> String {
             .unwrap();
         rt.block_on(async move {
             let dir = tempfile::TempDir::new().unwrap();
-            let settings = Settings {
-                default_compatibility: compat::CompatibilityLevel::Backward,
-                api: ApiFormat::V7,
-            };
             let storage = format!("file://{}", dir.path().display());
             tx.send(
-                schemata::app::spawn_local(&storage, settings)
+                schemata::app::spawn_local(&schemata::app::Options::new(&storage))
                     .await
                     .unwrap(),
             )

@@ -1,99 +1,62 @@
-//! The structured change list shared by the checker, the diff API and the UI.
+//! The structured diff of two versions of a schema, for the diff API and the UI: every change
+//! (compatible or not) with its stable id, where it is, what it is, and whether it keeps each
+//! direction readable.
 //!
-//! Walking two schemas produces [`Change`]s; whether a change breaks compatibility is decided in
-//! one place, [`ChangeKind::is_compatible`]. Messages are rendered from a change and the roles of
-//! the two schemas, so the same change reads correctly under BACKWARD ("new" reads "old") and
-//! FORWARD ("old" reads "new").
-
-use std::fmt;
+//! Avro has its own diff (`avro/diff.rs`): its checker reports only what breaks reading, and a
+//! person wants to see the compatible edits too. Protobuf's and JSON Schema's checkers already
+//! report every difference, so their diff is the checker's changes, judged both ways.
 
 use serde::Serialize;
 
-use crate::avro::AvroChange;
-use crate::json::JsonChange;
-use crate::protobuf::ProtobufChange;
+use crate::{Policy, Schema};
 
-/// One difference between a reader and a writer schema, with where it is.
+/// One change between an old and a new version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// What changed.
-    pub kind: ChangeKind,
-    /// Where: a JSON pointer for Avro (`/fields/1/type`), a Confluent path for Protobuf and JSON
-    /// Schema (`#/Msg/3`, `#/properties/foo`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Difference {
+    /// Stable SCREAMING_SNAKE id, e.g. `FIELD_ADDED`.
+    pub rule: &'static str,
+    /// Where, in the new version (in the old one for what was removed).
     pub path: String,
-    /// Format-specific detail (Avro's `additionalInfo`, e.g. `expected: com.acme.Order`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub info: Option<String>,
+    /// For a person.
+    pub description: String,
+    /// The new version still reads data written with the old one, as far as this change goes.
+    pub backward_compatible: bool,
+    /// The old version still reads data written with the new one, as far as this change goes.
+    pub forward_compatible: bool,
 }
 
-/// The kind of a change, per format. Ids are stable SCREAMING_SNAKE strings, never renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "&'static str")]
-pub enum ChangeKind {
-    Avro(AvroChange),
-    Protobuf(ProtobufChange),
-    Json(JsonChange),
-}
-
-impl From<ChangeKind> for &'static str {
-    fn from(kind: ChangeKind) -> Self {
-        kind.id()
+/// Every change from `old` to `new`, in the order the schemas are walked.
+pub fn diff(old: &Schema, new: &Schema) -> Vec<Difference> {
+    match (old, new) {
+        (Schema::Protobuf(_), Schema::Protobuf(_)) | (Schema::Json(_), Schema::Json(_)) => {
+            from_changes(old, new)
+        }
+        (Schema::Avro(a), Schema::Avro(b)) => crate::avro::diff(a, b),
+        _ => Vec::new(),
     }
 }
 
-/// Which set of changes counts as compatible where a format offers a choice (JSON Schema's
-/// open content models; compat-rules §3.4). Avro and Protobuf ignore it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Policy {
-    #[default]
-    Strict,
-    Lenient,
-}
-
-/// The part a schema plays in a message: the candidate ("new") or a registered one ("old").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    New,
-    Old,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::New => "new",
-            Role::Old => "old",
+/// For the formats whose checker reports every difference: the changes from old to new (new
+/// reading old data), each judged backward by its kind and forward by whether the swapped check
+/// breaks at its path.
+fn from_changes(old: &Schema, new: &Schema) -> Vec<Difference> {
+    let backward = new.changes_reading(old).unwrap_or_default();
+    let forward = old.changes_reading(new).unwrap_or_default();
+    backward
+        .into_iter()
+        .map(|c| Difference {
+            rule: c.kind.id(),
+            description: format!(
+                "{} at {}",
+                c.kind.id().to_lowercase().replace('_', " "),
+                c.path
+            ),
+            backward_compatible: c.kind.is_compatible(Policy::Strict),
+            forward_compatible: !forward
+                .iter()
+                .any(|f| f.path == c.path && !f.kind.is_compatible(Policy::Strict)),
+            path: c.path,
         })
-    }
-}
-
-impl ChangeKind {
-    /// The stable rule id, e.g. `READER_FIELD_MISSING_DEFAULT_VALUE`.
-    pub fn id(self) -> &'static str {
-        match self {
-            ChangeKind::Avro(k) => k.id(),
-            ChangeKind::Protobuf(k) => k.id(),
-            ChangeKind::Json(k) => k.id(),
-        }
-    }
-
-    /// Whether a reader can live with this change. The one decision of compatibility.
-    pub fn is_compatible(self, policy: Policy) -> bool {
-        match self {
-            // The Avro walk reports only what breaks reading.
-            ChangeKind::Avro(_) => false,
-            ChangeKind::Protobuf(k) => k.is_compatible(),
-            ChangeKind::Json(k) => k.is_compatible(policy),
-        }
-    }
-}
-
-impl Change {
-    /// The message Confluent shows for this change, `reader` and `writer` naming the roles.
-    pub fn message(&self, reader: Role, writer: Role) -> String {
-        match self.kind {
-            ChangeKind::Avro(kind) => kind.message(self, reader, writer),
-            ChangeKind::Protobuf(kind) => kind.message(self, reader, writer),
-            ChangeKind::Json(kind) => kind.message(self, reader, writer),
-        }
-    }
+        .collect()
 }

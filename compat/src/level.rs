@@ -17,7 +17,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::diff::{Change, Policy, Role};
+use crate::change::{Change, Policy, Role};
 use crate::Schema;
 
 /// Longest old schema quoted in full in a message (Confluent truncates beyond 10 KiB).

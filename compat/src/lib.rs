@@ -5,16 +5,21 @@
 //! # Layout
 //! - [`schema`]: [`SchemaType`], [`Reference`], [`parse`] and the parsed [`Schema`].
 //! - [`identity`]: the MD5 identity (and `guid`) that decides "same schema, same id".
-//! - [`diff`]: [`Change`] and [`ChangeKind`], the structured change list, and the one decision
+//! - [`change`]: the checker's vocabulary, [`Change`] and [`ChangeKind`], and the one decision
 //!   of which changes are compatible.
-//! - [`compare`]: the structured diff of two versions (every change, classified).
 //! - [`level`]: the seven [`CompatibilityLevel`]s composed from one primitive, and [`check`].
-//! - `protobuf/`: `.proto` compilation (protox), canonical printing, Confluent's diff, message
-//!   indexes.
-//! - `json/`: JSON Schema dialects, metaschema validation, Confluent's diff over everit's model,
-//!   document validation.
-//! - `avro/`: the Avro parser, Confluent's canonical printer, normalization and the
-//!   reader/writer walk.
+//! - [`diff`](mod@diff): the diff feature, [`diff()`]: every change between two versions as a
+//!   [`Difference`], classified both ways, for the diff API and the UI.
+//! - `avro/`, `protobuf/`, `json/`: one folder per format, the same job under the same name in
+//!   each: `parse` (text to `model`), `normalize` and `print` (the canonical text), `walk` (pairs
+//!   the elements of two schemas) and `rules` (the change kinds, their verdicts and messages).
+//!   Where a format has nothing of a job it has no such file, and its `mod.rs` says why. Beyond
+//!   those:
+//!   - `avro/`: Avro's Parsing Canonical Form (`pcf`), and its own `diff`, because its walk
+//!     reports only what breaks reading.
+//!   - `protobuf/`: the files importable without a reference (`known`), message indexes for the
+//!     wire format.
+//!   - `json/`: the dialects and their metaschemas, document validation.
 //!
 //! ```
 //! use schemata_compat::{check, parse, CompatibilityLevel, ParseOptions, Policy, Previous, SchemaType};
@@ -28,7 +33,7 @@
 //! ```
 
 pub mod avro;
-pub mod compare;
+pub mod change;
 pub mod diff;
 mod error;
 pub mod identity;
@@ -38,8 +43,8 @@ pub mod level;
 pub mod protobuf;
 pub mod schema;
 
-pub use compare::{compare, Difference};
-pub use diff::{Change, ChangeKind, Policy, Role};
+pub use change::{Change, ChangeKind, Policy, Role};
+pub use diff::{diff, Difference};
 pub use error::ParseError;
 pub use identity::{guid, identity, identity_with_contract, Metadata, Rule, RuleSet};
 pub use level::{check, CompatibilityLevel, Finding, Previous, Report};

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::avro::AvroSchema;
-use crate::diff::Change;
+use crate::change::Change;
 use crate::json::JsonSchema;
 use crate::protobuf::ProtobufSchema;
 use crate::ParseError;

@@ -1,10 +1,10 @@
 //! The structured diff of two Avro schemas: every edit, classified per direction.
 
-use schemata_compat::{compare, parse, Difference, ParseOptions, SchemaType};
+use schemata_compat::{parse, Difference, ParseOptions, SchemaType};
 
 fn diff(old: &str, new: &str) -> Vec<(String, String, bool, bool)> {
     let p = |t: &str| parse(SchemaType::Avro, t, &[], ParseOptions::default()).unwrap();
-    compare(&p(old), &p(new))
+    schemata_compat::diff(&p(old), &p(new))
         .into_iter()
         .map(
             |Difference {

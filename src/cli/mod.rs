@@ -1,7 +1,9 @@
-//! The CI gate: `schemata compat` (offline, from files), `schemata check` and `schemata register`
-//! (against a running registry). Each prints every incompatible change with its rule id,
-//! location and message, and exits 0 (compatible), 1 (incompatible) or 2 (invalid input).
+//! The command line: its arguments (`args.rs`), and the CI gate's commands: `schemata compat`
+//! (offline, from files), `schemata check` and `schemata register` (against a running registry).
+//! Each prints every incompatible change with its rule id, location and message, and exits 0
+//! (compatible), 1 (incompatible) or 2 (invalid input).
 
+pub mod args;
 mod offline;
 mod output;
 mod remote;

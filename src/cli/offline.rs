@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use compat::{check, parse, Dependency, ParseOptions, Previous, Schema, SchemaType};
 
+use super::args::CompatArgs;
 use super::output::print;
 use super::{name_value, Invalid, Item, Outcome, COMPATIBLE, INCOMPATIBLE, INVALID};
-use crate::config::CompatArgs;
 
 pub fn compat(args: CompatArgs) -> ExitCode {
     match run(&args) {

@@ -1,7 +1,7 @@
 //! Printing an [`Outcome`] as text, JSON or GitHub workflow commands.
 
+use super::args::OutputFormat;
 use super::Outcome;
-use crate::config::OutputFormat;
 
 pub fn print(outcome: &Outcome, format: OutputFormat, file: &str) {
     match format {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
+use super::args::RemoteArgs;
 use super::output::print;
 use super::{name_value, Invalid, Item, Outcome, COMPATIBLE, INCOMPATIBLE, INVALID};
-use crate::config::RemoteArgs;
 
 /// `schemata check`.
 pub async fn check(args: RemoteArgs) -> ExitCode {

@@ -5,9 +5,10 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::dto::SchemaBody;
-use super::extract::{version, JsonBody, Params, PathParams};
-use super::{ok, AppState};
-use crate::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, Params, SubjectPath, SubjectVersionPath};
+use super::params::Normalize;
+use super::{ok, AppState, ErrorBody};
+use crate::error::ApiError;
 use crate::registry::{CompatibilityAnswer, VersionSpec};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -46,17 +47,17 @@ fn answer(
     post,
     path = "/compatibility/subjects/{subject}/versions",
     tag = "compatibility",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
+    params(SubjectPath, Normalize, ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
     request_body = SchemaBody,
     responses((status = 200, description = "Whether registration would accept the schema", body = AnswerView), (status = 422, description = "42201: invalid schema (without verbose)", body = ErrorBody<'_>))
 )]
 pub async fn against_all(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
     JsonBody(body): JsonBody<SchemaBody>,
 ) -> Result<Response, ApiError> {
-    answer(&app, &p[0], None, &params, body)
+    answer(&app, &path.subject, None, &params, body)
 }
 
 /// `POST /compatibility/subjects/{subject}/versions/{version}`: against one version.
@@ -64,16 +65,16 @@ pub async fn against_all(
     post,
     path = "/compatibility/subjects/{subject}/versions/{version}",
     tag = "compatibility",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
+    params(SubjectVersionPath, Normalize, ("verbose" = Option<bool>, Query, description = "Explain: list every incompatible change")),
     request_body = SchemaBody,
     responses((status = 200, description = "Whether the schema is compatible with that version", body = AnswerView), (status = 404, description = "40402: no such (live) version", body = ErrorBody<'_>), (status = 422, description = "42201, 42202", body = ErrorBody<'_>))
 )]
 pub async fn against_version(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectVersionPath,
     params: Params,
     JsonBody(body): JsonBody<SchemaBody>,
 ) -> Result<Response, ApiError> {
-    let spec = version(&p[1])?;
-    answer(&app, &p[0], Some(spec), &params, body)
+    let spec = path.version()?;
+    answer(&app, &path.subject, Some(spec), &params, body)
 }

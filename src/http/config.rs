@@ -1,36 +1,37 @@
-//! `/config` and `/mode`, global and per subject.
+//! `/config`: compatibility configs, global and per subject.
 
 use axum::extract::State;
 use axum::response::Response;
+use compat::Policy;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::extract::{JsonBody, Params, PathParams};
-use super::{ok, AppState};
-use crate::error::{ApiError, ErrorBody};
-use crate::registry::{ApiFormat, ConfigUpdate, Mode, Patch};
-use crate::storage::ConfigValue;
+use super::extract::{JsonBody, Params, SubjectPath};
+use super::params::DefaultToGlobal;
+use super::{ok, ApiFormat, AppState, ErrorBody};
+use crate::error::ApiError;
+use crate::registry::{ConfigUpdate, ConfigValue, Patch};
 
 /// `Config` as GET and DELETE return it (`compatibilityLevel`).
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigView {
     #[serde(rename = "compatibilityLevel", skip_serializing_if = "Option::is_none")]
-    compatibility_level: Option<String>,
+    compatibility_level: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     normalize: Option<bool>,
     #[serde(
         rename = "compatibilityPolicy",
         skip_serializing_if = "Option::is_none"
     )]
-    compatibility_policy: Option<String>,
+    compatibility_policy: Option<&'static str>,
 }
 
 impl From<ConfigValue> for ConfigView {
     fn from(c: ConfigValue) -> ConfigView {
         ConfigView {
-            compatibility_level: c.compatibility_level,
+            compatibility_level: c.compatibility_level.map(|l| l.as_str()),
             normalize: c.normalize,
-            compatibility_policy: c.compatibility_policy,
+            compatibility_policy: c.compatibility_policy.map(|p| p.as_str()),
         }
     }
 }
@@ -39,14 +40,14 @@ impl From<ConfigValue> for ConfigView {
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigUpdateView {
     #[serde(skip_serializing_if = "Option::is_none")]
-    compatibility: Option<String>,
+    compatibility: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     normalize: Option<bool>,
     #[serde(
         rename = "compatibilityPolicy",
         skip_serializing_if = "Option::is_none"
     )]
-    compatibility_policy: Option<String>,
+    compatibility_policy: Option<&'static str>,
 }
 
 const CONFIG_FIELDS: [&str; 3] = ["compatibility", "normalize", "compatibilityPolicy"];
@@ -76,13 +77,8 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
     let compatibility_policy = match body.get("compatibilityPolicy") {
         None => Patch::Keep,
         Some(Value::Null) => Patch::Clear,
-        Some(Value::String(s))
-            if ["STRICT", "LENIENT"]
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(s)) =>
-        {
-            Patch::Set(s.to_ascii_uppercase())
-        }
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("STRICT") => Patch::Set(Policy::Strict),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("LENIENT") => Patch::Set(Policy::Lenient),
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
                 "compatibilityPolicy must be STRICT or LENIENT, got {other}"
@@ -103,7 +99,7 @@ async fn put(
 ) -> Result<Response, ApiError> {
     let update = parse_update(&body)?;
     let merged = app.registry.set_config(subject, update).await?;
-    Ok(match app.registry.settings().api {
+    Ok(match app.api {
         // 7.x echoes the request as sent.
         ApiFormat::V7 => {
             let echo: Map<String, Value> = body
@@ -113,15 +109,16 @@ async fn put(
             ok(&echo)
         }
         ApiFormat::V8 => ok(&ConfigUpdateView {
-            compatibility: merged.compatibility_level,
+            compatibility: merged.compatibility_level.map(|l| l.as_str()),
             normalize: merged.normalize,
-            compatibility_policy: merged.compatibility_policy,
+            compatibility_policy: merged.compatibility_policy.map(|p| p.as_str()),
         }),
     })
 }
 
 #[utoipa::path(
     get,
+    operation_id = "get_config",
     path = "/config",
     tag = "config",
     responses((status = 200, description = "The global config (the server default when none is stored)", body = ConfigView))
@@ -132,6 +129,7 @@ pub async fn get_global(State(app): State<AppState>) -> Result<Response, ApiErro
 
 #[utoipa::path(
     put,
+    operation_id = "put_config",
     path = "/config",
     tag = "config",
     request_body = ConfigUpdateView,
@@ -146,6 +144,7 @@ pub async fn put_global(
 
 #[utoipa::path(
     delete,
+    operation_id = "delete_config",
     path = "/config",
     tag = "config",
     responses((status = 200, description = "The config that was stored", body = ConfigView))
@@ -158,174 +157,53 @@ pub async fn delete_global(State(app): State<AppState>) -> Result<Response, ApiE
 
 #[utoipa::path(
     get,
+    operation_id = "get_subject_config",
     path = "/config/{subject}",
     tag = "config",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("defaultToGlobal" = Option<bool>, Query, description = "Return the effective config instead of 40408")),
+    params(SubjectPath, DefaultToGlobal),
     responses((status = 200, description = "The subject's config", body = ConfigView), (status = 404, description = "40408: no subject-level config", body = ErrorBody<'_>))
 )]
 pub async fn get_subject(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let config = app
         .registry
-        .get_config(Some(&p[0]), params.flag("defaultToGlobal"))?;
+        .get_config(Some(&path.subject), params.flag("defaultToGlobal"))?;
     Ok(ok(&ConfigView::from(config)))
 }
 
 #[utoipa::path(
     put,
+    operation_id = "put_subject_config",
     path = "/config/{subject}",
     tag = "config",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
+    params(SubjectPath),
     request_body = ConfigUpdateView,
     responses((status = 200, description = "7.x: the request echoed; 8.x: the merged config", body = ConfigUpdateView), (status = 422, description = "42203, 42205, 42208", body = ErrorBody<'_>))
 )]
 pub async fn put_subject(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    put(&app, Some(&p[0]), body).await
+    put(&app, Some(&path.subject), body).await
 }
 
 #[utoipa::path(
     delete,
+    operation_id = "delete_subject_config",
     path = "/config/{subject}",
     tag = "config",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
+    params(SubjectPath),
     responses((status = 200, description = "The config that was stored", body = ConfigView), (status = 404, description = "40401: no subject-level config", body = ErrorBody<'_>))
 )]
 pub async fn delete_subject(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
 ) -> Result<Response, ApiError> {
     Ok(ok(&ConfigView::from(
-        app.registry.delete_config(Some(&p[0])).await?,
+        app.registry.delete_config(Some(&path.subject)).await?,
     )))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct ModeView {
-    mode: &'static str,
-}
-
-/// Reads `{"mode": "..."}` (case-insensitive); PUT answers with the body as sent.
-fn parse_mode(body: &Map<String, Value>) -> Result<Mode, ApiError> {
-    body.get("mode")
-        .and_then(Value::as_str)
-        .ok_or(ApiError::InvalidMode)?
-        .trim()
-        .parse()
-}
-
-async fn put_mode(
-    app: &AppState,
-    subject: Option<&str>,
-    params: &Params,
-    body: Map<String, Value>,
-) -> Result<Response, ApiError> {
-    let mode = parse_mode(&body)?;
-    if mode == Mode::ReadOnlyOverride && subject.is_some() {
-        return Err(ApiError::InvalidMode);
-    }
-    app.registry
-        .set_mode(subject, mode, params.flag("force"))
-        .await?;
-    let echo: Map<String, Value> = body.into_iter().filter(|(k, _)| k == "mode").collect();
-    Ok(ok(&echo))
-}
-
-#[utoipa::path(
-    get,
-    path = "/mode",
-    tag = "mode",
-    responses((status = 200, description = "The global mode", body = ModeView))
-)]
-pub async fn get_global_mode(State(app): State<AppState>) -> Result<Response, ApiError> {
-    Ok(ok(&ModeView {
-        mode: app.registry.get_mode(None, true)?.as_str(),
-    }))
-}
-
-#[utoipa::path(
-    put,
-    path = "/mode",
-    tag = "mode",
-    params(("force" = Option<bool>, Query, description = "Enter IMPORT even with live versions")),
-    request_body = ModeView,
-    responses((status = 200, description = "The request echoed", body = ModeView), (status = 422, description = "42204: invalid mode; 42205: cannot import with live subjects", body = ErrorBody<'_>))
-)]
-pub async fn put_global_mode(
-    State(app): State<AppState>,
-    params: Params,
-    JsonBody(body): JsonBody<Map<String, Value>>,
-) -> Result<Response, ApiError> {
-    put_mode(&app, None, &params, body).await
-}
-
-#[utoipa::path(
-    delete,
-    path = "/mode",
-    tag = "mode",
-    responses((status = 200, description = "The mode that was stored", body = ModeView))
-)]
-pub async fn delete_global_mode(State(app): State<AppState>) -> Result<Response, ApiError> {
-    Ok(ok(&ModeView {
-        mode: app.registry.delete_mode(None).await?.as_str(),
-    }))
-}
-
-#[utoipa::path(
-    get,
-    path = "/mode/{subject}",
-    tag = "mode",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("defaultToGlobal" = Option<bool>, Query, description = "Return the effective mode instead of 40409")),
-    responses((status = 200, description = "The subject's mode", body = ModeView), (status = 404, description = "40409: no subject-level mode", body = ErrorBody<'_>))
-)]
-pub async fn get_subject_mode(
-    State(app): State<AppState>,
-    PathParams(p): PathParams,
-    params: Params,
-) -> Result<Response, ApiError> {
-    Ok(ok(&ModeView {
-        mode: app
-            .registry
-            .get_mode(Some(&p[0]), params.flag("defaultToGlobal"))?
-            .as_str(),
-    }))
-}
-
-#[utoipa::path(
-    put,
-    path = "/mode/{subject}",
-    tag = "mode",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("force" = Option<bool>, Query, description = "Enter IMPORT even with live versions")),
-    request_body = ModeView,
-    responses((status = 200, description = "The request echoed", body = ModeView), (status = 422, description = "42204, 42205, 42208", body = ErrorBody<'_>))
-)]
-pub async fn put_subject_mode(
-    State(app): State<AppState>,
-    PathParams(p): PathParams,
-    params: Params,
-    JsonBody(body): JsonBody<Map<String, Value>>,
-) -> Result<Response, ApiError> {
-    put_mode(&app, Some(&p[0]), &params, body).await
-}
-
-#[utoipa::path(
-    delete,
-    path = "/mode/{subject}",
-    tag = "mode",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`")),
-    responses((status = 200, description = "The mode that was stored", body = ModeView), (status = 404, description = "40401: no subject-level mode", body = ErrorBody<'_>))
-)]
-pub async fn delete_subject_mode(
-    State(app): State<AppState>,
-    PathParams(p): PathParams,
-) -> Result<Response, ApiError> {
-    Ok(ok(&ModeView {
-        mode: app.registry.delete_mode(Some(&p[0])).await?.as_str(),
-    }))
 }

@@ -4,8 +4,9 @@
 use compat::Reference;
 use serde::{Deserialize, Serialize};
 
+use super::ApiFormat;
 use crate::error::ApiError;
-use crate::registry::{ApiFormat, RegisterRequest, StoredSchema, SubjectVersion};
+use crate::registry::{RegisterRequest, StoredSchema, SubjectVersion};
 
 /// Body of register, lookup and compatibility requests. Unknown fields are ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

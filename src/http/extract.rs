@@ -131,40 +131,122 @@ pub fn version(raw: &str) -> Result<VersionSpec, ApiError> {
     }
 }
 
-/// Path parameters as strings, percent-decoded by axum (`%2F` in a subject is a `/`).
-pub struct PathParams(pub Vec<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PathParams {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParams, ApiError> {
-        use axum::extract::rejection::RawPathParamsRejection;
-        match axum::extract::RawPathParams::from_request_parts(parts, state).await {
-            Ok(raw) => Ok(PathParams(raw.iter().map(|(_, v)| v.to_string()).collect())),
-            Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
-                Err(ApiError::BadRequest("Path is not valid UTF-8".into()))
-            }
-            Err(_) => Err(ApiError::NotFound),
+/// The named path parameters, percent-decoded by axum (`%2F` in a subject is a `/`).
+async fn path_params<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<axum::extract::RawPathParams, ApiError> {
+    use axum::extract::rejection::RawPathParamsRejection;
+    match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+        Ok(raw) => Ok(raw),
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
+            Err(ApiError::BadRequest("Path is not valid UTF-8".into()))
         }
+        Err(_) => Err(ApiError::NotFound),
     }
 }
 
-/// The `{id}` of `/schemas/ids/{id}`: the last path segment, read straight from the URI so the
-/// deserializers' hot path allocates nothing for it.
-pub struct IdParam(pub i64);
+fn param(raw: &axum::extract::RawPathParams, name: &str) -> Result<String, ApiError> {
+    raw.iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .ok_or(ApiError::NotFound)
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+/// `{subject}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubjectPath {
+    /// Subject name; percent-encode `/` as `%2F`
+    pub subject: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<IdParam, ApiError> {
-        let segment = parts.uri.path().rsplit('/').next().unwrap_or("");
-        schema_id(&percent_decode_str(segment).decode_utf8_lossy()).map(IdParam)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<SubjectPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(SubjectPath {
+            subject: param(&raw, "subject")?,
+        })
     }
 }
 
-/// A schema id path segment: anything but an integer is a 404, as JAX-RS answers.
-pub fn schema_id(raw: &str) -> Result<i64, ApiError> {
-    raw.trim().parse::<i64>().map_err(|_| ApiError::NotFound)
+/// `{subject}` and `{version}`. The version is parsed when the handler asks
+/// ([`SubjectVersionPath::version`]): after the body, as Confluent's resources do.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubjectVersionPath {
+    /// Subject name; percent-encode `/` as `%2F`
+    pub subject: String,
+    /// `latest`, `-1` (latest) or a version number in 1..=2^31-1
+    version: String,
+}
+
+impl SubjectVersionPath {
+    pub fn version(&self) -> Result<VersionSpec, ApiError> {
+        version(&self.version)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SubjectVersionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<SubjectVersionPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(SubjectVersionPath {
+            subject: param(&raw, "subject")?,
+            version: param(&raw, "version")?,
+        })
+    }
+}
+
+/// `{guid}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct GuidPath {
+    /// The schema identity as a UUID
+    pub guid: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for GuidPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<GuidPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(GuidPath {
+            guid: param(&raw, "guid")?,
+        })
+    }
+}
+
+/// The `{id}` of `/schemas/ids/{id}[/...]`, read straight from the URI (the segment after
+/// `ids`) so the deserializers' hot path allocates nothing for it. Anything but an integer is
+/// a 404, as JAX-RS answers.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    /// Global schema id
+    pub id: i64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<IdPath, ApiError> {
+        let mut segments = parts.uri.path().split('/');
+        segments.find(|s| *s == "ids");
+        let segment = segments.next().unwrap_or("");
+        percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .trim()
+            .parse::<i64>()
+            .map(|id| IdPath { id })
+            .map_err(|_| ApiError::NotFound)
+    }
 }
 
 #[cfg(test)]

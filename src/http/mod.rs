@@ -1,32 +1,53 @@
-//! The HTTP API: every route in one table, one module per URL resource.
+//! The HTTP API: every route in one table, each declared once with its OpenAPI entry; one module
+//! per URL resource.
 //!
 //! Handlers are thin: they extract, call one [`Registry`] method and map the result to the JSON
 //! Confluent's clients expect. Every response, errors included, is JSON with the registry's
 //! content type whatever the `Accept` header says.
+//!
+//! - `extract.rs`: request parsing the way clients send requests (query flags, bodies, paths);
+//!   `params.rs`: the shared query parameters, as the OpenAPI document describes them.
+//! - `format.rs`: the Confluent generation (7.x/8.x) the responses follow.
+//! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
+//! - `trace.rs`: a span per request (method, route, status, latency, request id).
+//! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `root.rs`: the
+//!   resources; `openapi.rs` serves the document; `ui.rs` the web UI.
 
 mod compatibility;
 mod config;
 mod dto;
+mod error;
 mod extract;
+mod format;
+mod mode;
 pub mod openapi;
+mod params;
 mod root;
 mod schemas;
 mod subjects;
+mod trace;
 mod ui;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::registry::Registry;
+pub use error::ErrorBody;
+pub use format::ApiFormat;
 
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    /// The Confluent generation the responses follow.
+    pub api: ApiFormat,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }
@@ -34,81 +55,67 @@ pub struct AppState {
 /// The content type of every response (Confluent's default).
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
-/// All routes.
+/// Every API route, each with its OpenAPI entry.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(root::get, root::post))
+        .routes(routes!(root::cluster_id))
+        .routes(routes!(root::version))
+        .routes(routes!(root::contexts))
+        .routes(routes!(schemas::list))
+        .routes(routes!(schemas::types))
+        .routes(routes!(schemas::by_id))
+        .routes(routes!(schemas::raw_by_id))
+        .routes(routes!(schemas::subjects_of_id))
+        .routes(routes!(schemas::versions_of_id))
+        .routes(routes!(schemas::by_guid))
+        .routes(routes!(schemas::ids_of_guid))
+        .routes(routes!(subjects::list))
+        .routes(routes!(subjects::lookup, subjects::delete))
+        .routes(routes!(subjects::list_versions, subjects::register))
+        .routes(routes!(subjects::get_version, subjects::delete_version))
+        .routes(routes!(subjects::raw_version))
+        .routes(routes!(subjects::referenced_by))
+        .routes(routes!(subjects::diff))
+        .routes(routes!(compatibility::against_all))
+        .routes(routes!(compatibility::against_version))
+        .routes(routes!(
+            config::get_global,
+            config::put_global,
+            config::delete_global
+        ))
+        .routes(routes!(
+            config::get_subject,
+            config::put_subject,
+            config::delete_subject
+        ))
+        .routes(routes!(
+            mode::get_global,
+            mode::put_global,
+            mode::delete_global
+        ))
+        .routes(routes!(
+            mode::get_subject,
+            mode::put_subject,
+            mode::delete_subject
+        ))
+}
+
+/// The OpenAPI document of every API route.
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The whole router: the API, the document, the web UI, and Confluent-shaped 404s and 405s.
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(root::get).post(root::post))
-        .route("/v1/metadata/id", get(root::cluster_id))
-        .route("/v1/metadata/version", get(root::version))
-        .route("/contexts", get(root::contexts))
-        .route("/schemas", get(schemas::list))
-        .route("/schemas/types", get(schemas::types))
-        .route("/schemas/ids/{id}", get(schemas::by_id))
-        .route("/schemas/ids/{id}/schema", get(schemas::raw_by_id))
-        .route("/schemas/ids/{id}/subjects", get(schemas::subjects_of_id))
-        .route("/schemas/ids/{id}/versions", get(schemas::versions_of_id))
-        .route("/schemas/guids/{guid}", get(schemas::by_guid))
-        .route("/schemas/guids/{guid}/ids", get(schemas::ids_of_guid))
-        .route("/subjects", get(subjects::list))
-        .route(
-            "/subjects/{subject}",
-            post(subjects::lookup).delete(subjects::delete),
-        )
-        .route(
-            "/subjects/{subject}/versions",
-            get(subjects::list_versions).post(subjects::register),
-        )
-        .route(
-            "/subjects/{subject}/versions/{version}",
-            get(subjects::get_version).delete(subjects::delete_version),
-        )
-        .route(
-            "/subjects/{subject}/versions/{version}/schema",
-            get(subjects::raw_version),
-        )
-        .route("/subjects/{subject}/diff", get(subjects::diff))
-        .route(
-            "/subjects/{subject}/versions/{version}/referencedby",
-            get(subjects::referenced_by),
-        )
-        .route(
-            "/compatibility/subjects/{subject}/versions",
-            post(compatibility::against_all),
-        )
-        .route(
-            "/compatibility/subjects/{subject}/versions/{version}",
-            post(compatibility::against_version),
-        )
-        .route(
-            "/config",
-            get(config::get_global)
-                .put(config::put_global)
-                .delete(config::delete_global),
-        )
-        .route(
-            "/config/{subject}",
-            get(config::get_subject)
-                .put(config::put_subject)
-                .delete(config::delete_subject),
-        )
-        .route(
-            "/mode",
-            get(config::get_global_mode)
-                .put(config::put_global_mode)
-                .delete(config::delete_global_mode),
-        )
-        .route(
-            "/mode/{subject}",
-            get(config::get_subject_mode)
-                .put(config::put_subject_mode)
-                .delete(config::delete_subject_mode),
-        )
-        .route("/openapi.json", get(openapi::serve))
+    let (api, _) = api().split_for_parts();
+    api.route("/openapi.json", get(openapi::serve))
         .route("/ui", get(ui::index))
         .route("/ui/app.js", get(ui::app_js))
         .route("/ui/style.css", get(ui::style_css))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(trace::request))
         .with_state(state)
 }
 

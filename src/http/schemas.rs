@@ -8,10 +8,11 @@ use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{schema_type_field, SchemaView};
-use super::extract::{schema_id, IdParam, Params, PathParams};
-use super::{json_response, ok, AppState};
-use crate::error::{ApiError, ErrorBody};
-use crate::registry::{ApiFormat, SchemaFilter, StoredSchema, SubjectVersion};
+use super::extract::{GuidPath, IdPath, Params};
+use super::params::{Deleted, Format, Page};
+use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
+use crate::error::ApiError;
+use crate::registry::{SchemaFilter, StoredSchema, SubjectVersion};
 
 /// Default and largest page of `GET /schemas`.
 const SCHEMA_PAGE: usize = 1000;
@@ -62,15 +63,15 @@ fn schema_string<'a>(
     get,
     path = "/schemas/ids/{id}",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id"), ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; other formats are ignored")),
+    params(IdPath, ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; other formats are ignored")),
     responses((status = 200, description = "The schema; soft-deleted schemas stay resolvable", body = SchemaString<'_>), (status = 404, description = "40403: no such id; 404: the id is not an integer", body = ErrorBody<'_>))
 )]
 pub async fn by_id(
     State(app): State<AppState>,
-    IdParam(id): IdParam,
+    IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let api = app.registry.settings().api;
+    let api = app.api;
     let fetch_max_id = params.flag("fetchMaxId");
     let format = params.get("format");
     if api == ApiFormat::V7 && !fetch_max_id && format.is_none() {
@@ -102,15 +103,12 @@ pub async fn by_id(
     get,
     path = "/schemas/guids/{guid}",
     tag = "schemas",
-    params(("guid" = String, Path, description = "The schema identity as a UUID")),
+    params(GuidPath),
     responses((status = 200, description = "The schema", body = SchemaString<'_>), (status = 404, description = "40403: no such guid", body = ErrorBody<'_>))
 )]
-pub async fn by_guid(
-    State(app): State<AppState>,
-    PathParams(p): PathParams,
-) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_guid(&p[0])?;
-    let api = app.registry.settings().api;
+pub async fn by_guid(State(app): State<AppState>, path: GuidPath) -> Result<Response, ApiError> {
+    let schema = app.registry.schema_by_guid(&path.guid)?;
+    let api = app.api;
     Ok(ok(&schema_string(&schema, api, None, None)))
 }
 
@@ -125,14 +123,14 @@ struct ContextId {
     get,
     path = "/schemas/guids/{guid}/ids",
     tag = "schemas",
-    params(("guid" = String, Path, description = "The schema identity as a UUID")),
+    params(GuidPath),
     responses((status = 200, description = "The id in each context", body = Vec<ContextId>), (status = 404, description = "40403: no such guid", body = ErrorBody<'_>))
 )]
 pub async fn ids_of_guid(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: GuidPath,
 ) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_guid(&p[0])?;
+    let schema = app.registry.schema_by_guid(&path.guid)?;
     Ok(ok(&[ContextId {
         context: ".",
         id: schema.id,
@@ -144,15 +142,15 @@ pub async fn ids_of_guid(
     get,
     path = "/schemas/ids/{id}/schema",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
+    params(IdPath, Format),
     responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn raw_by_id(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_id(schema_id(&p[0])?)?;
+    let schema = app.registry.schema_by_id(id)?;
     let text = app.registry.formatted(&schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
@@ -165,17 +163,15 @@ pub async fn raw_by_id(
     get,
     path = "/schemas/ids/{id}/subjects",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    params(IdPath, Deleted, Page),
     responses((status = 200, description = "Subjects using the id", body = Vec<String>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn subjects_of_id(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subjects = app
-        .registry
-        .subjects_of_id(schema_id(&p[0])?, params.flag("deleted"))?;
+    let subjects = app.registry.subjects_of_id(id, params.flag("deleted"))?;
     Ok(ok(&params.page(subjects, None)?))
 }
 
@@ -190,17 +186,17 @@ struct SubjectVersionView {
     get,
     path = "/schemas/ids/{id}/versions",
     tag = "schemas",
-    params(("id" = i64, Path, description = "Global schema id"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    params(IdPath, Deleted, Page),
     responses((status = 200, description = "Subject versions using the id", body = Vec<SubjectVersionView>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn versions_of_id(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let versions: Vec<SubjectVersionView> = app
         .registry
-        .versions_of_id(schema_id(&p[0])?, params.flag("deleted"))?
+        .versions_of_id(id, params.flag("deleted"))?
         .into_iter()
         .map(|(subject, version)| SubjectVersionView { subject, version })
         .collect();
@@ -210,9 +206,10 @@ pub async fn versions_of_id(
 /// `GET /schemas`.
 #[utoipa::path(
     get,
+    operation_id = "list_schemas",
     path = "/schemas",
     tag = "schemas",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
 )]
 pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -222,7 +219,7 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
         latest_only: params.flag("latestOnly"),
     };
     let found = params.page(app.registry.list_schemas(&filter), Some(SCHEMA_PAGE))?;
-    let api = app.registry.settings().api;
+    let api = app.api;
     let views: Vec<SchemaView<'_>> = found.iter().map(|sv| SchemaView::new(sv, api)).collect();
     Ok(ok(&views))
 }

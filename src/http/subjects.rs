@@ -7,10 +7,12 @@ use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{SchemaBody, SchemaView};
-use super::extract::{version, JsonBody, Params, PathParams};
-use super::{json_response, ok, AppState};
-use crate::error::{ApiError, ErrorBody};
-use crate::registry::{ApiFormat, DeletedFilter, Registered};
+use super::error::error_response;
+use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
+use super::params::{Deleted, Format, Normalize, Page};
+use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
+use crate::error::ApiError;
+use crate::registry::{DeletedFilter, Registered};
 
 /// Default and largest page of `referencedby`.
 const REFERRER_PAGE: usize = 1000;
@@ -25,9 +27,10 @@ fn deleted_filter(params: &Params) -> DeletedFilter {
 /// `GET /subjects`.
 #[utoipa::path(
     get,
+    operation_id = "list_subjects",
     path = "/subjects",
     tag = "subjects",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), Page),
     responses((status = 200, description = "Subject names, sorted", body = Vec<String>))
 )]
 pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -45,23 +48,23 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
     post,
     path = "/subjects/{subject}",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)"), ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions")),
+    params(SubjectPath, Normalize, ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions")),
     request_body = SchemaBody,
     responses((status = 200, description = "The version holding this schema", body = SchemaView<'_>), (status = 404, description = "40401: the subject has no versions; 40403: the schema is not registered under it", body = ErrorBody<'_>), (status = 422, description = "42201: invalid schema", body = ErrorBody<'_>))
 )]
 pub async fn lookup(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
     JsonBody(body): JsonBody<SchemaBody>,
 ) -> Result<Response, ApiError> {
     let found = app.registry.lookup(
-        &p[0],
+        &path.subject,
         body.into_request()?,
         params.flag("normalize"),
         params.flag("deleted"),
     )?;
-    Ok(ok(&SchemaView::new(&found, app.registry.settings().api)))
+    Ok(ok(&SchemaView::new(&found, app.api)))
 }
 
 /// `DELETE /subjects/{subject}`.
@@ -69,17 +72,17 @@ pub async fn lookup(
     delete,
     path = "/subjects/{subject}",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
+    params(SubjectPath, ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
     responses((status = 200, description = "The versions deleted", body = Vec<i32>), (status = 404, description = "40401, 40404 (already soft-deleted), 40405 (not soft-deleted first)", body = ErrorBody<'_>), (status = 422, description = "42205: read-only; 42206: a version is referenced", body = ErrorBody<'_>))
 )]
 pub async fn delete(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let versions = app
         .registry
-        .delete_subject(&p[0], params.flag("permanent"))
+        .delete_subject(&path.subject, params.flag("permanent"))
         .await?;
     Ok(ok(&versions))
 }
@@ -89,16 +92,16 @@ pub async fn delete(
     get,
     path = "/subjects/{subject}/versions",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("deletedOnly" = Option<bool>, Query, description = "Only soft-deleted versions"), ("deletedAsNegative" = Option<bool>, Query, description = "Soft-deleted versions as negative numbers"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size (out of range: the default)")),
+    params(SubjectPath, Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only soft-deleted versions"), ("deletedAsNegative" = Option<bool>, Query, description = "Soft-deleted versions as negative numbers"), Page),
     responses((status = 200, description = "Version numbers, ascending", body = Vec<i32>), (status = 404, description = "40401: no such subject", body = ErrorBody<'_>))
 )]
 pub async fn list_versions(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let versions = app.registry.list_versions(
-        &p[0],
+        &path.subject,
         deleted_filter(&params),
         params.flag("deletedAsNegative"),
     )?;
@@ -130,25 +133,31 @@ struct IdView {
     post,
     path = "/subjects/{subject}/versions",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("normalize" = Option<bool>, Query, description = "Normalize the schema first (`true` in any case; anything else is false)")),
+    params(SubjectPath, Normalize),
     request_body = SchemaBody,
     responses((status = 200, description = "The id (7.x: `{\"id\": N}`; 8.x: the full object below). Registering a known schema again returns it unchanged", body = RegisteredView<'_>), (status = 409, description = "409 (7.x) or 40901 (8.x): incompatible, with every incompatible change listed", body = ErrorBody<'_>), (status = 422, description = "42201 invalid schema, 42205 mode forbids it, 42208 invalid subject", body = ErrorBody<'_>), (status = 500, description = "50001: storage failed", body = ErrorBody<'_>))
 )]
 pub async fn register(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
     JsonBody(body): JsonBody<SchemaBody>,
 ) -> Result<Response, ApiError> {
+    let request = body.into_request()?;
+    let registered = app
+        .registry
+        .register(&path.subject, request, params.flag("normalize"))
+        .await;
+    // The one error whose code differs between generations (409 or 40901).
     let Registered {
         version,
         ts,
         schema,
-    } = app
-        .registry
-        .register(&p[0], body.into_request()?, params.flag("normalize"))
-        .await?;
-    Ok(match app.registry.settings().api {
+    } = match registered {
+        Ok(r) => r,
+        Err(e) => return Ok(error_response(&e, app.api)),
+    };
+    Ok(match app.api {
         ApiFormat::V7 => ok(&IdView { id: schema.id }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
@@ -168,22 +177,22 @@ pub async fn register(
     get,
     path = "/subjects/{subject}/versions/{version}",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Allow a soft-deleted version (ignored for `latest`)"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
+    params(SubjectVersionPath, ("deleted" = Option<bool>, Query, description = "Allow a soft-deleted version (ignored for `latest`)"), Format),
     responses((status = 200, description = "The version", body = SchemaView<'_>), (status = 404, description = "40401 no such subject, 40402 no such version", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
 )]
 pub async fn get_version(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectVersionPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let found = app
         .registry
-        .get_version(&p[0], version(&p[1])?, params.flag("deleted"))?;
+        .get_version(&path.subject, path.version()?, params.flag("deleted"))?;
     let text = app
         .registry
         .formatted(&found.schema, params.get("format"))?;
     Ok(ok(
-        &SchemaView::new(&found, app.registry.settings().api).with_text(text.as_deref())
+        &SchemaView::new(&found, app.api).with_text(text.as_deref())
     ))
 }
 
@@ -192,17 +201,17 @@ pub async fn get_version(
     get,
     path = "/subjects/{subject}/versions/{version}/schema",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("deleted" = Option<bool>, Query, description = "Include soft-deleted versions"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`")),
+    params(SubjectVersionPath, Deleted, Format),
     responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40401, 40402", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
 )]
 pub async fn raw_version(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectVersionPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let found = app
         .registry
-        .get_version(&p[0], version(&p[1])?, params.flag("deleted"))?;
+        .get_version(&path.subject, path.version()?, params.flag("deleted"))?;
     let text = app
         .registry
         .formatted(&found.schema, params.get("format"))?;
@@ -217,17 +226,17 @@ pub async fn raw_version(
     delete,
     path = "/subjects/{subject}/versions/{version}",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
+    params(SubjectVersionPath, ("permanent" = Option<bool>, Query, description = "Hard delete (after a soft delete)")),
     responses((status = 200, description = "The version deleted", body = i32), (status = 404, description = "40401, 40402, 40406 (already soft-deleted), 40407 (not soft-deleted first)", body = ErrorBody<'_>), (status = 422, description = "42202, 42205, 42206 (referenced)", body = ErrorBody<'_>))
 )]
 pub async fn delete_version(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectVersionPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let deleted = app
         .registry
-        .delete_version(&p[0], version(&p[1])?, params.flag("permanent"))
+        .delete_version(&path.subject, path.version()?, params.flag("permanent"))
         .await?;
     Ok(ok(&deleted))
 }
@@ -237,15 +246,15 @@ pub async fn delete_version(
     get,
     path = "/subjects/{subject}/versions/{version}/referencedby",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("version" = String, Path, description = "`latest`, `-1` (latest) or a version number in 1..=2^31-1"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    params(SubjectVersionPath, ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Ids of the schemas referencing this version", body = Vec<u32>), (status = 404, description = "40401, 40402", body = ErrorBody<'_>))
 )]
 pub async fn referenced_by(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectVersionPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let ids = app.registry.referenced_by(&p[0], version(&p[1])?)?;
+    let ids = app.registry.referenced_by(&path.subject, path.version()?)?;
     Ok(ok(&params.page(ids, Some(REFERRER_PAGE))?))
 }
 
@@ -266,17 +275,17 @@ struct DiffView<'a> {
     get,
     path = "/subjects/{subject}/diff",
     tag = "subjects",
-    params(("subject" = String, Path, description = "Subject name; percent-encode `/` as `%2F`"), ("from" = Option<String>, Query, description = "Old version (default: the live version before `to`)"), ("to" = Option<String>, Query, description = "New version (default: latest)")),
+    params(SubjectPath, ("from" = Option<String>, Query, description = "Old version (default: the live version before `to`)"), ("to" = Option<String>, Query, description = "New version (default: latest)")),
     responses((status = 200, description = "Every change between the two versions, each classified", body = DiffView<'_>), (status = 404, description = "40401, 40402", body = ErrorBody<'_>), (status = 422, description = "42202: invalid version", body = ErrorBody<'_>))
 )]
 pub async fn diff(
     State(app): State<AppState>,
-    PathParams(p): PathParams,
+    path: SubjectPath,
     params: Params,
 ) -> Result<Response, ApiError> {
     let from = params.get("from").map(version).transpose()?;
     let to = params.get("to").map(version).transpose()?;
-    let d = app.registry.diff(&p[0], from, to)?;
+    let d = app.registry.diff(&path.subject, from, to)?;
     Ok(ok(&DiffView {
         subject: &d.to.subject,
         from: d.from.version,

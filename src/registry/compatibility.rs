@@ -7,7 +7,6 @@ use compat::{check, Previous, Report};
 use super::register::RegisterRequest;
 use super::{Registry, State, VersionSpec};
 use crate::error::ApiError;
-use crate::registry::ApiFormat;
 
 /// The answer of `POST /compatibility/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,18 +70,6 @@ impl Registry {
             ));
         }
         Ok(HistoryReport { details: messages })
-    }
-
-    /// The error a failed registration returns.
-    pub(crate) fn incompatible(&self, subject: &str, details: Vec<String>) -> ApiError {
-        ApiError::Incompatible {
-            subject: subject.to_string(),
-            details,
-            error_code: match self.settings().api {
-                ApiFormat::V7 => 409,
-                ApiFormat::V8 => 40901,
-            },
-        }
     }
 
     /// `POST /compatibility/subjects/{subject}/versions[/{version}]`.

@@ -1,9 +1,9 @@
 //! Soft and hard deletes (confluent-api.md §5.3): a soft delete hides a version but keeps its id
 //! resolvable; a hard delete, allowed only after a soft one, forgets it.
 
+use super::write::Operation;
 use super::{now_ms, Registry, State, VersionSpec};
 use crate::error::ApiError;
-use crate::registry::settings::Mode;
 use crate::storage::{Record, SchemaValue};
 
 impl Registry {
@@ -13,7 +13,7 @@ impl Registry {
         subject: &str,
         permanent: bool,
     ) -> Result<Vec<i32>, ApiError> {
-        let write = self.begin("Error while deleting the subject").await?;
+        let write = self.begin(Operation::DeleteSubject, Some(subject)).await?;
         let state = write.state();
         let all: Vec<(i32, bool)> = state
             .versions(subject)
@@ -26,7 +26,7 @@ impl Registry {
         if !permanent && live.is_empty() {
             return Err(ApiError::SubjectSoftDeleted(subject.to_string()));
         }
-        self.writable(state, subject)?;
+        write.permit()?;
         let targets: Vec<i32> = if permanent {
             all.iter().map(|(v, _)| *v).collect()
         } else {
@@ -60,8 +60,7 @@ impl Registry {
             }]
         };
         records.extend(drop_subject_settings(state, subject));
-        self.commit(write, records, "Error while deleting the subject")
-            .await?;
+        self.commit(write, records).await?;
         Ok(targets)
     }
 
@@ -72,9 +71,7 @@ impl Registry {
         spec: VersionSpec,
         permanent: bool,
     ) -> Result<i32, ApiError> {
-        let write = self
-            .begin("Error while deleting the schema version")
-            .await?;
+        let write = self.begin(Operation::DeleteVersion, Some(subject)).await?;
         let state = write.state();
         let Some(versions) = state.versions(subject) else {
             return Err(ApiError::SubjectNotFound(subject.to_string()));
@@ -101,7 +98,7 @@ impl Registry {
             }
             _ => {}
         }
-        self.writable(state, subject)?;
+        write.permit()?;
         if !state.referrers(subject, version).is_empty() {
             return Err(ApiError::ReferenceExists {
                 subject: subject.to_string(),
@@ -136,17 +133,8 @@ impl Registry {
                 records.extend(drop_subject_settings(state, subject));
             }
         }
-        self.commit(write, records, "Error while deleting the schema version")
-            .await?;
+        self.commit(write, records).await?;
         Ok(version)
-    }
-
-    /// Deletes are refused while the subject is read-only.
-    fn writable(&self, state: &State, subject: &str) -> Result<(), ApiError> {
-        match self.effective_mode(state, Some(subject)) {
-            Mode::ReadOnly | Mode::ReadOnlyOverride => Err(ApiError::read_only(Some(subject))),
-            Mode::ReadWrite | Mode::Import => Ok(()),
-        }
     }
 }
 

@@ -51,7 +51,7 @@ impl Registry {
         }];
         let verdict = |level| check(level, &new, &against, Policy::Strict).is_compatible();
         let changes = if old.schema_type() == new.schema_type() {
-            compat::compare(&old, &new)
+            compat::diff(&old, &new)
         } else {
             Vec::new()
         };

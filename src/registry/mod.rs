@@ -7,53 +7,49 @@
 //! state once its records are durable, in commit order, so readers never see a write that
 //! could be lost.
 //!
+//! - `state.rs`: the in-memory state, the fold of the stored records.
+//! - `write.rs`: how every write use case writes: the writer lock, the one mode gate, commit.
 //! - `register.rs`: register and lookup (with the no-parse fast path for known spellings).
 //! - `read.rs`: schemas, subjects and versions.
 //! - `delete.rs`: soft and hard deletes.
-//! - `settings.rs`: compatibility configs and modes.
+//! - `config.rs`: compatibility configs, resolved subject → global → the server's [`Defaults`].
+//! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
 //! - `follow.rs`: applying other nodes' writes (shared stores).
 
 mod compatibility;
+mod config;
 mod delete;
 mod diff;
 mod follow;
+mod mode;
 mod read;
 mod register;
-mod settings;
 mod state;
+mod write;
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use compat::{CompatibilityLevel, Dependency, ParseOptions, Reference};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::Mutex;
 
 use crate::error::ApiError;
-use crate::storage::{Record, Store, StoreError, Transaction};
+pub use crate::storage::{ConfigValue, Mode};
+use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
+pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
 pub use read::{DeletedFilter, SchemaFilter};
 pub use register::{RegisterRequest, Registered};
-pub use settings::{ConfigUpdate, Mode, Patch};
 pub use state::{State, StoredSchema, VersionInfo};
 
-/// Which Confluent generation's response shapes to produce (confluent-api.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ApiFormat {
-    /// 7.x: `{"id":N}` from register, `schemaType` omitted for AVRO, 409 for incompatibility.
-    V7,
-    /// 8.x: full register response, `schemaType` always, guid/ts/deleted fields, 40901.
-    V8,
-}
-
-/// Server-wide settings the use cases need.
+/// What the server assumes where nothing is stored.
 #[derive(Debug, Clone, Copy)]
-pub struct Settings {
+pub struct Defaults {
     /// The compatibility level when neither subject nor global config sets one.
-    pub default_compatibility: CompatibilityLevel,
-    pub api: ApiFormat,
+    pub compatibility: CompatibilityLevel,
 }
 
 /// A subject version and its schema.
@@ -83,7 +79,7 @@ struct Inner {
     published: ArcSwap<State>,
     writer: Arc<Mutex<Writer>>,
     store: Arc<dyn Store>,
-    settings: Settings,
+    defaults: Defaults,
     /// Hash of a request's raw schema spelling → identity (see `register.rs`); outside the
     /// state because it is a cache, not data, and readers add to it.
     spellings: ArcSwap<imbl::HashMap<[u8; 16], [u8; 16]>>,
@@ -98,30 +94,9 @@ struct Writer {
     generation: u64,
 }
 
-/// An open write: the writer lock, the store transaction and the state to decide against.
-pub(crate) struct Write {
-    writer: OwnedMutexGuard<Writer>,
-    txn: Box<dyn Transaction>,
-}
-
-impl Write {
-    pub(crate) fn state(&self) -> &State {
-        &self.writer.pending
-    }
-
-    /// A fresh id for a new schema identity.
-    pub(crate) async fn new_id(&mut self, identity: &[u8; 16]) -> Result<u32, ApiError> {
-        let highest = self.writer.pending.max_id;
-        self.txn
-            .new_id(identity, highest)
-            .await
-            .map_err(|e| ApiError::store("Error while registering schema", e))
-    }
-}
-
 impl Registry {
     /// Replays the store into memory.
-    pub async fn open(store: Arc<dyn Store>, settings: Settings) -> Result<Registry, StoreError> {
+    pub async fn open(store: Arc<dyn Store>, defaults: Defaults) -> Result<Registry, StoreError> {
         let started = std::time::Instant::now();
         let loaded = store.load().await?;
         let count = loaded.records.len();
@@ -148,7 +123,7 @@ impl Registry {
                     generation: 0,
                 })),
                 store,
-                settings,
+                defaults,
                 spellings: ArcSwap::default(),
                 _closed: closed,
             }),
@@ -159,81 +134,13 @@ impl Registry {
         Ok(registry)
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+    pub fn defaults(&self) -> &Defaults {
+        &self.inner.defaults
     }
 
     /// The published state: everything durable.
     pub(crate) fn snapshot(&self) -> Arc<State> {
         self.inner.published.load_full()
-    }
-
-    /// Takes the writer lock and starts a store transaction, catching up with other nodes.
-    pub(crate) async fn begin(&self, failure: &'static str) -> Result<Write, ApiError> {
-        let mut writer = self.inner.writer.clone().lock_owned().await;
-        let txn = self
-            .inner
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::store(failure, e))?;
-        if txn.generation() != writer.generation {
-            // Writes the store had accepted were lost: start again from what is durable.
-            writer.pending = self.inner.published.load_full();
-            writer.generation = txn.generation();
-        }
-        if self.inner.store.is_shared() {
-            // Inside the store's write lock: after this, nothing committed elsewhere is unseen.
-            self.sync(&mut writer)
-                .await
-                .map_err(|e| ApiError::store(failure, e))?;
-        }
-        Ok(Write { writer, txn })
-    }
-
-    /// Makes `records` durable and visible, then returns. Nothing to write is a no-op.
-    pub(crate) async fn commit(
-        &self,
-        mut write: Write,
-        records: Vec<Record>,
-        failure: &'static str,
-    ) -> Result<(), ApiError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut next = (*write.writer.pending).clone();
-        for record in &records {
-            next.apply(record.clone())
-                .map_err(|e| ApiError::store(failure, e))?;
-        }
-        let next = Arc::new(next);
-        let inner = self.inner.clone();
-        let published = next.clone();
-        let pipelined = write.txn.pipelined();
-        let durable = write.txn.commit(
-            records,
-            Box::new(move |position| inner.published.store(published.at(position))),
-        );
-        write.writer.pending = next;
-        let result = if pipelined {
-            drop(write.writer);
-            durable.await
-        } else {
-            let result = durable.await;
-            // Durable: the published state, now with the commit's position. Failed: what was
-            // durable before, with its position, so the next write reads again whatever this one
-            // had caught up on.
-            write.writer.pending = self.inner.published.load_full();
-            result
-        };
-        if let Err(e) = result {
-            if pipelined {
-                let mut writer = self.inner.writer.lock().await;
-                writer.pending = self.inner.published.load_full();
-            }
-            return Err(ApiError::store(failure, e));
-        }
-        Ok(())
     }
 
     /// The parsed form of a stored schema, built once and kept.

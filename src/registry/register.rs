@@ -10,9 +10,9 @@ use std::sync::Arc;
 use compat::{Dependency, ParseOptions, Reference, SchemaType};
 use md5::{Digest, Md5};
 
+use super::write::{Operation, Write};
 use super::{check_subject, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion};
 use crate::error::ApiError;
-use crate::registry::settings::Mode;
 use crate::storage::{Record, SchemaValue};
 
 /// Most raw spellings remembered; beyond it new spellings are parsed every time.
@@ -28,6 +28,13 @@ pub struct RegisterRequest {
     pub version: Option<i32>,
     /// Explicit id: IMPORT mode only.
     pub id: Option<i32>,
+}
+
+impl RegisterRequest {
+    /// The explicit id, when the request gives one (negative ids mean none, as in Confluent).
+    fn explicit_id(&self) -> Option<u32> {
+        self.id.and_then(|id| u32::try_from(id).ok())
+    }
 }
 
 /// The outcome of a registration.
@@ -58,137 +65,42 @@ impl Registry {
         let snapshot = self.snapshot();
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
         let request = with_schema_or_latest(&snapshot, subject, request)?;
-        let explicit_id = request.id.filter(|id| *id >= 0);
-        if request.version.is_none_or(|v| v <= 0) {
-            if let Some(found) = self.known(&snapshot, subject, &request, normalize, false) {
-                let latest_only = request.version == Some(-1);
-                let is_latest =
-                    snapshot.latest_live(subject).map(|(v, _)| v) == Some(found.version);
-                if explicit_id.is_none_or(|id| id as u32 == found.schema.id)
-                    && (!latest_only || is_latest)
-                {
-                    return Ok(registered(found));
-                }
-            }
+        if let Some(found) = self.already_registered(&snapshot, subject, &request, normalize) {
+            return Ok(registered(found));
         }
+        let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
-        let candidate = self.candidate(&snapshot, &request, normalize, explicit_id.is_none())?;
-
-        let mut write = self.begin("Error while registering schema").await?;
-        let state = write.state();
-        match self.effective_mode(state, Some(subject)) {
-            Mode::ReadOnly | Mode::ReadOnlyOverride => {
-                return Err(ApiError::read_only(Some(subject)))
-            }
-            Mode::Import if explicit_id.is_none() => {
-                return Err(ApiError::OperationNotPermitted(format!(
-                    "Subject {subject} is not in read-write mode"
-                )))
-            }
-            Mode::ReadWrite if explicit_id.is_some() => {
-                return Err(ApiError::OperationNotPermitted(format!(
-                    "Subject {subject} is not in import mode"
-                )))
-            }
-            Mode::ReadWrite | Mode::Import => {}
-        }
-        let importing = explicit_id.is_some();
-        let existing_id = state.id_of(&candidate.identity);
-        if let Some(id) = existing_id.filter(|id| explicit_id.is_none_or(|e| e as u32 == *id)) {
-            if let Some(found) = find_version(state, subject, id, false) {
-                if request.version.is_none_or(|v| v <= 0 || v == found.version) {
-                    return Ok(registered(found));
-                }
-            }
+        let candidate = self.candidate(&snapshot, &request, normalize, !importing)?;
+        let operation = if importing {
+            Operation::Import
+        } else {
+            Operation::Register
+        };
+        let mut write = self.begin(operation, Some(subject)).await?;
+        write.permit()?;
+        if let Some(found) = existing_version(write.state(), subject, &request, &candidate) {
+            return Ok(registered(found));
         }
         if !importing {
-            let report = self.check_against_history(state, subject, &candidate.parsed)?;
+            let report = self.check_against_history(write.state(), subject, &candidate.parsed)?;
             if !report.details.is_empty() {
-                return Err(self.incompatible(subject, report.details));
+                return Err(ApiError::Incompatible {
+                    subject: subject.to_string(),
+                    details: report.details,
+                });
             }
         }
-        let next_version = state
-            .versions(subject)
-            .and_then(|vs| vs.keys().next_back().copied())
-            .unwrap_or(0)
-            + 1;
-        let version = match request.version {
-            Some(v) if v > 0 && importing => v,
-            Some(v) if v > 0 && v != next_version => {
-                return Err(ApiError::InvalidSchema(
-                    "Version is not one more than previous version".into(),
-                ))
-            }
-            _ => next_version,
-        };
-        let id = match explicit_id {
-            Some(id) => {
-                let id = id as u32;
-                if let Some(other) = state.schemas.get(&id) {
-                    if other.identity != candidate.identity {
-                        return Err(ApiError::OperationNotPermitted(format!(
-                            "Overwrite new schema with id {id} is not permitted."
-                        )));
-                    }
-                }
-                id
-            }
-            None => match existing_id {
-                Some(id) => id,
-                None => write.new_id(&candidate.identity).await?,
-            },
-        };
-        let state = write.state();
+        let version = new_version(write.state(), subject, &request)?;
+        let id = assign_id(&mut write, &request, &candidate).await?;
         if importing {
-            if let Some(info) = state.versions(subject).and_then(|vs| vs.get(&version)) {
-                if info.id == id {
-                    let schema = state.schemas[&id].clone();
-                    return Ok(Registered {
-                        version,
-                        ts: info.ts,
-                        schema,
-                    });
-                }
-                return Err(ApiError::OperationNotPermitted(format!(
-                    "Overwrite new schema with id {id} is not permitted."
-                )));
+            if let Some(done) = imported_before(write.state(), subject, version, id)? {
+                return Ok(done);
             }
         }
         let ts = now_ms();
-        // An older soft-deleted version holding the same id is dropped for good (Confluent #846),
-        // unless something still references it.
-        let mut records: Vec<Record> = state
-            .versions(subject)
-            .map(|vs| {
-                vs.iter()
-                    .filter(|(v, i)| {
-                        i.deleted && i.id == id && state.referrers(subject, **v).is_empty()
-                    })
-                    .map(|(v, _)| Record::Schema {
-                        subject: subject.to_string(),
-                        version: *v,
-                        value: None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        records.push(Record::Schema {
-            subject: subject.to_string(),
-            version,
-            value: Some(SchemaValue {
-                subject: subject.to_string(),
-                version,
-                id,
-                schema_type: candidate.schema_type.as_str().to_string(),
-                references: candidate.references.clone(),
-                schema: candidate.parsed.canonical().to_string(),
-                deleted: false,
-                ts: Some(ts),
-            }),
-        });
-        self.commit(write, records, "Error while registering schema")
-            .await?;
+        let records = registration(write.state(), subject, version, id, ts, &candidate);
+        self.commit(write, records).await?;
         let schema = self.snapshot().schemas[&id].clone();
         let _ = schema.parsed.set(Arc::new(candidate.parsed));
         Ok(Registered {
@@ -196,6 +108,25 @@ impl Registry {
             ts,
             schema,
         })
+    }
+
+    /// The fast path: the subject already holds this schema, known in this spelling (no parse,
+    /// no lock), and the request's explicit id and version, if any, agree.
+    fn already_registered(
+        &self,
+        state: &State,
+        subject: &str,
+        request: &RegisterRequest,
+        normalize: bool,
+    ) -> Option<SubjectVersion> {
+        if request.version.is_some_and(|v| v > 0) {
+            return None;
+        }
+        let found = self.known(state, subject, request, normalize, false)?;
+        let id_agrees = request.explicit_id().is_none_or(|id| id == found.schema.id);
+        let is_latest = state.latest_live(subject).map(|(v, _)| v) == Some(found.version);
+        let latest_agrees = request.version != Some(-1) || is_latest;
+        (id_agrees && latest_agrees).then_some(found)
     }
 
     /// `POST /subjects/{subject}`: the registration of this schema under the subject.
@@ -314,6 +245,129 @@ impl Registry {
             identity,
         })
     }
+}
+
+/// The subject version already holding the candidate (with the explicit id, when one is given),
+/// when the request asks for no other version number.
+fn existing_version(
+    state: &State,
+    subject: &str,
+    request: &RegisterRequest,
+    candidate: &Candidate,
+) -> Option<SubjectVersion> {
+    let id = state
+        .id_of(&candidate.identity)
+        .filter(|id| request.explicit_id().is_none_or(|e| e == *id))?;
+    let found = find_version(state, subject, id, false)?;
+    request
+        .version
+        .is_none_or(|v| v <= 0 || v == found.version)
+        .then_some(found)
+}
+
+/// The version number the registration gets: the next one, or (importing) the one asked for.
+fn new_version(state: &State, subject: &str, request: &RegisterRequest) -> Result<i32, ApiError> {
+    let next = state
+        .versions(subject)
+        .and_then(|vs| vs.keys().next_back().copied())
+        .unwrap_or(0)
+        + 1;
+    match request.version {
+        Some(v) if v > 0 && request.explicit_id().is_some() => Ok(v),
+        Some(v) if v > 0 && v != next => Err(ApiError::InvalidSchema(
+            "Version is not one more than previous version".into(),
+        )),
+        _ => Ok(next),
+    }
+}
+
+/// The schema's id: the explicit one (never another schema's), the one its identity already
+/// has, or a new one.
+async fn assign_id(
+    write: &mut Write,
+    request: &RegisterRequest,
+    candidate: &Candidate,
+) -> Result<u32, ApiError> {
+    if let Some(id) = request.explicit_id() {
+        if let Some(other) = write.state().schemas.get(&id) {
+            if other.identity != candidate.identity {
+                return Err(overwrite_refused(id));
+            }
+        }
+        return Ok(id);
+    }
+    match write.state().id_of(&candidate.identity) {
+        Some(id) => Ok(id),
+        None => write.new_id(&candidate.identity).await,
+    }
+}
+
+/// An import of a version that exists: done already when it holds the same id, else refused.
+fn imported_before(
+    state: &State,
+    subject: &str,
+    version: i32,
+    id: u32,
+) -> Result<Option<Registered>, ApiError> {
+    let Some(info) = state.versions(subject).and_then(|vs| vs.get(&version)) else {
+        return Ok(None);
+    };
+    if info.id != id {
+        return Err(overwrite_refused(id));
+    }
+    Ok(Some(Registered {
+        version,
+        ts: info.ts,
+        schema: state.schemas[&id].clone(),
+    }))
+}
+
+fn overwrite_refused(id: u32) -> ApiError {
+    ApiError::OperationNotPermitted(format!(
+        "Overwrite new schema with id {id} is not permitted."
+    ))
+}
+
+/// The records of a registration: the new version, after dropping for good any older
+/// soft-deleted version holding the same id that nothing references (Confluent #846).
+fn registration(
+    state: &State,
+    subject: &str,
+    version: i32,
+    id: u32,
+    ts: i64,
+    candidate: &Candidate,
+) -> Vec<Record> {
+    let mut records: Vec<Record> = state
+        .versions(subject)
+        .map(|vs| {
+            vs.iter()
+                .filter(|(v, i)| {
+                    i.deleted && i.id == id && state.referrers(subject, **v).is_empty()
+                })
+                .map(|(v, _)| Record::Schema {
+                    subject: subject.to_string(),
+                    version: *v,
+                    value: None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    records.push(Record::Schema {
+        subject: subject.to_string(),
+        version,
+        value: Some(SchemaValue {
+            subject: subject.to_string(),
+            version,
+            id,
+            schema_type: candidate.schema_type.as_str().to_string(),
+            references: candidate.references.clone(),
+            schema: candidate.parsed.canonical().to_string(),
+            deleted: false,
+            ts: Some(ts),
+        }),
+    });
+    records
 }
 
 /// A request without a schema re-uses the subject's latest live schema (Confluent 7.4+).

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use compat::{Reference, SchemaType};
 use imbl::{HashMap, OrdMap};
 
-use crate::storage::{ConfigValue, Position, Record, SchemaValue, StoreError};
+use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreError};
 
 /// A schema known by its global id: its text and everything derived from it once.
 #[derive(Debug)]
@@ -55,8 +55,8 @@ pub struct State {
     pub subjects: OrdMap<String, Versions>,
     /// Compatibility configs; `None` is the global one.
     pub configs: HashMap<Option<String>, ConfigValue>,
-    /// Modes (upper-case); `None` is the global one.
-    pub modes: HashMap<Option<String>, String>,
+    /// Modes; `None` is the global one.
+    pub modes: HashMap<Option<String>, Mode>,
     /// Highest id ever seen; new ids come after it.
     pub max_id: u32,
     /// Where in the store's record sequence this state was read up to. It lives here, with the
@@ -99,7 +99,7 @@ impl State {
             },
             Record::Mode { subject, value } => match value {
                 Some(v) => {
-                    self.modes.insert(subject, v.mode.to_ascii_uppercase());
+                    self.modes.insert(subject, v.mode);
                 }
                 None => {
                     self.modes.remove(&subject);

@@ -12,8 +12,11 @@
 //! value per key *bytes*, so a key must have exactly one encoding. A dump of a Confluent registry's
 //! topic reads as it is; unknown keytypes (NOOP, CONTEXT, ...) are skipped.
 
-use compat::Reference;
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use compat::{CompatibilityLevel, Policy, Reference};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One state change.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +64,9 @@ fn avro() -> String {
     "AVRO".to_string()
 }
 
-/// A stored compatibility config. Fields Schemata does not act on are not kept.
+/// A stored compatibility config. Fields Schemata does not act on are not kept. Values are typed
+/// as they are read, so a stored value that means nothing fails the replay, with the record's
+/// place named, instead of silently becoming the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfigValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,24 +74,148 @@ pub struct ConfigValue {
     #[serde(
         rename = "compatibilityLevel",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        with = "optional_name"
     )]
-    pub compatibility_level: Option<String>,
+    pub compatibility_level: Option<CompatibilityLevel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize: Option<bool>,
     #[serde(
         rename = "compatibilityPolicy",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        with = "optional_name"
     )]
-    pub compatibility_policy: Option<String>,
+    pub compatibility_policy: Option<PolicyName>,
+}
+
+/// JSON Schema's compatibility policy as stored: `STRICT` or `LENIENT` (read in any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyName(pub Policy);
+
+impl PolicyName {
+    pub fn as_str(self) -> &'static str {
+        match self.0 {
+            Policy::Strict => "STRICT",
+            Policy::Lenient => "LENIENT",
+        }
+    }
+}
+
+impl FromStr for PolicyName {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<PolicyName, ()> {
+        [Policy::Strict, Policy::Lenient]
+            .into_iter()
+            .map(PolicyName)
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or(())
+    }
+}
+
+impl fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModeValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    pub mode: String,
+    #[serde(with = "name")]
+    pub mode: Mode,
+}
+
+/// A registry mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    ReadWrite,
+    ReadOnly,
+    /// Global read-only that also overrides every subject's own mode.
+    ReadOnlyOverride,
+    /// Registrations carry explicit ids and versions, unchecked: for migrations.
+    Import,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadWrite => "READWRITE",
+            Mode::ReadOnly => "READONLY",
+            Mode::ReadOnlyOverride => "READONLY_OVERRIDE",
+            Mode::Import => "IMPORT",
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = ();
+
+    /// Case-insensitive, as Confluent.
+    fn from_str(s: &str) -> Result<Mode, ()> {
+        [
+            Mode::ReadWrite,
+            Mode::ReadOnly,
+            Mode::ReadOnlyOverride,
+            Mode::Import,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(s))
+        .ok_or(())
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serde for values stored as their names (modes): written with `Display`, read with `FromStr`;
+/// a name that means nothing is an error that quotes it.
+mod name {
+    use super::*;
+
+    pub fn serialize<T: fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T: FromStr<Err = ()>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse()
+            .map_err(|()| serde::de::Error::custom(format!("unknown value '{name}'")))
+    }
+}
+
+/// [`name`] for optional fields (levels, policies).
+mod optional_name {
+    use super::*;
+
+    pub fn serialize<T: fmt::Display, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => s.collect_str(v),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: FromStr<Err = ()>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(name) => name
+                .parse()
+                .map(Some)
+                .map_err(|()| serde::de::Error::custom(format!("unknown value '{name}'"))),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -280,7 +409,7 @@ mod tests {
                 subject: Some("s".into()),
                 value: Some(ModeValue {
                     subject: Some("s".into()),
-                    mode: "IMPORT".into(),
+                    mode: Mode::Import,
                 }),
             },
         ];
@@ -303,5 +432,32 @@ mod tests {
         }
         let noop = br#"{"keytype":"NOOP","magic":0}"#;
         assert!(Record::decode(noop, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn stored_names_are_read_in_any_case_and_unknown_ones_are_errors() {
+        let key = br#"{"keytype":"CONFIG","subject":"s","magic":0}"#;
+        let value = br#"{"compatibilityLevel":"full_transitive","compatibilityPolicy":"lenient"}"#;
+        match Record::decode(key, Some(value)).unwrap() {
+            Some(Record::Config { value: Some(v), .. }) => {
+                assert_eq!(
+                    v.compatibility_level,
+                    Some(CompatibilityLevel::FullTransitive)
+                );
+                assert_eq!(v.compatibility_policy, Some(PolicyName(Policy::Lenient)));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let bad = br#"{"compatibilityLevel":"SIDEWAYS"}"#;
+        assert_eq!(
+            Record::decode(key, Some(bad)).unwrap_err().to_string(),
+            "bad value: unknown value 'SIDEWAYS' at line 1 column 33"
+        );
+        let key = br#"{"keytype":"MODE","subject":null,"magic":0}"#;
+        let bad = br#"{"mode":"READWRITE_ISH"}"#;
+        assert_eq!(
+            Record::decode(key, Some(bad)).unwrap_err().to_string(),
+            "bad value: unknown value 'READWRITE_ISH' at line 1 column 24"
+        );
     }
 }

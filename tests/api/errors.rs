@@ -454,7 +454,7 @@ async fn error_404_405_for_routes_and_malformed_ids() {
 async fn error_413_415_422_for_unusable_bodies() {
     let app = TestApp::start(
         std::sync::Arc::new(tempfile::TempDir::new().unwrap()),
-        schemata::registry::ApiFormat::V7,
+        schemata::http::ApiFormat::V7,
         1024,
     )
     .await;
@@ -500,7 +500,7 @@ async fn error_50001_when_the_disk_is_full_and_reads_go_on() {
         return;
     };
     let dir = std::sync::Arc::new(tempfile::TempDir::new_in(&fs.0).unwrap());
-    let app = TestApp::start(dir, schemata::registry::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let app = TestApp::start(dir, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
     let mut acknowledged = Vec::new();
     let mut failed = None;
     for i in 0..5000 {

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use compat::CompatibilityLevel;
 use reqwest::Method;
-use schemata::app::serve;
-use schemata::http::AppState;
-use schemata::registry::{ApiFormat, Registry, Settings};
+use schemata::app::{Options, Server};
+use schemata::http::ApiFormat;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -56,27 +54,22 @@ impl TestApp {
 
     /// A registry on the store `url` names (e.g. a test database).
     pub async fn on(url: &str, api: ApiFormat, max_body_bytes: usize) -> TestApp {
-        let store = schemata::storage::open(url).await.expect("store opens");
-        let settings = Settings {
-            default_compatibility: CompatibilityLevel::Backward,
+        let options = Options {
             api,
+            max_body_bytes,
+            ..Options::new(url)
         };
-        let registry = Registry::open(store, settings)
-            .await
-            .expect("registry loads");
+        let server = Server::open(&options).await.expect("server opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState {
-            registry,
-            max_body_bytes,
-        };
         let server = tokio::spawn(async move {
-            serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
+            server
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
         });
         TestApp {
             base,

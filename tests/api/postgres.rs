@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use schemata::registry::ApiFormat;
+use schemata::http::ApiFormat;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, record, TestApp};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use schemata::registry::ApiFormat;
+use schemata::http::ApiFormat;
 use serde_json::{json, Value};
 
 use crate::helpers::{http_client, record, TestApp};

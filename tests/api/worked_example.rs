@@ -1,6 +1,6 @@
 //! confluent-api.md §4.27, step by step, with 7.x and 8.x response shapes.
 
-use schemata::registry::ApiFormat;
+use schemata::http::ApiFormat;
 use serde_json::json;
 
 use crate::helpers::{assert_error, TestApp};

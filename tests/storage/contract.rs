@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use schemata::storage::{ConfigValue, ModeValue, Position, Record, SchemaValue, Store};
+use compat::CompatibilityLevel;
+use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaValue, Store};
 use tempfile::TempDir;
 
 use crate::pg::TestDb;
@@ -98,7 +99,7 @@ async fn records_come_back_after_reopening(backend: &Backend) {
         Record::Config {
             subject: None,
             value: Some(ConfigValue {
-                compatibility_level: Some("FULL".into()),
+                compatibility_level: Some(CompatibilityLevel::Full),
                 ..ConfigValue::default()
             }),
         },
@@ -106,7 +107,7 @@ async fn records_come_back_after_reopening(backend: &Backend) {
             subject: Some("a".into()),
             value: Some(ModeValue {
                 subject: Some("a".into()),
-                mode: "READONLY".into(),
+                mode: Mode::ReadOnly,
             }),
         },
         schema("b", 1, 2, false),

@@ -29,7 +29,7 @@ fn config(level: &str) -> Record {
     Record::Config {
         subject: None,
         value: Some(ConfigValue {
-            compatibility_level: Some(level.into()),
+            compatibility_level: Some(level.parse().unwrap()),
             ..ConfigValue::default()
         }),
     }

@@ -1,7 +1,16 @@
 //! Avro: parsing (Avro Java's rules and messages), Confluent's canonical text, `normalize=true`,
-//! and the reader/writer compatibility walk.
+//! the reader/writer compatibility walk, and what changed for the diff view.
+//!
+//! - `parse.rs`: JSON text → model, as Avro Java's `Schema.Parser`.
+//! - `model.rs`: the model's nodes, named types in an arena.
+//! - `normalize.rs`: `normalize=true`.
+//! - `print.rs`: Confluent's canonical text; `pcf.rs`: Avro's Parsing Canonical Form.
+//! - `walk.rs`: the reader/writer walk, pairing elements for the rules.
+//! - `rules.rs`: the incompatibility types, one function each, and their messages.
+//! - `diff.rs`: every difference, compatible or not, for the diff view. The checker reports
+//!   only what breaks reading, so Avro alone needs its own diff.
 
-mod edits;
+mod diff;
 mod model;
 mod normalize;
 mod parse;
@@ -10,7 +19,7 @@ mod print;
 mod rules;
 mod walk;
 
-pub use edits::{edits, Edit};
+pub(crate) use diff::diff;
 pub use pcf::rabin_fingerprint;
 pub use rules::AvroChange;
 

@@ -42,7 +42,7 @@ pub(super) fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Change> 
     can_read_at(reader, &reader.root, writer, &writer.root)
 }
 
-/// The walk from a node of each schema (the diff view judges one edit at a time).
+/// The walk from a node of each schema (the diff view judges one difference at a time).
 pub(super) fn can_read_at(
     reader: &AvroSchema,
     r: &Node,

@@ -2,15 +2,20 @@
 //! network or file `$ref` resolution), the canonical text and `normalize=true`, Confluent's
 //! difference walk over everit's object model, and validation of documents for serializers.
 //!
-//! - `build.rs`: JSON → model (everit's classification, `$ref` resolution).
+//! - `parse.rs`: JSON → model (everit's classification, `$ref` resolution); the dialects and
+//!   their metaschema check are here in `mod.rs`.
 //! - `model.rs`: the model's nodes.
-//! - `diff/`: Confluent's `SchemaDiff`.
+//! - `walk/`: Confluent's `SchemaDiff.compare` over two models, subschema by subschema.
 //! - `rules.rs`: the difference types, their verdicts and messages.
+//!
+//! No `normalize.rs` or `print.rs`: `normalize=true` only sorts keys and the canonical text is
+//! compact JSON, both below. No `diff.rs`: the walk already reports every difference, which is
+//! what the diff view shows.
 
-mod build;
-mod diff;
 mod model;
+mod parse;
 mod rules;
+mod walk;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -84,7 +89,7 @@ impl Dialect {
     }
 }
 
-/// A parsed JSON Schema: its text as JSON, its canonical text, and the model the diff walks.
+/// A parsed JSON Schema: its text as JSON, its canonical text, and the model the walk compares.
 #[derive(Debug)]
 pub struct JsonSchema {
     value: Value,
@@ -132,7 +137,7 @@ impl JsonSchema {
             value = sort_keys(&value);
         }
         docs.insert(String::new(), (value.clone(), dialect));
-        let model = build::Builder::new(&docs).build()?;
+        let model = parse::Builder::new(&docs).build()?;
         docs.remove("");
         let canonical = serde_json::to_string(&value).expect("a JSON value always serializes");
         Ok(JsonSchema {
@@ -158,7 +163,7 @@ impl JsonSchema {
     /// Every difference from `writer` (the original) to `self` (the update), as Confluent's
     /// `SchemaDiff.compare(writer, self)` finds them.
     pub fn can_read(&self, writer: &JsonSchema) -> Vec<Change> {
-        diff::diff(&writer.model, &self.model)
+        walk::compare(&writer.model, &self.model)
     }
 
     /// Checks a document against the schema (references resolved from the registered texts),

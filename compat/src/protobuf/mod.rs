@@ -2,18 +2,25 @@
 //! sends) compiled at run time with protox, no `protoc`; imports resolved through the
 //! references' texts and the built-in files; Confluent's canonical printing and normalization;
 //! the difference walk of Confluent's Protobuf checker; message indexes for the wire format.
+//!
+//! - `parse.rs`: text or descriptor → compiled file (protox), imports resolved.
+//! - `known.rs`: the files any schema may import without a reference.
+//! - `print.rs`: the canonical text, and `normalize=true`, which Confluent applies while printing.
+//! - `walk.rs`: Confluent's `SchemaDiff.compare`, pairing types by name and fields by number.
+//! - `rules.rs`: the difference types, their verdicts and messages.
+//!
+//! No `model.rs`: the compiled descriptors (prost-reflect) are the model. No `diff.rs`: the walk
+//! already reports every difference, which is what the diff view shows.
 
 mod known;
+mod parse;
 mod print;
 mod rules;
 mod walk;
 
-use std::collections::HashMap;
-
 use base64::Engine;
 use prost::Message as _;
-use prost_reflect::{DescriptorPool, FileDescriptor, MessageDescriptor};
-use protox::file::{File, FileResolver};
+use prost_reflect::{FileDescriptor, MessageDescriptor};
 
 pub use rules::ProtobufChange;
 
@@ -26,63 +33,6 @@ pub struct ProtobufSchema {
     canonical: String,
 }
 
-/// Resolves imports from the references' texts, then the built-in files. Owns its texts: the
-/// compiler wants a resolver that lives as long as it does.
-struct Resolver {
-    main: (String, MainSource),
-    deps: HashMap<String, String>,
-}
-
-enum MainSource {
-    Text(String),
-    Descriptor(Box<prost_types::FileDescriptorProto>),
-}
-
-impl FileResolver for Resolver {
-    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        if name == self.main.0 {
-            return match &self.main.1 {
-                MainSource::Text(text) => File::from_source(name, text),
-                MainSource::Descriptor(proto) => {
-                    Ok(File::from_file_descriptor_proto((**proto).clone()))
-                }
-            };
-        }
-        if let Some(text) = self.deps.get(name) {
-            return File::from_source(name, text);
-        }
-        known::open(name).unwrap_or_else(|| Err(protox::Error::file_not_found(name)))
-    }
-}
-
-/// The name the schema's own file gets: one no reference uses.
-fn main_name(dependencies: &[Dependency<'_>]) -> String {
-    let mut name = "schema.proto".to_string();
-    while dependencies.iter().any(|d| d.name == name) || known::open(&name).is_some() {
-        name.insert(0, '_');
-    }
-    name
-}
-
-fn compile(resolver: Resolver) -> Result<FileDescriptor, protox::Error> {
-    let name = resolver.main.0.clone();
-    let mut compiler = protox::Compiler::with_file_resolver(resolver);
-    compiler.include_imports(true);
-    compiler.open_file(&name)?;
-    let pool: DescriptorPool = compiler.descriptor_pool();
-    Ok(pool
-        .get_file_by_name(&name)
-        .expect("the compiled file is in its pool"))
-}
-
-/// A base64-encoded `FileDescriptorProto`, if `text` is one.
-fn descriptor_from_base64(text: &str) -> Option<prost_types::FileDescriptorProto> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .ok()?;
-    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
-}
-
 impl ProtobufSchema {
     /// Compiles `text` with its dependencies (import path → registered text).
     pub fn parse(
@@ -90,30 +40,7 @@ impl ProtobufSchema {
         dependencies: &[Dependency<'_>],
         options: ParseOptions,
     ) -> Result<ProtobufSchema, ParseError> {
-        let deps: HashMap<String, String> = dependencies
-            .iter()
-            .map(|d| (d.name.to_string(), d.schema.to_string()))
-            .collect();
-        let name = main_name(dependencies);
-        let from_text = compile(Resolver {
-            main: (name.clone(), MainSource::Text(text.to_string())),
-            deps: deps.clone(),
-        });
-        let file = match from_text {
-            Ok(file) => file,
-            Err(text_error) => match descriptor_from_base64(text) {
-                Some(mut proto) => {
-                    // The descriptor's own name may clash with an import; the text form is what is stored.
-                    proto.name = Some(name.clone());
-                    compile(Resolver {
-                        main: (name.clone(), MainSource::Descriptor(Box::new(proto))),
-                        deps,
-                    })
-                    .map_err(|e| ParseError::invalid(format!("{e:?}")))?
-                }
-                None => return Err(ParseError::invalid(format!("{text_error:?}"))),
-            },
-        };
+        let file = parse::file(text, dependencies)?;
         let canonical = print::print(&file, options.normalize);
         Ok(ProtobufSchema { file, canonical })
     }
@@ -179,6 +106,6 @@ impl ProtobufSchema {
     /// Every difference a reader using `self` sees in data written with `writer`: Confluent's
     /// diff with the writer as the original and the reader as the update.
     pub fn can_read(&self, writer: &ProtobufSchema) -> Vec<Change> {
-        walk::diff(&writer.file, &self.file)
+        walk::compare(&writer.file, &self.file)
     }
 }

@@ -14,7 +14,7 @@ use super::rules::{change, ProtobufChange as P};
 use crate::Change;
 
 /// Every difference from `original` to `update`.
-pub(super) fn diff(original: &FileDescriptor, update: &FileDescriptor) -> Vec<Change> {
+pub(super) fn compare(original: &FileDescriptor, update: &FileDescriptor) -> Vec<Change> {
     let mut walk = Walk {
         memo: HashMap::new(),
     };

@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use compat::CompatibilityLevel;
-use schemata::registry::{ApiFormat, Settings};
+use schemata::app::Options;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -19,11 +18,8 @@ pub struct Running {
 /// Starts a registry on a fresh data directory; it lives as long as the test's runtime.
 pub async fn registry() -> Running {
     let dir = TempDir::new().unwrap();
-    let settings = Settings {
-        default_compatibility: CompatibilityLevel::Backward,
-        api: ApiFormat::V7,
-    };
-    let url = schemata::app::spawn_local(&format!("file://{}", dir.path().display()), settings)
+    let storage = format!("file://{}", dir.path().display());
+    let url = schemata::app::spawn_local(&Options::new(&storage))
         .await
         .unwrap();
     Running { url, _dir: dir }

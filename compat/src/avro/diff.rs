@@ -5,8 +5,8 @@
 //!
 //! Paths are JSON pointers in the new schema for what exists there (added and changed elements)
 //! and in the old schema for what was removed, built like the walk's locations
-//! (`/fields/2/type/1`). Each edit says whether it alone keeps each direction readable, from the
-//! Avro resolution rules (a type change is judged by running the walk on the two types).
+//! (`/fields/2/type/1`). Each difference says whether it alone keeps each direction readable,
+//! from the Avro resolution rules (a type change is judged by running the walk on the two types).
 
 use std::collections::HashSet;
 
@@ -14,24 +14,10 @@ use serde_json::Value;
 
 use super::model::{type_name, Field, Named, NamedBody, Node, Primitive};
 use super::AvroSchema;
+use crate::Difference;
 
-/// One edit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    /// Stable SCREAMING_SNAKE id, e.g. `FIELD_ADDED`.
-    pub kind: &'static str,
-    /// Where: in the new schema, or in the old one for what was removed.
-    pub path: String,
-    /// For a person: what changed, with the values involved.
-    pub description: String,
-    /// The new schema still reads data written with the old one, as far as this edit goes.
-    pub backward_compatible: bool,
-    /// The old schema still reads data written with the new one, as far as this edit goes.
-    pub forward_compatible: bool,
-}
-
-/// Every edit that turns `old` into `new`.
-pub fn edits(old: &AvroSchema, new: &AvroSchema) -> Vec<Edit> {
+/// Every difference that turns `old` into `new`.
+pub(crate) fn diff(old: &AvroSchema, new: &AvroSchema) -> Vec<Difference> {
     let mut walk = Walk {
         old_schema: old,
         new_schema: new,
@@ -51,14 +37,14 @@ struct Walk<'a> {
     new: &'a [Named],
     /// Named pairs already compared: recursion ends, and a type used twice is reported once.
     seen: HashSet<(usize, usize)>,
-    out: Vec<Edit>,
+    out: Vec<Difference>,
 }
 
 fn compact(v: &Value) -> String {
     crate::json_text::to_string(v)
 }
 
-/// Which directions an edit keeps readable: (backward, forward).
+/// Which directions a difference keeps readable: (backward, forward).
 type Verdict = (bool, bool);
 
 const BOTH: Verdict = (true, true);
@@ -66,13 +52,13 @@ const BOTH: Verdict = (true, true);
 impl Walk<'_> {
     fn push(
         &mut self,
-        kind: &'static str,
+        rule: &'static str,
         path: &str,
         description: String,
         (backward, forward): Verdict,
     ) {
-        self.out.push(Edit {
-            kind,
+        self.out.push(Difference {
+            rule,
             path: pointer(path),
             description,
             backward_compatible: backward,
@@ -137,14 +123,14 @@ impl Walk<'_> {
             }
             _ => {
                 let (from, to) = (self.describe(old, self.old), self.describe(new, self.new));
-                let kind = if promotes(old, new) {
+                let rule = if promotes(old, new) {
                     "TYPE_PROMOTED"
                 } else {
                     "TYPE_CHANGED"
                 };
                 let verdict = self.judge(old, new);
                 self.push(
-                    kind,
+                    rule,
                     np,
                     format!("type changed from {from} to {to}"),
                     verdict,

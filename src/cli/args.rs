@@ -1,5 +1,5 @@
-//! The command line: one struct, every option with a `--flag`, a `SCHEMATA_*` variable, a
-//! default and a help line.
+//! The command line's arguments: one struct per command, every `serve` option with a `--flag`,
+//! a `SCHEMATA_*` variable, a default and a help line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use compat::{CompatibilityLevel, SchemaType};
 
-use crate::registry::ApiFormat;
+use crate::http::ApiFormat;
 
 /// The largest request body accepted unless `--max-body-bytes` says otherwise.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the registry server.
-    Serve(ServeConfig),
+    Serve(ServeArgs),
     /// Check a schema file against earlier versions, offline (no server). Exit code 0:
     /// compatible, 1: incompatible, 2: invalid input.
     Compat(CompatArgs),
@@ -65,6 +65,24 @@ impl From<PolicyArg> for compat::Policy {
         match p {
             PolicyArg::Strict => compat::Policy::Strict,
             PolicyArg::Lenient => compat::Policy::Lenient,
+        }
+    }
+}
+
+/// Which Confluent generation's response shapes the server produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiFormatArg {
+    /// 7.x: `{"id":N}` from register, `schemaType` omitted for AVRO, 409 for incompatibility.
+    V7,
+    /// 8.x: full register response, `schemaType` always, guid/ts/deleted fields, 40901.
+    V8,
+}
+
+impl From<ApiFormatArg> for ApiFormat {
+    fn from(f: ApiFormatArg) -> ApiFormat {
+        match f {
+            ApiFormatArg::V7 => ApiFormat::V7,
+            ApiFormatArg::V8 => ApiFormat::V8,
         }
     }
 }
@@ -143,7 +161,7 @@ pub struct RemoteArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ServeConfig {
+pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SCHEMATA_LISTEN", default_value = "0.0.0.0:8081")]
     pub listen: SocketAddr,
@@ -160,7 +178,7 @@ pub struct ServeConfig {
     /// Response shapes of Confluent 7.x (`v7`: `{"id":N}` from register, no `schemaType` for
     /// Avro, 409) or 8.x (`v8`: full register response, guid/ts/deleted fields, 40901).
     #[arg(long, env = "SCHEMATA_API_FORMAT", value_enum, default_value = "v7")]
-    pub api_format: ApiFormat,
+    pub api_format: ApiFormatArg,
 
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "SCHEMATA_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]

@@ -20,13 +20,13 @@ use super::model::{Criterion, Id, Kind, Model, Node};
 use super::rules::{change, JsonChange as J};
 use crate::{Change, Policy};
 
-/// Every difference from `original` to `update`.
-/// Subschema comparisons one diff may make. Combinations are matched pairwise, so schemas built
+/// Subschema comparisons one walk may make. Combinations are matched pairwise, so schemas built
 /// to explode that (nested anyOfs of distinct members) would otherwise stall a registration;
 /// past the budget the rest is reported as changed, so such a schema is refused, not hung on.
 const BUDGET: usize = 100_000;
 
-pub(super) fn diff(original: &Model, update: &Model) -> Vec<Change> {
+/// Every difference from `original` to `update`.
+pub(super) fn compare(original: &Model, update: &Model) -> Vec<Change> {
     Walk::new(original, update, BUDGET).compare("#/", Some(original.root), Some(update.root))
 }
 

@@ -1,0 +1,37 @@
+//! Errors as responses: Confluent's `{"error_code": ..., "message": ...}` body with the status
+//! [`ApiError::status_and_code`] gives, in the generation the server speaks.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::{json_response, ApiFormat};
+use crate::error::ApiError;
+
+/// The body of every error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    error_code: u32,
+    message: &'a str,
+}
+
+/// The response for `error` in the generation `api`.
+pub fn error_response(error: &ApiError, api: ApiFormat) -> Response {
+    let (status, code) = error.status_and_code();
+    let status = StatusCode::from_u16(status).expect("error statuses are valid");
+    let message = error.to_string();
+    let body = serde_json::to_vec(&ErrorBody {
+        error_code: api.error_code(code),
+        message: &message,
+    })
+    .expect("error bodies serialize");
+    json_response(status, body)
+}
+
+/// Every error but an incompatible registration is numbered the same in both generations, so
+/// handlers return `ApiError` and this renders it; the one handler that can refuse a schema as
+/// incompatible renders its errors with [`error_response`] and the server's generation.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self, ApiFormat::V7)
+    }
+}

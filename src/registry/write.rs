@@ -1,0 +1,173 @@
+//! How every write use case writes: take the writer lock and a store transaction ([`Registry::begin`]),
+//! decide against the writer's state, pass the one mode gate ([`Write::permit`]), then make the
+//! records durable and visible ([`Registry::commit`]). Each use case is an [`Operation`], which
+//! names the message a client gets when storage fails and logs the failure with the subject.
+
+use std::sync::Arc;
+
+use tokio::sync::OwnedMutexGuard;
+
+use super::{Mode, Registry, State, Writer};
+use crate::error::ApiError;
+use crate::storage::{Record, StoreError, Transaction};
+
+/// A write use case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// A registration the registry checks and numbers.
+    Register,
+    /// A registration with an explicit id and version (IMPORT mode), unchecked.
+    Import,
+    DeleteSubject,
+    DeleteVersion,
+    UpdateConfig,
+    DeleteConfig,
+    UpdateMode,
+    DeleteMode,
+}
+
+impl Operation {
+    /// What the client is told when storage fails (Confluent's words); the cause is logged.
+    fn failure(self) -> &'static str {
+        match self {
+            Operation::Register | Operation::Import => "Error while registering schema",
+            Operation::DeleteSubject => "Error while deleting the subject",
+            Operation::DeleteVersion => "Error while deleting the schema version",
+            Operation::UpdateConfig => "Failed to update compatibility level",
+            Operation::DeleteConfig => "Failed to delete compatibility level",
+            Operation::UpdateMode => "Failed to update mode",
+            Operation::DeleteMode => "Failed to delete mode",
+        }
+    }
+}
+
+/// An open write: the writer lock, the store transaction and the state to decide against.
+pub(crate) struct Write {
+    writer: OwnedMutexGuard<Writer>,
+    txn: Box<dyn Transaction>,
+    operation: Operation,
+    /// The subject written, `None` for the global config or mode; named in the logs.
+    subject: Option<String>,
+}
+
+impl Write {
+    pub(crate) fn state(&self) -> &State {
+        &self.writer.pending
+    }
+
+    /// The one read-only/IMPORT gate every write passes: whether the mode in force for the
+    /// subject lets this operation write. Modes themselves can always be changed, or a
+    /// read-only registry could never be made writable again.
+    pub(crate) fn permit(&self) -> Result<(), ApiError> {
+        let subject = self.subject.as_deref();
+        let mode = self.writer.pending.effective_mode(subject);
+        let refusal = match (self.operation, mode) {
+            (Operation::UpdateMode | Operation::DeleteMode, _) => return Ok(()),
+            (_, Mode::ReadOnly | Mode::ReadOnlyOverride) => "is in read-only mode",
+            (Operation::Register, Mode::Import) => "is not in read-write mode",
+            (Operation::Import, Mode::ReadWrite) => "is not in import mode",
+            _ => return Ok(()),
+        };
+        Err(ApiError::OperationNotPermitted(format!(
+            "Subject {} {refusal}",
+            subject.unwrap_or("null")
+        )))
+    }
+
+    /// A fresh id for a new schema identity.
+    pub(crate) async fn new_id(&mut self, identity: &[u8; 16]) -> Result<u32, ApiError> {
+        let highest = self.writer.pending.max_id;
+        match self.txn.new_id(identity, highest).await {
+            Ok(id) => Ok(id),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// The error for a storage failure during this write, logged with its cause and subject.
+    fn failed(&self, cause: StoreError) -> ApiError {
+        failed(self.operation, self.subject.as_deref(), cause)
+    }
+}
+
+fn failed(operation: Operation, subject: Option<&str>, cause: StoreError) -> ApiError {
+    let message = operation.failure();
+    tracing::error!(subject = subject.unwrap_or(""), "{message}: {cause}");
+    ApiError::Store { message, cause }
+}
+
+impl Registry {
+    /// Takes the writer lock and starts a store transaction, catching up with other nodes.
+    pub(crate) async fn begin(
+        &self,
+        operation: Operation,
+        subject: Option<&str>,
+    ) -> Result<Write, ApiError> {
+        let mut writer = self.inner.writer.clone().lock_owned().await;
+        let txn = match self.inner.store.begin().await {
+            Ok(txn) => txn,
+            Err(e) => return Err(failed(operation, subject, e)),
+        };
+        if txn.generation() != writer.generation {
+            // Writes the store had accepted were lost: start again from what is durable.
+            writer.pending = self.inner.published.load_full();
+            writer.generation = txn.generation();
+        }
+        if self.inner.store.is_shared() {
+            // Inside the store's write lock: after this, nothing committed elsewhere is unseen.
+            if let Err(e) = self.sync(&mut writer).await {
+                return Err(failed(operation, subject, e));
+            }
+        }
+        Ok(Write {
+            writer,
+            txn,
+            operation,
+            subject: subject.map(str::to_string),
+        })
+    }
+
+    /// Makes `records` durable and visible, then returns. Nothing to write is a no-op.
+    pub(crate) async fn commit(&self, write: Write, records: Vec<Record>) -> Result<(), ApiError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut next = (*write.writer.pending).clone();
+        for record in &records {
+            if let Err(e) = next.apply(record.clone()) {
+                return Err(write.failed(e));
+            }
+        }
+        let next = Arc::new(next);
+        let inner = self.inner.clone();
+        let published = next.clone();
+        let pipelined = write.txn.pipelined();
+        let Write {
+            mut writer,
+            txn,
+            operation,
+            subject,
+        } = write;
+        let durable = txn.commit(
+            records,
+            Box::new(move |position| inner.published.store(published.at(position))),
+        );
+        writer.pending = next;
+        let result = if pipelined {
+            drop(writer);
+            let result = durable.await;
+            if result.is_err() {
+                let mut writer = self.inner.writer.lock().await;
+                writer.pending = self.inner.published.load_full();
+            }
+            result
+        } else {
+            let result = durable.await;
+            // Durable: the published state, now with the commit's position. Failed: what was
+            // durable before, with its position, so the next write reads again whatever this one
+            // had caught up on.
+            writer.pending = self.inner.published.load_full();
+            result
+        };
+        result.map_err(|e| failed(operation, subject.as_deref(), e))
+    }
+}
