@@ -52,6 +52,34 @@ pub enum Policy {
     Lenient,
 }
 
+impl Policy {
+    /// The name Confluent's `compatibilityPolicy` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Strict => "STRICT",
+            Policy::Lenient => "LENIENT",
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Policy {
+    type Err = ();
+
+    /// Case-insensitive.
+    fn from_str(s: &str) -> Result<Policy, ()> {
+        [Policy::Strict, Policy::Lenient]
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or(())
+    }
+}
+
 /// The part a schema plays in a message: the candidate ("new") or a registered one ("old").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

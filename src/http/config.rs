@@ -77,13 +77,14 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
     let compatibility_policy = match body.get("compatibilityPolicy") {
         None => Patch::Keep,
         Some(Value::Null) => Patch::Clear,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("STRICT") => Patch::Set(Policy::Strict),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("LENIENT") => Patch::Set(Policy::Lenient),
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "compatibilityPolicy must be STRICT or LENIENT, got {other}"
-            )))
-        }
+        Some(value) => match value.as_str().map(str::parse::<Policy>) {
+            Some(Ok(policy)) => Patch::Set(policy),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "compatibilityPolicy must be STRICT or LENIENT, got {value}"
+                )))
+            }
+        },
     };
     Ok(ConfigUpdate {
         compatibility,

@@ -6,7 +6,7 @@ use compat::{CompatibilityLevel, Policy};
 use super::write::Operation;
 use super::{check_subject, Registry, State};
 use crate::error::ApiError;
-use crate::storage::{ConfigValue, PolicyName, Record};
+use crate::storage::{ConfigValue, Record};
 
 /// A change to one config field: absent keeps it, JSON `null` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Registry {
     pub(crate) fn effective_policy(&self, state: &State, subject: &str) -> Policy {
         self.effective_config(state, Some(subject))
             .compatibility_policy
-            .map_or(Policy::Strict, |p| p.0)
+            .unwrap_or_default()
     }
 
     /// Whether the config asks for every schema to be normalized.
@@ -104,9 +104,9 @@ impl Registry {
         let mut config = write.state().configs.get(&key).cloned().unwrap_or_default();
         update.compatibility.apply(&mut config.compatibility_level);
         update.normalize.apply(&mut config.normalize);
-        let mut policy = config.compatibility_policy.map(|p| p.0);
-        update.compatibility_policy.apply(&mut policy);
-        config.compatibility_policy = policy.map(PolicyName);
+        update
+            .compatibility_policy
+            .apply(&mut config.compatibility_policy);
         config.subject = key.clone();
         let record = Record::Config {
             subject: key,

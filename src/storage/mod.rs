@@ -17,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use record::{ConfigValue, DecodeError, Mode, ModeValue, PolicyName, Record, SchemaValue};
+pub use record::{ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
 
 /// A future that makes records durable; it owns what it needs, so the caller may release its
 /// locks before awaiting it.

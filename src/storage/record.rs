@@ -86,38 +86,7 @@ pub struct ConfigValue {
         skip_serializing_if = "Option::is_none",
         with = "optional_name"
     )]
-    pub compatibility_policy: Option<PolicyName>,
-}
-
-/// JSON Schema's compatibility policy as stored: `STRICT` or `LENIENT` (read in any case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PolicyName(pub Policy);
-
-impl PolicyName {
-    pub fn as_str(self) -> &'static str {
-        match self.0 {
-            Policy::Strict => "STRICT",
-            Policy::Lenient => "LENIENT",
-        }
-    }
-}
-
-impl FromStr for PolicyName {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<PolicyName, ()> {
-        [Policy::Strict, Policy::Lenient]
-            .into_iter()
-            .map(PolicyName)
-            .find(|p| p.as_str().eq_ignore_ascii_case(s))
-            .ok_or(())
-    }
-}
-
-impl fmt::Display for PolicyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    pub compatibility_policy: Option<Policy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -444,7 +413,7 @@ mod tests {
                     v.compatibility_level,
                     Some(CompatibilityLevel::FullTransitive)
                 );
-                assert_eq!(v.compatibility_policy, Some(PolicyName(Policy::Lenient)));
+                assert_eq!(v.compatibility_policy, Some(Policy::Lenient));
             }
             other => panic!("unexpected {other:?}"),
         }
