@@ -1,7 +1,8 @@
 //! [`Client`]: the registry's REST API, one method per endpoint, over several base URLs with
 //! failover, retries on 5xx and 429 only, and caches for what producers and consumers ask again
 //! and again. Concurrent misses for one key make one request (moka's `try_get_with`); errors are
-//! never cached, except "not found" for schema ids, briefly.
+//! never cached, except "not found" for schema ids, briefly. A success status whose body is not
+//! the JSON expected is [`Error::UnexpectedResponse`] at once: no other URL, no retry.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,8 @@ use moka::future::Cache;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::error::Category;
 use serde_json::{json, Value};
 
 use crate::types::{
@@ -27,6 +29,9 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// At most this many characters of an unexpected body go into its error.
+const EXCERPT_CHARS: usize = 100;
 
 /// How to authenticate.
 #[derive(Debug, Clone)]
@@ -101,6 +106,15 @@ pub(crate) fn unshare(e: Arc<Error>) -> Error {
             message: message.clone(),
         },
         Error::Transport(m) => Error::Transport(m.clone()),
+        Error::UnexpectedResponse {
+            status,
+            endpoint,
+            detail,
+        } => Error::UnexpectedResponse {
+            status: *status,
+            endpoint: endpoint.clone(),
+            detail: detail.clone(),
+        },
         Error::InvalidFrame(m) => Error::InvalidFrame(m.clone()),
         Error::Schema(m) => Error::Schema(m.clone()),
         Error::Serialization(m) => Error::Serialization(m.clone()),
@@ -165,11 +179,8 @@ impl Client {
                 pause *= 2;
             }
             for base in &config.urls {
-                match self.attempt(method.clone(), base, path, body).await {
-                    Ok(value) => {
-                        return serde_json::from_value(value)
-                            .map_err(|e| Error::Transport(format!("unexpected answer: {e}")));
-                    }
+                match self.attempt(&method, base, path, body).await {
+                    Ok(value) => return Ok(value),
                     Err(e) if retryable(&e) => last = e,
                     Err(e) => return Err(e),
                 }
@@ -178,18 +189,18 @@ impl Client {
         Err(last)
     }
 
-    async fn attempt(
+    async fn attempt<T: DeserializeOwned>(
         &self,
-        method: Method,
+        method: &Method,
         base: &str,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<Value> {
+    ) -> Result<T> {
         let url = format!("{}{path}", base.trim_end_matches('/'));
         let mut request = self
             .inner
             .http
-            .request(method, url)
+            .request(method.clone(), url)
             .header("Accept", CONTENT_TYPE);
         if let Some(body) = body {
             request = request
@@ -208,13 +219,14 @@ impl Client {
             .await
             .map_err(|e| Error::Transport(e.to_string()))?;
         let status = response.status();
+        let answered = response.url().clone();
         let text = response
             .text()
             .await
             .map_err(|e| Error::Transport(e.to_string()))?;
         if status.is_success() {
             return serde_json::from_str(&text)
-                .map_err(|e| Error::Transport(format!("unexpected answer: {e}")));
+                .map_err(|e| unexpected::<T>(method, answered, status, &text, &e));
         }
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         Err(Error::Registry {
@@ -253,8 +265,8 @@ impl Client {
                     "/subjects/{}/versions?normalize={normalize}",
                     segment(subject)
                 );
-                let reply: Value = self.post(&path, schema).await?;
-                id_of(&reply)
+                let reply: SchemaId = self.post(&path, schema).await?;
+                Ok::<_, Error>(reply.id)
             })
             .await
             .map_err(unshare)
@@ -482,12 +494,75 @@ impl Client {
     }
 }
 
-/// `{"id": N}` → N.
-fn id_of(reply: &Value) -> Result<u32> {
-    reply["id"]
-        .as_u64()
-        .and_then(|id| u32::try_from(id).ok())
-        .ok_or_else(|| Error::Transport(format!("no id in {reply}")))
+/// What registering answers: `{"id": N}`.
+#[derive(Deserialize)]
+struct SchemaId {
+    id: u32,
+}
+
+/// The error for a success status whose body does not deserialize into `T`: what was asked,
+/// what was expected, and the start of what came back.
+#[cold]
+fn unexpected<T>(
+    method: &Method,
+    mut url: reqwest::Url,
+    status: StatusCode,
+    body: &str,
+    e: &serde_json::Error,
+) -> Error {
+    // Credentials in a base URL stay out of error messages.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let why = match e.classify() {
+        Category::Data => e.to_string(),
+        Category::Syntax | Category::Eof | Category::Io => format!("not JSON ({e})"),
+    };
+    Error::UnexpectedResponse {
+        status: status.as_u16(),
+        endpoint: format!("{method} {url}"),
+        detail: format!(
+            "expected {} as JSON, got {}: {why}",
+            type_label::<T>(),
+            excerpt(body)
+        ),
+    }
+}
+
+/// `T`'s name without module paths, `Vec<String>` for `alloc::vec::Vec<alloc::string::String>`.
+fn type_label<T>() -> String {
+    let mut label = String::new();
+    let mut path = String::new();
+    for c in std::any::type_name::<T>().chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            label.push_str(path.rsplit("::").next().unwrap_or_default());
+            label.push(c);
+            path.clear();
+        }
+    }
+    label.push_str(path.rsplit("::").next().unwrap_or_default());
+    label
+}
+
+/// A body, or its first [`EXCERPT_CHARS`] characters, quoted on one line.
+fn excerpt(body: &str) -> String {
+    if body.is_empty() {
+        return "an empty body".into();
+    }
+    let mut quoted = String::from("`");
+    for c in body.chars().take(EXCERPT_CHARS) {
+        if c.is_control() {
+            quoted.extend(c.escape_default());
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted.push('`');
+    match body.chars().nth(EXCERPT_CHARS) {
+        None => quoted,
+        Some(_) => format!("{} bytes beginning {quoted}", body.len()),
+    }
 }
 
 /// 5xx, 429 and transport failures may succeed on another node or later; 4xx never.

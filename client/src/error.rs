@@ -10,9 +10,19 @@ pub enum Error {
         code: i64,
         message: String,
     },
-    /// No registry could be reached, or an answer could not be read.
+    /// No registry could be reached, or its answer could not be received.
     #[error("registry unreachable: {0}")]
     Transport(String),
+    /// A success status whose body is not the JSON the endpoint returns (a proxy's page,
+    /// another service, an incompatible registry). Not retried: asking again gets the same.
+    /// `endpoint` is the method and URL asked; `detail` what was expected and the start of
+    /// what came back.
+    #[error("unexpected response from {endpoint} (HTTP {status}): {detail}")]
+    UnexpectedResponse {
+        status: u16,
+        endpoint: String,
+        detail: String,
+    },
     /// A framed message that is not Confluent's wire format (short, wrong magic byte, bad
     /// message indexes).
     #[error("invalid frame: {0}")]

@@ -43,6 +43,8 @@
 //! # Layout
 //! - `client.rs`: [`Client`], the REST API with failover, retries and caches.
 //! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
+//! - `varint.rs`: varints, plain and zig-zag, the one implementation under the message indexes
+//!   and the Avro coders.
 //! - `strategy.rs`: subject name strategies and schema selection.
 //! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
 //! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers. The client reads Avro
@@ -61,6 +63,7 @@ mod memo;
 mod protobuf;
 mod strategy;
 mod types;
+mod varint;
 pub mod wire;
 
 pub use avro::{AvroDeserializer, AvroSerializer};

@@ -2,6 +2,7 @@
 //! message indexes (a zig-zag varint count, then each index; `[0]` is the single byte 0), then
 //! the payload.
 
+use crate::varint;
 use crate::{Error, Result};
 
 const MAGIC: u8 = 0;
@@ -33,16 +34,15 @@ pub fn write_message_indexes(indexes: &[i32], out: &mut Vec<u8>) {
         out.push(0);
         return;
     }
-    write_varint(zigzag(indexes.len() as i64), out);
+    varint::write_i64(out, indexes.len() as i64);
     for i in indexes {
-        write_varint(zigzag(i64::from(*i)), out);
+        varint::write_i64(out, i64::from(*i));
     }
 }
 
 /// The message indexes at the start of `bytes`, and what follows them.
 pub fn read_message_indexes(bytes: &[u8]) -> Result<(Vec<i32>, &[u8])> {
-    let (count, mut rest) = read_varint(bytes)?;
-    let count = unzigzag(count);
+    let (count, mut rest) = read_zigzag(bytes)?;
     if count == 0 {
         return Ok((vec![0], rest));
     }
@@ -54,8 +54,8 @@ pub fn read_message_indexes(bytes: &[u8]) -> Result<(Vec<i32>, &[u8])> {
     }
     let mut indexes = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let (value, after) = read_varint(rest)?;
-        let index = i32::try_from(unzigzag(value))
+        let (value, after) = read_zigzag(rest)?;
+        let index = i32::try_from(value)
             .ok()
             .filter(|i| *i >= 0)
             .ok_or_else(|| Error::InvalidFrame("message index out of range".into()))?;
@@ -65,31 +65,9 @@ pub fn read_message_indexes(bytes: &[u8]) -> Result<(Vec<i32>, &[u8])> {
     Ok((indexes, rest))
 }
 
-fn zigzag(n: i64) -> u64 {
-    ((n << 1) ^ (n >> 63)) as u64
-}
-
-fn unzigzag(n: u64) -> i64 {
-    ((n >> 1) as i64) ^ -((n & 1) as i64)
-}
-
-fn write_varint(mut n: u64, out: &mut Vec<u8>) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn read_varint(bytes: &[u8]) -> Result<(u64, &[u8])> {
-    let mut value = 0u64;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok((value, &bytes[i + 1..]));
-        }
-    }
-    Err(Error::InvalidFrame("truncated or overlong varint".into()))
+/// The zig-zag varint at the start of `bytes`: a frame's error when there is none.
+fn read_zigzag(bytes: &[u8]) -> Result<(i64, &[u8])> {
+    varint::read_i64(bytes).map_err(|_| Error::InvalidFrame("truncated or overlong varint".into()))
 }
 
 #[cfg(test)]

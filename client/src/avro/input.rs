@@ -4,6 +4,7 @@
 use apache_avro::types::Value;
 use apache_avro::util::{max_allocation_bytes, DEFAULT_MAX_ALLOCATION_BYTES};
 
+use crate::varint::{self, Malformed};
 use crate::{Error, Result};
 
 /// Records, arrays and maps nested deeper are refused (a recursive list of 200 items): each
@@ -39,6 +40,19 @@ pub(super) fn all_read(rest: &[u8]) -> Result<()> {
 /// An error in the bytes, as the readers pass it up.
 pub(super) fn invalid(message: String) -> Box<str> {
     message.into_boxed_str()
+}
+
+/// Kept out of line: the readers inline [`Input::long`] into generic code, where only the
+/// success path should cost space.
+#[cold]
+fn malformed(e: Malformed) -> Box<str> {
+    invalid(
+        match e {
+            Malformed::Truncated => "truncated",
+            Malformed::Overlong => "overlong varint",
+        }
+        .to_string(),
+    )
 }
 
 fn too_many() -> Box<str> {
@@ -95,15 +109,9 @@ impl<'a> Input<'a> {
     /// A zig-zag varint of at most 10 bytes.
     #[inline]
     pub(super) fn long(&mut self) -> Read<i64> {
-        let mut raw: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let b = self.byte()?;
-            raw |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
-            }
-        }
-        Err(invalid("overlong varint".to_string()))
+        let (n, rest) = varint::read_i64(self.bytes).map_err(malformed)?;
+        self.bytes = rest;
+        Ok(n)
     }
 
     #[inline]

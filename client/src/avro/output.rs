@@ -1,14 +1,11 @@
 //! Avro's primitive encodings, appended to a frame: what the client's writers share.
 
-/// A zig-zag varint.
+use crate::varint;
+
+/// A long (and an int, a length, a count, an index): a zig-zag varint.
 #[inline]
 pub(super) fn long(out: &mut Vec<u8>, v: i64) {
-    let mut n = ((v << 1) ^ (v >> 63)) as u64;
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+    varint::write_i64(out, v);
 }
 
 /// Bytes (or a string's) after their length.

@@ -1,6 +1,8 @@
 use std::time::Duration;
 
-use schemata_client::{Auth, Client, ClientConfig, Config, Schema, SchemaType};
+use std::sync::atomic::Ordering;
+
+use schemata_client::{Auth, Client, ClientConfig, Config, Error, Schema, SchemaType};
 
 use crate::common::{fake, registry};
 
@@ -122,4 +124,82 @@ async fn server_errors_are_retried_client_errors_are_not_and_404s_are_briefly_re
         );
     }
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_success_with_an_unexpected_body_is_its_own_error_and_no_other_url_is_asked() {
+    let long: &'static str = "x".repeat(5_000).leak();
+    let cases = [
+        (
+            "<html>Bad gateway</html>\n",
+            "expected Schema as JSON, got `<html>Bad gateway</html>\\n`: \
+             not JSON (expected value at line 1 column 1)"
+                .to_string(),
+        ),
+        (
+            r#"{"id":1}"#,
+            "expected Schema as JSON, got `{\"id\":1}`: missing field `schema` at line 1 column 8"
+                .to_string(),
+        ),
+        (
+            "",
+            "expected Schema as JSON, got an empty body: \
+             not JSON (EOF while parsing a value at line 1 column 0)"
+                .to_string(),
+        ),
+        (
+            long,
+            format!(
+                "expected Schema as JSON, got 5000 bytes beginning `{}`: \
+                 not JSON (expected value at line 1 column 1)",
+                "x".repeat(100)
+            ),
+        ),
+    ];
+    for (body, detail) in cases {
+        let (first, asked_first) = fake(vec![(200, body)], Duration::ZERO).await;
+        let (second, asked_second) =
+            fake(vec![(200, r#"{"schema":"\"int\""}"#)], Duration::ZERO).await;
+        let config = ClientConfig {
+            urls: vec![first.clone(), second],
+            backoff: Duration::from_millis(1),
+            ..ClientConfig::new("")
+        };
+        let client = Client::new(config).unwrap();
+        let err = client.schema_by_id(1).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("unexpected response from GET {first}/schemas/ids/1 (HTTP 200): {detail}")
+        );
+        assert!(
+            matches!(err, Error::UnexpectedResponse { status: 200, .. }),
+            "{err:?}"
+        );
+        assert_eq!(asked_first.load(Ordering::SeqCst), 1, "{body:?}");
+        assert_eq!(asked_second.load(Ordering::SeqCst), 0, "{body:?}");
+    }
+
+    // Registering expects `{"id": N}` with N a u32.
+    let (first, asked_first) = fake(vec![(200, r#"{"id":"seven"}"#)], Duration::ZERO).await;
+    let (second, asked_second) = fake(vec![(200, r#"{"id":7}"#)], Duration::ZERO).await;
+    let config = ClientConfig {
+        urls: vec![first.clone(), second],
+        ..ClientConfig::new("")
+    };
+    let client = Client::new(config).unwrap();
+    let schema = Schema::new(SchemaType::Avro, "\"string\"");
+    assert_eq!(
+        client
+            .register("orders-value", &schema, false)
+            .await
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "unexpected response from POST {first}/subjects/orders-value/versions?normalize=false \
+             (HTTP 200): expected SchemaId as JSON, got `{{\"id\":\"seven\"}}`: \
+             invalid type: string \"seven\", expected u32 at line 1 column 13"
+        )
+    );
+    assert_eq!(asked_first.load(Ordering::SeqCst), 1);
+    assert_eq!(asked_second.load(Ordering::SeqCst), 0);
 }
