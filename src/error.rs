@@ -68,10 +68,12 @@ pub enum ApiError {
     /// 42208.
     #[error("The specified subject '{0}' is not a valid.")]
     InvalidSubject(String),
-    /// 50001: storage failed (50002: it timed out); the cause is logged, not shown.
+    /// 50001: storage failed (50002: it timed out) while writing `subject` (`None`: the global
+    /// config or mode). The client sees Confluent's message; the subject and cause are logged.
     #[error("{message}")]
     Store {
         message: &'static str,
+        subject: Option<String>,
         #[source]
         cause: StoreError,
     },
@@ -129,17 +131,5 @@ impl ApiError {
             ApiError::NotFound => (404, 404),
             ApiError::MethodNotAllowed => (405, 405),
         }
-    }
-
-    /// A storage failure during `operation`, e.g. "Error while registering schema".
-    pub fn store(message: &'static str, cause: StoreError) -> ApiError {
-        ApiError::Store { message, cause }
-    }
-
-    pub fn read_only(subject: Option<&str>) -> ApiError {
-        ApiError::OperationNotPermitted(format!(
-            "Subject {} is in read-only mode",
-            subject.unwrap_or("null")
-        ))
     }
 }

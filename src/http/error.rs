@@ -1,5 +1,7 @@
 //! Errors as responses: Confluent's `{"error_code": ..., "message": ...}` body with the status
-//! [`ApiError::status_and_code`] gives, in the generation the server speaks.
+//! [`ApiError::status_and_code`] gives, in the generation the server speaks. A storage failure
+//! also leaves its cause and subject on the response ([`Failure`]), for the request's log line:
+//! the client only sees Confluent's generic message.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +16,13 @@ pub struct ErrorBody<'a> {
     message: &'a str,
 }
 
+/// What went wrong behind a 5xx, kept on the response for the log (`trace.rs`).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub subject: Option<String>,
+    pub cause: String,
+}
+
 /// The response for `error` in the generation `api`.
 pub fn error_response(error: &ApiError, api: ApiFormat) -> Response {
     let (status, code) = error.status_and_code();
@@ -24,7 +33,14 @@ pub fn error_response(error: &ApiError, api: ApiFormat) -> Response {
         message: &message,
     })
     .expect("error bodies serialize");
-    json_response(status, body)
+    let mut response = json_response(status, body);
+    if let ApiError::Store { subject, cause, .. } = error {
+        response.extensions_mut().insert(Failure {
+            subject: subject.clone(),
+            cause: cause.to_string(),
+        });
+    }
+    response
 }
 
 /// Every error but an incompatible registration is numbered the same in both generations, so

@@ -223,9 +223,8 @@ impl<S: Send + Sync> FromRequestParts<S> for GuidPath {
     }
 }
 
-/// The `{id}` of `/schemas/ids/{id}[/...]`, read straight from the URI (the segment after
-/// `ids`) so the deserializers' hot path allocates nothing for it. Anything but an integer is
-/// a 404, as JAX-RS answers.
+/// The `{id}` of `/schemas/ids/{id}[/...]`, read straight from the URI so the deserializers' hot
+/// path allocates nothing for it. Anything but an integer is a 404, as JAX-RS answers.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
@@ -237,9 +236,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<IdPath, ApiError> {
-        let mut segments = parts.uri.path().split('/');
-        segments.find(|s| *s == "ids");
-        let segment = segments.next().unwrap_or("");
+        let rest = parts.uri.path().strip_prefix("/schemas/ids/").unwrap_or("");
+        let segment = rest.split('/').next().unwrap_or("");
         percent_decode_str(segment)
             .decode_utf8_lossy()
             .trim()

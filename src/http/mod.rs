@@ -41,6 +41,8 @@ use crate::error::ApiError;
 use crate::registry::Registry;
 pub use error::ErrorBody;
 pub use format::ApiFormat;
+use tower::Layer;
+use trace::{Routes, Trace, TraceLayer};
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -106,17 +108,27 @@ pub(crate) fn document() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// The whole router: the API, the document, the web UI, and Confluent-shaped 404s and 405s.
-pub fn routes(state: AppState) -> Router {
-    let (api, _) = api().split_for_parts();
-    api.route("/openapi.json", get(openapi::serve))
-        .route("/ui", get(ui::index))
-        .route("/ui/app.js", get(ui::app_js))
-        .route("/ui/style.css", get(ui::style_css))
+/// Routes outside the API and its document: the document itself and the web UI.
+const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
+
+/// The whole server: the API, the document, the web UI, and Confluent-shaped 404s and 405s,
+/// each request traced (`trace.rs`).
+pub fn routes(state: AppState) -> Trace<Router> {
+    let (api, document) = api().split_for_parts();
+    let router = api
+        .route(OTHER_ROUTES[0], get(openapi::serve))
+        .route(OTHER_ROUTES[1], get(ui::index))
+        .route(OTHER_ROUTES[2], get(ui::app_js))
+        .route(OTHER_ROUTES[3], get(ui::style_css))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(trace::request))
-        .with_state(state)
+        .with_state(state);
+    let templates = document
+        .paths
+        .paths
+        .into_keys()
+        .chain(OTHER_ROUTES.map(str::to_string));
+    TraceLayer::new(Routes::new(templates)).layer(router)
 }
 
 /// A response with a JSON body already serialized.

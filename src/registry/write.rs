@@ -1,7 +1,7 @@
 //! How every write use case writes: take the writer lock and a store transaction ([`Registry::begin`]),
 //! decide against the writer's state, pass the one mode gate ([`Write::permit`]), then make the
 //! records durable and visible ([`Registry::commit`]). Each use case is an [`Operation`], which
-//! names the message a client gets when storage fails and logs the failure with the subject.
+//! names the message a client gets when storage fails; the error carries the subject and cause.
 
 use std::sync::Arc;
 
@@ -83,16 +83,19 @@ impl Write {
         }
     }
 
-    /// The error for a storage failure during this write, logged with its cause and subject.
+    /// The error for a storage failure during this write.
     fn failed(&self, cause: StoreError) -> ApiError {
         failed(self.operation, self.subject.as_deref(), cause)
     }
 }
 
+/// The error a client gets; the HTTP layer logs it with the request it answers.
 fn failed(operation: Operation, subject: Option<&str>, cause: StoreError) -> ApiError {
-    let message = operation.failure();
-    tracing::error!(subject = subject.unwrap_or(""), "{message}: {cause}");
-    ApiError::Store { message, cause }
+    ApiError::Store {
+        message: operation.failure(),
+        subject: subject.map(str::to_string),
+        cause,
+    }
 }
 
 impl Registry {

@@ -273,3 +273,80 @@ async fn losing_the_database_fails_writes_keeps_reads_and_reconnects() {
     let app = app.restart().await;
     assert_eq!(app.get("/subjects").await.body, json!(["after", "before"]));
 }
+
+/// Log lines written while the guard lives on this thread (the test's runtime runs the server
+/// on this thread too).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_storage_failure_is_logged_with_its_request_route_subject_and_cause() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let app = node(&db).await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let r = app
+        .client
+        .post(format!("{}/subjects/audited-value/versions", app.base))
+        .header("X-Request-Id", "req-42")
+        .json(&json!({"schema": "\"int\""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["message"], "Error while registering schema");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("request failed"))
+        .unwrap_or_else(|| panic!("no failure line in:\n{text}"));
+    for part in [
+        "ERROR",
+        "method=POST",
+        "route=\"/subjects/{subject}/versions\"",
+        "id=\"req-42\"",
+        "status=500",
+        "subject=\"audited-value\"",
+        "cause=",
+        "PostgreSQL",
+    ] {
+        assert!(line.contains(part), "{part} missing from: {line}");
+    }
+}
