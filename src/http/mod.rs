@@ -9,7 +9,9 @@
 //!   `params.rs`: the shared query parameters, as the OpenAPI document describes them.
 //! - `format.rs`: the Confluent generation (7.x/8.x) the responses follow.
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
-//! - `trace.rs`: a span per request (method, route, status, latency, request id).
+//! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
+//!   status, latency, request id).
+//! - `metrics.rs`: the HTTP metrics and `GET /metrics`; `health.rs`: the probes.
 //! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `root.rs`: the
 //!   resources; `openapi.rs` serves the document; `ui.rs` the web UI.
 
@@ -19,15 +21,20 @@ mod dto;
 mod error;
 mod extract;
 mod format;
+pub mod health;
+pub mod metrics;
 mod mode;
 pub mod openapi;
 mod params;
 mod root;
 mod schemas;
 mod subjects;
-mod trace;
+pub mod trace;
 mod ui;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -38,6 +45,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 pub use error::ErrorBody;
 pub use format::ApiFormat;
@@ -50,6 +58,16 @@ pub struct AppState {
     pub api: ApiFormat,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// The server's metrics, recorded whether or not this router serves them.
+    pub metrics: Metrics,
+    /// Whether `GET /metrics` answers here (not when they have a listener of their own).
+    pub metrics_route: bool,
+}
+
+impl FromRef<AppState> for Registry {
+    fn from_ref(app: &AppState) -> Registry {
+        app.registry.clone()
+    }
 }
 
 /// The content type of every response (Confluent's default).
@@ -99,24 +117,73 @@ fn api() -> OpenApiRouter<AppState> {
             mode::put_subject,
             mode::delete_subject
         ))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(metrics::scrape))
 }
+
+/// Routes outside the API's document.
+const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
 
 /// The OpenAPI document of every API route.
 pub(crate) fn document() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// The whole router: the API, the document, the web UI, and Confluent-shaped 404s and 405s.
+/// The whole router: the API, the probes and metrics, the document, the web UI, and
+/// Confluent-shaped 404s and 405s.
 pub fn routes(state: AppState) -> Router {
-    let (api, _) = api().split_for_parts();
-    api.route("/openapi.json", get(openapi::serve))
-        .route("/ui", get(ui::index))
-        .route("/ui/app.js", get(ui::app_js))
-        .route("/ui/style.css", get(ui::style_css))
+    let (api, doc) = api().split_for_parts();
+    let http_metrics = state.metrics.is_on().then(|| {
+        let templates = doc.paths.paths.keys().cloned();
+        let others = OTHER_ROUTES.iter().map(|r| r.to_string());
+        Arc::new(metrics::HttpMetrics::new(
+            state.metrics.clone(),
+            templates.chain(others),
+        ))
+    });
+    api.route(OTHER_ROUTES[0], get(openapi::serve))
+        .route(OTHER_ROUTES[1], get(ui::index))
+        .route(OTHER_ROUTES[2], get(ui::app_js))
+        .route(OTHER_ROUTES[3], get(ui::style_css))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(trace::request))
+        .layer(axum::middleware::from_fn_with_state(
+            http_metrics,
+            trace::request,
+        ))
         .with_state(state)
+}
+
+/// What answers while the registry replays its records: the probes (live, not ready), the
+/// metrics when they are served here, and a 503 for everything else.
+pub fn starting(metrics: Option<Metrics>) -> Router {
+    const REPLAYING: &str = "replaying the stored records";
+    let mut router = Router::new()
+        .route("/health/live", get(health::live))
+        .route(
+            "/health/ready",
+            get(|| async { health::not_ready(REPLAYING) }),
+        );
+    if let Some(metrics) = metrics {
+        router = router.route(
+            "/metrics",
+            get(move || metrics::render(Some(metrics.clone()))),
+        );
+    }
+    router
+        .fallback(|| async { ApiError::Starting })
+        .layer(axum::middleware::from_fn_with_state(None, trace::request))
+}
+
+/// Only `GET /metrics`, for `--metrics-listen`.
+pub fn metrics_only(metrics: Metrics) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || metrics::render(Some(metrics.clone()))),
+        )
+        .fallback(|| async { ApiError::NotFound })
 }
 
 /// A response with a JSON body already serialized.

@@ -19,7 +19,8 @@ use utoipa::OpenApi;
         (name = "compatibility", description = "Would a schema be accepted?"),
         (name = "config", description = "Compatibility levels"),
         (name = "mode", description = "Registry modes"),
-        (name = "metadata", description = "Liveness and server metadata"),
+        (name = "metadata", description = "Server metadata (`GET /` is Confluent's liveness answer)"),
+        (name = "operations", description = "Health probes and Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;
