@@ -78,7 +78,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    tracing::info!("schemata listening on {}", args.listen);
+    tracing::info!("schemata listening on {}", listener.local_addr()?);
     schemata::app::run(
         &Options::from(&args),
         listener,

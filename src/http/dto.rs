@@ -23,10 +23,17 @@ pub struct SchemaBody {
     id: Option<i32>,
 }
 
+/// A schema this one uses: all three parts are required (a missing one is a 42201).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ReferenceBody {
+    /// How the schema names it: an Avro full name, a Protobuf import path, a JSON `$ref` URL
+    #[schema(value_type = String, min_length = 1)]
     name: Option<String>,
+    /// The subject holding it
+    #[schema(value_type = String, min_length = 1)]
     subject: Option<String>,
+    /// Its version there; `-1` for the latest
+    #[schema(value_type = i32)]
     version: Option<i32>,
 }
 

@@ -3,10 +3,11 @@
 //! the probe only tells a load balancer or an orchestrator where writes would fail.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 
+use super::json_response;
 use crate::registry::Registry;
 
 /// The body of both probes.
@@ -21,8 +22,10 @@ pub struct Health<'a> {
 }
 
 fn answer(status: StatusCode, body: &Health<'_>) -> Response {
-    let body = serde_json::to_vec(body).expect("probe bodies serialize");
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    json_response(
+        status,
+        serde_json::to_vec(body).expect("probe bodies serialize"),
+    )
 }
 
 /// `GET /health/live`.
@@ -30,7 +33,7 @@ fn answer(status: StatusCode, body: &Health<'_>) -> Response {
     get,
     path = "/health/live",
     tag = "operations",
-    responses((status = 200, description = "The process serves requests: `{\"status\":\"live\"}`", content_type = "application/json", body = Health<'_>))
+    responses((status = 200, description = "The process serves requests: `{\"status\":\"live\"}`", body = Health<'_>))
 )]
 pub async fn live() -> Response {
     answer(
@@ -48,8 +51,8 @@ pub async fn live() -> Response {
     path = "/health/ready",
     tag = "operations",
     responses(
-        (status = 200, description = "Replayed, and the storage accepts writes: `{\"status\":\"ready\"}`", content_type = "application/json", body = Health<'_>),
-        (status = 503, description = "Not ready, and why (reads are still served, from memory)", content_type = "application/json", body = Health<'_>),
+        (status = 200, description = "Replayed, and the storage accepts writes: `{\"status\":\"ready\"}`", body = Health<'_>),
+        (status = 503, description = "Not ready, and why (reads are still served, from memory)", body = Health<'_>),
     )
 )]
 pub async fn ready(State(registry): State<Registry>) -> Response {

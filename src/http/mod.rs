@@ -174,6 +174,15 @@ pub fn starting(metrics: Option<Metrics>) -> Router {
     router
         .fallback(|| async { ApiError::Starting })
         .layer(axum::middleware::from_fn_with_state(None, trace::request))
+        // No connection outlives the switch to the API: each closes after its answer.
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            },
+        ))
 }
 
 /// Only `GET /metrics`, for `--metrics-listen`.
