@@ -51,11 +51,22 @@ fn as_served(doc: &mut Value) {
         .flat_map(|item| item.values_mut())
         .filter_map(Value::as_object_mut)
     {
+        let checks_subject = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| NAMING_OPERATIONS.contains(&id));
+        let mut integers = false;
+        let mut versions = false;
         if let Some(parameters) = operation
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
         {
-            parameters.iter_mut().for_each(exact_parameter);
+            for parameter in parameters.iter_mut() {
+                exact_parameter(parameter, checks_subject);
+                integers |= parameter["schema"]["type"] == "integer";
+                versions |=
+                    parameter["schema"]["pattern"].is_string() && parameter["name"] != "subject";
+            }
         }
         let has_body = operation.contains_key("requestBody");
         if let Some(body) = operation.get_mut("requestBody") {
@@ -76,6 +87,16 @@ fn as_served(doc: &mut Value) {
             for (status, description) in BODY_ERRORS {
                 add_error(responses, status, description);
             }
+        }
+        if integers {
+            add_error(
+                responses,
+                "404",
+                "404: a number parameter that is not a 64-bit integer (as JAX-RS answers)",
+            );
+        }
+        if versions && !responses.contains_key("422") {
+            add_error(responses, "422", "42202: invalid version");
         }
         for response in responses.values_mut() {
             if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
@@ -136,16 +157,19 @@ const FLAGS: [&str; 10] = [
     "latestOnly",
 ];
 
+/// The operations that refuse a subject name with control characters (42208).
+const NAMING_OPERATIONS: [&str; 3] = ["register", "put_subject_config", "put_subject_mode"];
+
 /// A parameter's schema as the server reads it, where the annotations cannot say it.
-fn exact_parameter(parameter: &mut Value) {
+fn exact_parameter(parameter: &mut Value, checks_subject: bool) {
     let name = parameter["name"].as_str().unwrap_or("").to_string();
     let schema = match (parameter["in"].as_str(), name.as_str()) {
-        (Some("path"), "subject") => json!({
+        (Some("path"), "subject") if checks_subject => json!({
             "type": "string",
             "minLength": 1,
-            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-            "not": {"enum": ["__GLOBAL", "__EMPTY"]}
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
         }),
+        (Some("path"), "subject") => json!({"type": "string", "minLength": 1}),
         (Some("path"), "version") | (Some("query"), "from" | "to") => {
             json!({"type": "string", "pattern": version_pattern()})
         }
@@ -179,8 +203,11 @@ fn exact_bodies(doc: &mut Value) {
         });
     }
     if let Some(reference) = schemas.get_mut("ReferenceBody") {
+        // All three parts are needed, but one missing is refused as an invalid schema (42201),
+        // which `/compatibility` with `verbose=true` answers as `is_compatible: false` instead:
+        // the shape allows it, the refusal is the registry's.
         reference["additionalProperties"] = json!(true);
-        reference["required"] = json!(["name", "subject", "version"]);
+        reference["description"] = json!("A schema this one uses. name, subject and version are all needed: a missing or empty one is a 42201 (with `verbose=true` on /compatibility, `is_compatible: false` and the reason)");
     }
     if let Some(config) = schemas.get_mut("ConfigUpdateView") {
         config["additionalProperties"] = json!(true);
