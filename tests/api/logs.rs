@@ -130,7 +130,9 @@ async fn text_lines_have_no_colour_codes_off_a_terminal_and_no_access_lines_by_d
     drop(serve);
 
     // By default, no line per request.
+    let dir = tempfile::TempDir::new().unwrap();
     let mut serve = Serve::start(dir.path(), &[]);
+    let client = http_client();
     let r = client
         .get(format!("{}/subjects", serve.base))
         .send()
