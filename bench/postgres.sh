@@ -25,7 +25,7 @@ psql "$ADMIN" -qc "CREATE DATABASE $DB"
 start() { # storage url, port, log
   RUST_LOG=info NO_COLOR=1 "$BIN" serve --listen "127.0.0.1:$2" --storage "$1" >"$3" 2>&1 &
   PIDS+=($!)
-  until grep -q "schemata listening" "$3"; do sleep 0.05; done
+  until grep -q "schemata ready" "$3"; do sleep 0.05; done
 }
 rps() { wrk -t2 -c32 -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 

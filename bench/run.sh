@@ -19,12 +19,13 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# Starts schemata on $2 with data in $1; waits for its "listening" line.
+# Starts schemata on $2 with data in $1 and any further options; waits until it is ready.
 start_schemata() {
-  RUST_LOG=info NO_COLOR=1 "$BIN" serve --listen "127.0.0.1:$2" --storage "file://$1" >"$1.log" 2>&1 &
+  local dir=$1 port=$2; shift 2
+  RUST_LOG=info "$BIN" serve --listen "127.0.0.1:$port" --storage "file://$dir" "$@" >"$dir.log" 2>&1 &
   PIDS+=($!)
   SCHEMATA_PID=$!
-  until grep -q "schemata listening" "$1.log"; do sleep 0.05; done
+  until grep -q "schemata ready" "$dir.log"; do sleep 0.05; done
 }
 
 rps() { wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
@@ -53,6 +54,30 @@ bp=$(median "${B_POST[@]}"); sp=$(median "${S_POST[@]}")
 echo "GET /schemas/ids/1        baseline ${bg} req/s   schemata ${sg} req/s   ratio $(ratio "$sg" "$bg")   (rounds: ${S_GET[*]} vs ${B_GET[*]})"
 echo "re-register known schema  baseline ${bp} req/s   schemata ${sp} req/s   ratio $(ratio "$sp" "$bp")   (rounds: ${S_POST[*]} vs ${B_POST[*]})"
 
+# --- what metrics and the access log cost: the same build, the same data, options apart ------
+# The default server above records metrics and writes no access log; one copy records nothing,
+# another also logs every request (to a file, as under systemd or a container runtime).
+kill "$SCHEMATA_PID"; wait "$SCHEMATA_PID" 2>/dev/null || true
+cp -r "$WORK/hot" "$WORK/plain"; cp -r "$WORK/hot" "$WORK/logged"
+start_schemata "$WORK/hot" 18081
+start_schemata "$WORK/plain" 18086 --metrics false
+start_schemata "$WORK/logged" 18087 --access-log true
+for round in 1 2 3; do
+  M_GET+=("$(rps http://127.0.0.1:18081/schemas/ids/1)")
+  N_GET+=("$(rps http://127.0.0.1:18086/schemas/ids/1)")
+  L_GET+=("$(rps http://127.0.0.1:18087/schemas/ids/1)")
+  M_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18081/subjects/bench-value/versions)")
+  N_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18086/subjects/bench-value/versions)")
+  L_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18087/subjects/bench-value/versions)")
+done
+mg=$(median "${M_GET[@]}"); ng=$(median "${N_GET[@]}"); lg=$(median "${L_GET[@]}")
+mp=$(median "${M_POST[@]}"); np=$(median "${N_POST[@]}"); lp=$(median "${L_POST[@]}")
+echo "GET /schemas/ids/1        metrics off ${ng} req/s   on ${mg} req/s   ratio $(ratio "$mg" "$ng")   + access log ${lg} req/s   ratio $(ratio "$lg" "$ng")"
+echo "                          (rounds: on ${M_GET[*]}; off ${N_GET[*]}; access log ${L_GET[*]})"
+echo "re-register known schema  metrics off ${np} req/s   on ${mp} req/s   ratio $(ratio "$mp" "$np")   + access log ${lp} req/s   ratio $(ratio "$lp" "$np")"
+echo "                          (rounds: on ${M_POST[*]}; off ${N_POST[*]}; access log ${L_POST[*]})"
+echo "access log written: $(wc -l <"$WORK/logged.log") lines, $(du -h "$WORK/logged.log" | cut -f1)"
+
 # --- new durable registrations ------------------------------------------------------------
 start_schemata "$WORK/new" 18083
 NEW=$(rps -s bench/new_schema.lua http://127.0.0.1:18083)
@@ -71,7 +96,7 @@ for run in 1 2 3; do
   start=$(date +%s%N)
   start_schemata "$WORK/cold" $((18090 + run))
   end=$(date +%s%N)
-  echo "cold start run $run        $(( (end - start) / 1000000 )) ms to listening; $(grep -o 'loaded.*' "$WORK/cold.log" | tail -1)"
+  echo "cold start run $run        $(( (end - start) / 1000000 )) ms to ready; $(grep -o 'loaded.*' "$WORK/cold.log" | tail -1)"
   echo "RSS with 100,000 schemas  $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SCHEMATA_PID/status)"
   kill "$SCHEMATA_PID"; wait "$SCHEMATA_PID" 2>/dev/null || true
   rm -f "$WORK/cold.log"

@@ -95,6 +95,9 @@ pub enum ApiError {
     /// 405 (code 405).
     #[error("HTTP 405 Method Not Allowed")]
     MethodNotAllowed,
+    /// 503 (code 503): the registry is still replaying its records.
+    #[error("The registry is starting: it is replaying its stored records")]
+    Starting,
 }
 
 impl ApiError {
@@ -130,6 +133,7 @@ impl ApiError {
             ApiError::MissingBody => (422, 422),
             ApiError::NotFound => (404, 404),
             ApiError::MethodNotAllowed => (405, 405),
+            ApiError::Starting => (503, 503),
         }
     }
 }

@@ -22,5 +22,9 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod registry;
 pub mod storage;
+
+/// The commit this binary was built from (see `build.rs`).
+pub const COMMIT: &str = env!("SCHEMATA_COMMIT");

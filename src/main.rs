@@ -1,9 +1,11 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use schemata::app::{Options, Server};
-use schemata::cli::args::{Cli, Command, ServeArgs};
+use schemata::app::Options;
+use schemata::cli::args::{Cli, Command, LogFormat, ServeArgs};
+use schemata::http::trace::ACCESS_LOG;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -12,44 +14,78 @@ async fn main() -> anyhow::Result<ExitCode> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(match Cli::parse().command {
         Command::Serve(args) => {
-            logs("info", false);
+            let access = if args.access_log { "info" } else { "off" };
+            let filter = filter("info").add_directive(
+                format!("{ACCESS_LOG}={access}")
+                    .parse()
+                    .expect("a valid directive"),
+            );
+            match args.log_format {
+                LogFormat::Text => tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .init(),
+                LogFormat::Json => tracing_subscriber::fmt()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_env_filter(filter)
+                    .init(),
+            }
             serve(args).await?;
             ExitCode::SUCCESS
         }
         // The CI-gate commands keep stdout for their report.
         Command::Compat(args) => {
-            logs("warn", true);
+            stderr_logs();
             schemata::cli::compat(args)
         }
         Command::Check(args) => {
-            logs("warn", true);
+            stderr_logs();
             schemata::cli::check(args).await
         }
         Command::Register(args) => {
-            logs("warn", true);
+            stderr_logs();
             schemata::cli::register(args).await
         }
     })
 }
 
-/// Logs at `RUST_LOG`, else `default`; to stderr when stdout carries a report.
-fn logs(default: &str, stderr: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if stderr {
-        builder.with_writer(std::io::stderr).init();
-    } else {
-        builder.init();
-    }
+/// `RUST_LOG`, else `default`.
+fn filter(default: &str) -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// Warnings and errors to stderr, coloured only on a terminal.
+fn stderr_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter("warn"))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let server = Server::open(&Options::from(&args)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!("schemata listening on {}", args.listen);
-    server.serve(listener, shutdown_signal()).await?;
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr} for the metrics"))?,
+        ),
+        None => None,
+    };
+    tracing::info!("schemata listening on {}", listener.local_addr()?);
+    schemata::app::run(
+        &Options::from(&args),
+        listener,
+        metrics_listener,
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("schemata stopped");
     Ok(())
 }

@@ -183,6 +183,31 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "SCHEMATA_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// Record metrics and serve them at `GET /metrics` (`false`: neither).
+    #[arg(long, env = "SCHEMATA_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
+    /// Serve `GET /metrics` on this address instead of the API's.
+    #[arg(long, env = "SCHEMATA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log lines as text or as one JSON object each.
+    #[arg(long, env = "SCHEMATA_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log one line per request (method, route, status, latency, bytes, request id).
+    #[arg(long, env = "SCHEMATA_ACCESS_LOG", default_value_t = false, action = clap::ArgAction::Set)]
+    pub access_log: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// For people; coloured only on a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 fn parse_level(s: &str) -> Result<CompatibilityLevel, String> {

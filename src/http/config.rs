@@ -6,7 +6,7 @@ use compat::Policy;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::extract::{JsonBody, Params, SubjectPath};
+use super::extract::{java_trim, JsonBody, Params, SubjectPath};
 use super::params::DefaultToGlobal;
 use super::{ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -58,7 +58,7 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
         None => Patch::Keep,
         Some(Value::Null) => Patch::Clear,
         Some(Value::String(s)) => Patch::Set(
-            s.trim()
+            java_trim(s)
                 .parse()
                 .map_err(|()| ApiError::InvalidCompatibilityLevel)?,
         ),

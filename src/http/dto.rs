@@ -17,16 +17,39 @@ pub struct SchemaBody {
     schema_type: Option<String>,
     #[serde(default)]
     references: Option<Vec<ReferenceBody>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral")]
     version: Option<i32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral")]
     id: Option<i32>,
 }
 
+/// An `int` as Jackson reads one: a JSON integer, or a number with nothing after the point
+/// (`3.0`, which JSON Schema counts as an integer too); null is none.
+fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let whole = n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+            .map(|f| f as i64)
+    });
+    whole
+        .and_then(|w| i32::try_from(w).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{n} is not a 32-bit integer")))
+}
+
+/// A schema this one uses: all three parts are required (a missing one is a 42201).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ReferenceBody {
+    /// How the schema names it: an Avro full name, a Protobuf import path, a JSON `$ref` URL
     name: Option<String>,
+    /// The subject holding it
     subject: Option<String>,
+    /// Its version there; `-1` for the latest
+    #[serde(default, deserialize_with = "integral")]
     version: Option<i32>,
 }
 

@@ -44,10 +44,11 @@ impl Params {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
-    /// An integer parameter; one that does not parse is a 404, as JAX-RS answers.
+    /// An integer parameter; one that does not parse (spaces included) is a 404, as JAX-RS
+    /// answers.
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
-            .map(|v| v.trim().parse::<i64>().map_err(|_| ApiError::NotFound))
+            .map(|v| v.parse::<i64>().map_err(|_| ApiError::NotFound))
             .transpose()
     }
 
@@ -81,7 +82,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 /// A JSON body under one of the content types Confluent accepts (none at all counts as JSON).
 pub struct JsonBody<T>(pub T);
 
-const ACCEPTED_TYPES: [&str; 4] = [
+pub const ACCEPTED_TYPES: [&str; 4] = [
     "application/vnd.schemaregistry.v1+json",
     "application/vnd.schemaregistry+json",
     "application/json",
@@ -112,15 +113,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::MissingBody);
         }
+        // Every body is an object; serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::BadRequest(
+                "Invalid JSON body: expected an object".into(),
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
     }
 }
 
-/// Parses a `{version}` path segment: `latest` (any case), `-1`, or 1..=2^31-1.
+/// Java's `String.trim`: strips every character up to the space, controls included. Confluent
+/// trims versions, levels and modes this way.
+pub fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+/// Parses a `{version}` path segment: `latest` (any case), `-1`, or 1..=2^31-1, trimmed as
+/// Java does (Confluent's `VersionId`).
 pub fn version(raw: &str) -> Result<VersionSpec, ApiError> {
-    let trimmed = raw.trim();
+    let trimmed = java_trim(raw);
     if trimmed.eq_ignore_ascii_case("latest") {
         return Ok(VersionSpec::Latest);
     }
@@ -240,7 +254,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         let segment = rest.split('/').next().unwrap_or("");
         percent_decode_str(segment)
             .decode_utf8_lossy()
-            .trim()
             .parse::<i64>()
             .map(|id| IdPath { id })
             .map_err(|_| ApiError::NotFound)
@@ -264,6 +277,8 @@ mod tests {
     #[test]
     fn versions_accept_latest_and_the_int_range_only() {
         assert_eq!(version("Latest ").unwrap(), VersionSpec::Latest);
+        assert_eq!(version("\u{1}+007\t").unwrap(), VersionSpec::Number(7));
+        assert!(version("\u{a0}7").is_err());
         assert_eq!(version("-1").unwrap(), VersionSpec::Latest);
         assert_eq!(version("7").unwrap(), VersionSpec::Number(7));
         for bad in ["0", "-2", "abc", "2147483648", ""] {

@@ -9,7 +9,9 @@
 //!   `params.rs`: the shared query parameters, as the OpenAPI document describes them.
 //! - `format.rs`: the Confluent generation (7.x/8.x) the responses follow.
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
-//! - `trace.rs`: a span per request (method, route, status, latency, request id).
+//! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
+//!   status, latency, request id).
+//! - `metrics.rs`: the HTTP metrics and `GET /metrics`; `health.rs`: the probes.
 //! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `root.rs`: the
 //!   resources; `openapi.rs` serves the document; `ui.rs` the web UI.
 
@@ -19,15 +21,20 @@ mod dto;
 mod error;
 mod extract;
 mod format;
+pub mod health;
+pub mod metrics;
 mod mode;
 pub mod openapi;
 mod params;
 mod root;
 mod schemas;
 mod subjects;
-mod trace;
+pub mod trace;
 mod ui;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -38,11 +45,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 pub use error::ErrorBody;
 pub use format::ApiFormat;
 use tower::Layer;
-use trace::{Routes, Trace, TraceLayer};
+pub use trace::Trace;
+use trace::{Routes, TraceLayer};
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -52,6 +61,16 @@ pub struct AppState {
     pub api: ApiFormat,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// The server's metrics, recorded whether or not this router serves them.
+    pub metrics: Metrics,
+    /// Whether `GET /metrics` answers here (not when they have a listener of their own).
+    pub metrics_route: bool,
+}
+
+impl FromRef<AppState> for Registry {
+    fn from_ref(app: &AppState) -> Registry {
+        app.registry.clone()
+    }
 }
 
 /// The content type of every response (Confluent's default).
@@ -101,20 +120,35 @@ fn api() -> OpenApiRouter<AppState> {
             mode::put_subject,
             mode::delete_subject
         ))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(metrics::scrape))
 }
+
+/// Routes outside the API's document.
+const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
 
 /// The OpenAPI document of every API route.
 pub(crate) fn document() -> utoipa::openapi::OpenApi {
     api().into_openapi()
 }
 
-/// Routes outside the API and its document: the document itself and the web UI.
-const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
-
-/// The whole server: the API, the document, the web UI, and Confluent-shaped 404s and 405s,
-/// each request traced (`trace.rs`).
+/// The whole server: the API, the probes and metrics, the document, the web UI, and
+/// Confluent-shaped 404s and 405s, each request traced and measured (`trace.rs`).
 pub fn routes(state: AppState) -> Trace<Router> {
     let (api, document) = api().split_for_parts();
+    let templates = document
+        .paths
+        .paths
+        .into_keys()
+        .chain(OTHER_ROUTES.map(str::to_string));
+    let routes = Arc::new(Routes::new(templates));
+    let http_metrics = state.metrics.is_on().then(|| {
+        Arc::new(metrics::HttpMetrics::new(
+            state.metrics.clone(),
+            routes.templates(),
+        ))
+    });
     let router = api
         .route(OTHER_ROUTES[0], get(openapi::serve))
         .route(OTHER_ROUTES[1], get(ui::index))
@@ -123,12 +157,48 @@ pub fn routes(state: AppState) -> Trace<Router> {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);
-    let templates = document
-        .paths
-        .paths
-        .into_keys()
-        .chain(OTHER_ROUTES.map(str::to_string));
-    TraceLayer::new(Routes::new(templates)).layer(router)
+    TraceLayer::new(routes, http_metrics).layer(router)
+}
+
+/// What answers while the registry replays its records: the probes (live, not ready), the
+/// metrics when they are served here, and a 503 for everything else.
+pub fn starting(metrics: Option<Metrics>) -> Trace<Router> {
+    const REPLAYING: &str = "replaying the stored records";
+    let mut router = Router::new()
+        .route("/health/live", get(health::live))
+        .route(
+            "/health/ready",
+            get(|| async { health::not_ready(REPLAYING) }),
+        );
+    if let Some(metrics) = metrics {
+        router = router.route(
+            "/metrics",
+            get(move || metrics::render(Some(metrics.clone()))),
+        );
+    }
+    let router = router
+        .fallback(|| async { ApiError::Starting })
+        // No connection outlives the switch to the API: each closes after its answer.
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            },
+        ));
+    let routes = ["/health/live", "/health/ready", "/metrics"].map(str::to_string);
+    TraceLayer::new(Arc::new(Routes::new(routes)), None).layer(router)
+}
+
+/// Only `GET /metrics`, for `--metrics-listen`.
+pub fn metrics_only(metrics: Metrics) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || metrics::render(Some(metrics.clone()))),
+        )
+        .fallback(|| async { ApiError::NotFound })
 }
 
 /// A response with a JSON body already serialized.

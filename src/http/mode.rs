@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::extract::{JsonBody, Params, SubjectPath};
+use super::extract::{java_trim, JsonBody, Params, SubjectPath};
 use super::params::{DefaultToGlobal, Force};
 use super::{ok, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -18,12 +18,11 @@ struct ModeView {
 
 /// Reads `{"mode": "..."}` (case-insensitive); PUT answers with the body as sent.
 fn parse_mode(body: &Map<String, Value>) -> Result<Mode, ApiError> {
-    body.get("mode")
+    let mode = body
+        .get("mode")
         .and_then(Value::as_str)
-        .ok_or(ApiError::InvalidMode)?
-        .trim()
-        .parse()
-        .map_err(|()| ApiError::InvalidMode)
+        .ok_or(ApiError::InvalidMode)?;
+    java_trim(mode).parse().map_err(|()| ApiError::InvalidMode)
 }
 
 async fn put(

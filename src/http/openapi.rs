@@ -4,7 +4,11 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
+
+use super::extract::ACCEPTED_TYPES;
+use super::CONTENT_TYPE;
 
 /// The document's frame: its title and tags. The paths come from the routes.
 #[derive(OpenApi)]
@@ -19,16 +23,246 @@ use utoipa::OpenApi;
         (name = "compatibility", description = "Would a schema be accepted?"),
         (name = "config", description = "Compatibility levels"),
         (name = "mode", description = "Registry modes"),
-        (name = "metadata", description = "Liveness and server metadata"),
+        (name = "metadata", description = "Server metadata (`GET /` is Confluent's liveness answer)"),
+        (name = "operations", description = "Health probes and Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;
 
 /// The document, pretty-printed (what `openapi/openapi.json` holds).
 pub fn document() -> String {
-    super::document()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    let mut doc = serde_json::to_value(super::document()).expect("the document serializes");
+    as_served(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the document serializes")
+}
+
+/// What the shared extractors and responses do for every operation, said once here rather than
+/// on each handler: responses are sent as [`CONTENT_TYPE`] (the annotations say JSON), and
+/// bodies are read under any of Confluent's content types, with the errors reading one can
+/// give.
+fn as_served(doc: &mut Value) {
+    exact_bodies(doc);
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(Value::as_object_mut)
+    {
+        let checks_subject = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| NAMING_OPERATIONS.contains(&id));
+        let mut integers = false;
+        let mut versions = false;
+        if let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        {
+            for parameter in parameters.iter_mut() {
+                exact_parameter(parameter, checks_subject);
+                integers |= parameter["schema"]["type"] == "integer";
+                versions |=
+                    parameter["schema"]["pattern"].is_string() && parameter["name"] != "subject";
+            }
+        }
+        let has_body = operation.contains_key("requestBody");
+        if let Some(body) = operation.get_mut("requestBody") {
+            if let Some(schema) = body.pointer("/content/application~1json/schema").cloned() {
+                let content: Map<String, Value> = ACCEPTED_TYPES
+                    .iter()
+                    .map(|t| (t.to_string(), json!({ "schema": schema })))
+                    .collect();
+                body["content"] = Value::Object(content);
+            }
+        }
+        let responses = operation
+            .entry("responses")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("responses are an object");
+        if has_body {
+            for (status, description) in BODY_ERRORS {
+                add_error(responses, status, description);
+            }
+        }
+        if integers {
+            add_error(
+                responses,
+                "404",
+                "404: a number parameter that is not a 64-bit integer (as JAX-RS answers)",
+            );
+        }
+        if versions && !responses.contains_key("422") {
+            add_error(responses, "422", "42202: invalid version");
+        }
+        for response in responses.values_mut() {
+            if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+                if let Some(schema) = content.remove("application/json") {
+                    content.insert(CONTENT_TYPE.to_string(), schema);
+                }
+            }
+        }
+    }
+}
+
+/// Characters Java's `String.trim` strips (every one up to the space), allowed around the values
+/// Confluent trims that way.
+const JAVA_SPACE: &str = "[\\u0000-\\u0020]*";
+
+/// A word matched in any case, as the server compares it (ASCII only).
+fn any_case(word: &str) -> String {
+    word.chars()
+        .map(|c| match c {
+            c if c.is_ascii_alphabetic() => {
+                format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+            }
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// One of `words` in any case, trimmed as Java trims.
+fn trimmed_words(words: &[&str]) -> String {
+    let words: Vec<String> = words.iter().map(|w| any_case(w)).collect();
+    format!("^{JAVA_SPACE}(?:{}){JAVA_SPACE}$", words.join("|"))
+}
+
+/// A version as `VersionId` parses it: `latest` in any case, or an integer `Integer.parseInt`
+/// reads (a sign, leading zeros) that is -1 or in 1..=2^31-1, trimmed as Java trims.
+fn version_pattern() -> String {
+    // 1..=2147483647, digit by digit below the bound.
+    let positive = "0*(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}\
+                    |2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}\
+                    |21474836[0-3][0-9]|214748364[0-7])";
+    format!(
+        "^{JAVA_SPACE}(?:{}|-0*1|\\+?{positive}){JAVA_SPACE}$",
+        any_case("latest")
+    )
+}
+
+/// The query flags: read as Java's `Boolean.valueOf` reads them.
+const FLAGS: [&str; 10] = [
+    "normalize",
+    "deleted",
+    "deletedOnly",
+    "deletedAsNegative",
+    "permanent",
+    "verbose",
+    "fetchMaxId",
+    "defaultToGlobal",
+    "force",
+    "latestOnly",
+];
+
+/// The operations that refuse a subject name with control characters (42208).
+const NAMING_OPERATIONS: [&str; 3] = ["register", "put_subject_config", "put_subject_mode"];
+
+/// A parameter's schema as the server reads it, where the annotations cannot say it.
+fn exact_parameter(parameter: &mut Value, checks_subject: bool) {
+    let name = parameter["name"].as_str().unwrap_or("").to_string();
+    let schema = match (parameter["in"].as_str(), name.as_str()) {
+        (Some("path"), "subject") if checks_subject => json!({
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+        }),
+        (Some("path"), "subject") => json!({"type": "string", "minLength": 1}),
+        (Some("path"), "version") | (Some("query"), "from" | "to") => {
+            json!({"type": "string", "pattern": version_pattern()})
+        }
+        (Some("query"), flag) if FLAGS.contains(&flag) => {
+            let description = parameter["description"].as_str().unwrap_or("").to_string();
+            parameter["description"] = Value::String(format!(
+                "{description}. Any value is accepted, as Java's `Boolean.valueOf` reads it: `true` in any case is true, anything else (`False`, as Confluent's Python client sends) is false"
+            ));
+            json!({"anyOf": [{"type": "boolean"}, {"type": "string"}]})
+        }
+        _ => return,
+    };
+    parameter["schema"] = schema;
+}
+
+/// The request bodies, as the server reads them: required parts, accepted spellings, and the
+/// unknown fields every body may carry (Confluent's clients send fields newer registries know).
+fn exact_bodies(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(body) = schemas.get_mut("SchemaBody") {
+        body["additionalProperties"] = json!(true);
+        body["properties"]["schemaType"] = json!({
+            "type": ["string", "null"],
+            "enum": ["AVRO", "PROTOBUF", "JSON", null],
+            "description": "The schema's language (case-sensitive); absent or null: AVRO"
+        });
+    }
+    if let Some(reference) = schemas.get_mut("ReferenceBody") {
+        // All three parts are needed, but one missing is refused as an invalid schema (42201),
+        // which `/compatibility` with `verbose=true` answers as `is_compatible: false` instead:
+        // the shape allows it, the refusal is the registry's.
+        reference["additionalProperties"] = json!(true);
+        reference["description"] = json!("A schema this one uses. name, subject and version are all needed: a missing or empty one is a 42201 (with `verbose=true` on /compatibility, `is_compatible: false` and the reason)");
+    }
+    if let Some(config) = schemas.get_mut("ConfigUpdateView") {
+        config["additionalProperties"] = json!(true);
+        config["properties"]["compatibility"] = json!({
+            "type": ["string", "null"],
+            "pattern": trimmed_words(&compat::CompatibilityLevel::ALL.map(|l| l.as_str())),
+            "description": "A compatibility level, in any case; null clears it"
+        });
+        config["properties"]["compatibilityPolicy"] = json!({
+            "type": ["string", "null"],
+            "pattern": format!("^(?:{}|{})$", any_case("STRICT"), any_case("LENIENT")),
+            "description": "JSON Schema's policy, in any case; null clears it"
+        });
+    }
+    if let Some(mode) = schemas.get_mut("ModeView") {
+        mode["additionalProperties"] = json!(true);
+        mode["properties"]["mode"] = json!({
+            "type": "string",
+            "pattern": trimmed_words(&["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]),
+            "description": "In any case; READONLY_OVERRIDE only globally"
+        });
+    }
+}
+
+/// The errors of reading a body (`JsonBody`).
+const BODY_ERRORS: [(&str, &str); 4] = [
+    (
+        "400",
+        "400: the body is not JSON, or not of the shape this operation takes",
+    ),
+    ("413", "413: the body is larger than `--max-body-bytes`"),
+    (
+        "415",
+        "415: the body's content type is not one of those listed",
+    ),
+    ("422", "422: no body"),
+];
+
+/// Adds `description` to the response for `status`, creating it (with the error body) if needed.
+fn add_error(responses: &mut Map<String, Value>, status: &str, description: &str) {
+    match responses.get_mut(status) {
+        Some(response) => {
+            let before = response["description"].as_str().unwrap_or("").to_string();
+            response["description"] = Value::String(format!("{before}; {description}"));
+        }
+        None => {
+            responses.insert(
+                status.to_string(),
+                json!({
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+                }),
+            );
+        }
+    }
 }
 
 /// `GET /openapi.json`.

@@ -1,55 +1,50 @@
-//! What the logs know of a request: its id, method, route template (the raw path is kept out of
-//! the logs' structured fields: subject names would make every request its own) and, when it
-//! ends, its status and latency.
+//! What every request leaves behind: its count and latency in the metrics, an access log line
+//! when it ends (target `schemata::access`, on with `--access-log`), a line when it failed, and
+//! a `request` span for whatever is logged while serving it. Each names the route template,
+//! never the raw path: subject names would make every request its own.
 //!
 //! The id is the client's `X-Request-Id` when it sends one, else a number from a process-wide
-//! counter, drawn only when a line is logged. A server error is logged as one line with all of
-//! that, the subject and the cause. Each request also runs in a `request`
-//! span at DEBUG level, so `RUST_LOG=debug` puts every line logged while serving it in context;
-//! at the default level the span is never built: building it cost 15–20% of
-//! `GET /schemas/ids/{id}`'s throughput (`bench/compare.sh`). For the same reason this is a
-//! plain tower service around the whole router, whose future wraps the router's: a layer on the
-//! router's routes would clone each route's boxed service per request, and axum's `MatchedPath`
-//! costs an extension map per request. The route template is looked up only when it is logged
-//! ([`Routes`]).
+//! counter; either way it is echoed in the response's `X-Request-Id`. A server error is logged
+//! as one line with the request's method, route, id, status and latency, the subject and the
+//! cause.
+//!
+//! Cheap on purpose, because every request pays it (measured with callgrind, `bench/README.md`):
+//! - the span is at DEBUG level, so at the default level it is never built (building an INFO
+//!   span cost 15–20% of `GET /schemas/ids/{id}`'s throughput);
+//! - this is a plain tower service around the whole router whose future wraps the router's: a
+//!   layer on the router's routes would clone each route's boxed service per request, and
+//!   axum's `MatchedPath` costs an extension map per request;
+//! - the route is found once per request by [`Routes`] (the router axum itself uses) and
+//!   metrics are then recorded on handles kept per route, method and status.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use std::sync::Arc;
-
+use axum::body::HttpBody;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, Uri};
+use axum::http::{HeaderName, HeaderValue, Method, Uri};
 use axum::response::Response;
 use tower::{Layer, Service};
 use tracing::Span;
 
 use super::error::Failure;
+use super::metrics::HttpMetrics;
+
+/// The target of the access log lines, so they can be turned on and off on their own.
+pub const ACCESS_LOG: &str = "schemata::access";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A request's id: the client's, or one drawn when first needed.
-struct RequestId(std::cell::OnceCell<String>);
+/// The label of a request no route matched.
+pub const NO_ROUTE: &str = "(no route)";
 
-impl RequestId {
-    fn given(value: Option<&HeaderValue>) -> RequestId {
-        let id = std::cell::OnceCell::new();
-        if let Some(value) = value {
-            let _ = id.set(String::from_utf8_lossy(value.as_bytes()).into_owned());
-        }
-        RequestId(id)
-    }
-
-    fn get(&self) -> &str {
-        self.0
-            .get_or_init(|| NEXT_ID.fetch_add(1, Ordering::Relaxed).to_string())
-    }
-}
-
-/// The route templates of the server, to name a request's route when a line is logged.
+/// The route templates of the server: which one a request takes, as an index.
 pub struct Routes {
     router: matchit::Router<usize>,
     templates: Vec<String>,
@@ -67,11 +62,17 @@ impl Routes {
         Routes { router, templates }
     }
 
-    /// The template of the route `path` takes, or `(no route)`.
-    pub fn template(&self, path: &str) -> &str {
-        self.router
-            .at(path)
-            .map_or("(no route)", |m| self.templates[*m.value].as_str())
+    pub fn templates(&self) -> &[String] {
+        &self.templates
+    }
+
+    /// The index of the route `path` takes.
+    fn find(&self, path: &str) -> Option<usize> {
+        self.router.at(path).ok().map(|m| *m.value)
+    }
+
+    fn template(&self, route: Option<usize>) -> &str {
+        route.map_or(NO_ROUTE, |i| self.templates[i].as_str())
     }
 }
 
@@ -79,13 +80,12 @@ impl Routes {
 #[derive(Clone)]
 pub struct TraceLayer {
     routes: Arc<Routes>,
+    metrics: Option<Arc<HttpMetrics>>,
 }
 
 impl TraceLayer {
-    pub fn new(routes: Routes) -> TraceLayer {
-        TraceLayer {
-            routes: Arc::new(routes),
-        }
+    pub fn new(routes: Arc<Routes>, metrics: Option<Arc<HttpMetrics>>) -> TraceLayer {
+        TraceLayer { routes, metrics }
     }
 }
 
@@ -95,7 +95,7 @@ impl<S> Layer<S> for TraceLayer {
     fn layer(&self, inner: S) -> Trace<S> {
         Trace {
             inner,
-            routes: self.routes.clone(),
+            layer: self.clone(),
         }
     }
 }
@@ -103,16 +103,17 @@ impl<S> Layer<S> for TraceLayer {
 #[derive(Clone)]
 pub struct Trace<S> {
     inner: S,
-    routes: Arc<Routes>,
+    layer: TraceLayer,
 }
 
-/// What the request's log line needs once the response is ready.
+/// What the request's metrics and lines need once the response is ready.
 struct Pending {
     started: Instant,
-    id: RequestId,
+    id: HeaderValue,
     method: Method,
     uri: Uri,
-    routes: Arc<Routes>,
+    route: Option<usize>,
+    layer: TraceLayer,
 }
 
 impl<S> Service<Request> for Trace<S>
@@ -130,16 +131,20 @@ where
     fn call(&mut self, req: Request) -> TraceFuture<S::Future> {
         let pending = Pending {
             started: Instant::now(),
-            id: RequestId::given(req.headers().get("x-request-id")),
+            id: match req.headers().get(&REQUEST_ID) {
+                Some(given) => given.clone(),
+                None => HeaderValue::from(NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+            },
             method: req.method().clone(),
+            route: self.layer.routes.find(req.uri().path()),
             uri: req.uri().clone(),
-            routes: self.routes.clone(),
+            layer: self.layer.clone(),
         };
         let span = tracing::debug_span!(
             "request",
             method = %pending.method,
             route = pending.route(),
-            id = pending.id(),
+            request_id = pending.id(),
         );
         let inner = span.in_scope(|| self.inner.call(req));
         TraceFuture {
@@ -152,28 +157,44 @@ where
 
 impl Pending {
     fn route(&self) -> &str {
-        self.routes.template(self.uri.path())
+        self.layer.routes.template(self.route)
     }
 
     fn id(&self) -> &str {
-        self.id.get()
+        self.id.to_str().unwrap_or("(not text)")
     }
 
-    fn finish(self, response: &Response) {
+    fn finish(self, response: &mut Response) {
         let status = response.status();
+        let took = self.started.elapsed();
+        if let Some(metrics) = &self.layer.metrics {
+            metrics.record(&self.method, self.route, status, took);
+        }
+        tracing::info!(
+            target: ACCESS_LOG,
+            method = %self.method,
+            route = self.route(),
+            request_id = self.id(),
+            status = status.as_u16(),
+            latency_us = took.as_micros() as u64,
+            bytes = response.body().size_hint().exact(),
+            "served"
+        );
         if status.is_server_error() {
             let failure = response.extensions().get::<Failure>();
             tracing::error!(
                 method = %self.method,
                 route = self.route(),
-                id = self.id(),
+                path = self.uri.path(),
+                request_id = self.id(),
                 status = status.as_u16(),
-                latency_us = self.started.elapsed().as_micros() as u64,
+                latency_us = took.as_micros() as u64,
                 subject = failure.and_then(|f| f.subject.as_deref()),
                 cause = failure.map(|f| f.cause.as_str()),
                 "request failed"
             );
         }
+        response.headers_mut().insert(REQUEST_ID, self.id);
     }
 }
 
@@ -195,12 +216,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let response = match this.inner.poll(cx) {
+        let mut response = match this.inner.poll(cx) {
             Poll::Ready(Ok(response)) => response,
             other => return other,
         };
         if let Some(pending) = this.pending.take() {
-            pending.finish(&response);
+            pending.finish(&mut response);
         }
         Poll::Ready(Ok(response))
     }

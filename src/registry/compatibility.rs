@@ -47,6 +47,7 @@ impl Registry {
         new: &compat::Schema,
         versions: &[i32],
     ) -> Result<HistoryReport, ApiError> {
+        let started = std::time::Instant::now();
         let level = self.effective_level(state, subject);
         let mut parsed: Vec<(i32, Arc<compat::Schema>)> = Vec::with_capacity(versions.len());
         for v in versions {
@@ -64,6 +65,9 @@ impl Registry {
             .collect();
         let Report { mut messages, .. } =
             check(level, new, &history, self.effective_policy(state, subject));
+        self.inner
+            .metrics
+            .check(new.schema_type(), messages.is_empty(), started.elapsed());
         if !messages.is_empty() {
             messages.push(format!(
                 "{{validateFields: 'false', compatibility: '{level}'}}"

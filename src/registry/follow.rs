@@ -6,17 +6,111 @@
 //! at least every [`RESYNC`] in any case: an announcement can be lost (a dropped connection), a
 //! look that finds nothing costs one indexed query, and so a node converges on what the store
 //! holds within `RESYNC` of the store answering again, whatever happened meanwhile.
+//!
+//! Every look is timed ([`SyncStatus`]): a node whose last look failed cannot reach its store,
+//! and one that has not looked successfully for [`BEHIND`] is catching up; either is not ready
+//! (`/health/ready`), and the metrics show how long ago the last good look was.
 
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
 use super::{Inner, Registry, Writer};
+use crate::metrics::Metrics;
 use crate::storage::StoreError;
 
 /// The longest a node goes without looking for other nodes' writes.
 const RESYNC: Duration = Duration::from_secs(1);
+
+/// A node whose last successful look is older than this is behind: it is catching up.
+const BEHIND: Duration = Duration::from_secs(3);
+
+/// How the node's looks at the store went. Written by each look, read by the probe and the
+/// scrape; neither is on a request's hot path.
+pub(super) struct SyncStatus {
+    started: Instant,
+    /// Milliseconds after `started` of the last successful look.
+    last_ok_ms: AtomicU64,
+    /// Why the last look failed, while it is the latest.
+    failure: Mutex<Option<String>>,
+}
+
+impl SyncStatus {
+    /// Loading the registry was the first successful look.
+    pub(super) fn new() -> SyncStatus {
+        SyncStatus {
+            started: Instant::now(),
+            last_ok_ms: AtomicU64::new(0),
+            failure: Mutex::new(None),
+        }
+    }
+
+    fn record(&self, result: &Result<(), StoreError>) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Ok(()) => {
+                let now = self.started.elapsed().as_millis() as u64;
+                self.last_ok_ms.store(now, Ordering::SeqCst);
+                *failure = None;
+            }
+            Err(e) => *failure = Some(e.to_string()),
+        }
+    }
+
+    /// Time since the last successful look.
+    fn age(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ok_ms.load(Ordering::SeqCst));
+        self.started.elapsed().saturating_sub(last)
+    }
+
+    fn catching_up(&self) -> bool {
+        self.failing().is_some() || self.age() > BEHIND
+    }
+
+    fn failing(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn readiness(&self) -> Result<(), String> {
+        let age = self.age().as_secs_f64();
+        if let Some(why) = self.failing() {
+            return Err(format!(
+                "cannot reach the database (last caught up {age:.1} s ago): {why}"
+            ));
+        }
+        if self.age() > BEHIND {
+            return Err(format!(
+                "catching up with the database: last caught up {age:.1} s ago"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Sets, at each scrape, how long ago the node last caught up and whether it is catching up.
+pub(super) fn observe(metrics: &Metrics, inner: &Arc<Inner>) {
+    let age = metrics.gauge(
+        "schemata_follow_sync_age_seconds",
+        &[],
+        "Seconds since this node last read what other nodes committed (at least every second while the database answers)",
+    );
+    let catching_up = metrics.gauge(
+        "schemata_follow_catching_up",
+        &[],
+        "1 while this node cannot reach the database or has not caught up with it for 3 s, else 0",
+    );
+    let weak: Weak<Inner> = Arc::downgrade(inner);
+    metrics.on_scrape(move || {
+        let Some(inner) = weak.upgrade() else { return };
+        age.set(inner.sync.age().as_secs_f64());
+        catching_up.set(if inner.sync.catching_up() { 1.0 } else { 0.0 });
+    });
+}
 
 impl Registry {
     /// Spawns the task that follows other nodes; it ends when the registry is dropped.
@@ -55,6 +149,12 @@ impl Registry {
     /// does not pipeline commits, so no local write is in flight and the writer's state is the
     /// published one. On an error nothing changes, and the same records are read again next time.
     pub(super) async fn sync(&self, writer: &mut Writer) -> Result<(), StoreError> {
+        let result = self.apply_new(writer).await;
+        self.inner.sync.record(&result);
+        result
+    }
+
+    async fn apply_new(&self, writer: &mut Writer) -> Result<(), StoreError> {
         let batch = self.inner.store.catch_up(writer.pending.position).await?;
         if batch.records.is_empty() {
             return Ok(());

@@ -16,13 +16,16 @@
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
-//! - `follow.rs`: applying other nodes' writes (shared stores).
+//! - `follow.rs`: applying other nodes' writes (shared stores), and how far behind that is.
+//! - `metrics.rs`: what the use cases measure.
+//! - `readiness`: whether the registry can take writes ([`Registry::readiness`]).
 
 mod compatibility;
 mod config;
 mod delete;
 mod diff;
 mod follow;
+mod metrics;
 mod mode;
 mod read;
 mod register;
@@ -36,6 +39,7 @@ use compat::{CompatibilityLevel, Dependency, ParseOptions, Reference};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 pub use crate::storage::{ConfigValue, Mode};
 use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
@@ -83,6 +87,9 @@ struct Inner {
     /// Hash of a request's raw schema spelling → identity (see `register.rs`); outside the
     /// state because it is a cache, not data, and readers add to it.
     spellings: ArcSwap<imbl::HashMap<[u8; 16], [u8; 16]>>,
+    metrics: metrics::RegistryMetrics,
+    /// How the last attempts to catch up with other nodes went (shared stores).
+    sync: follow::SyncStatus,
     /// Dropped with the registry, which ends the task following other nodes.
     _closed: tokio::sync::watch::Sender<()>,
 }
@@ -95,16 +102,26 @@ struct Writer {
 }
 
 impl Registry {
-    /// Replays the store into memory.
-    pub async fn open(store: Arc<dyn Store>, defaults: Defaults) -> Result<Registry, StoreError> {
+    /// Replays the store into memory; what the registry does is recorded in `metrics`.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        defaults: Defaults,
+        metrics: &Metrics,
+    ) -> Result<Registry, StoreError> {
         let started = std::time::Instant::now();
         let loaded = store.load().await?;
         let count = loaded.records.len();
-        let mut state = State::default();
-        for record in loaded.records {
-            state.apply(record)?;
-        }
-        state.position = loaded.position;
+        // Folding every record is CPU work: off the threads that answer requests (probes).
+        let state = tokio::task::spawn_blocking(move || {
+            let mut state = State::default();
+            for record in loaded.records {
+                state.apply(record)?;
+            }
+            state.position = loaded.position;
+            Ok::<State, StoreError>(state)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("replaying the records: {e}")))??;
         tracing::info!(
             "loaded {} records: {} schemas in {} subjects, in {} ms",
             count,
@@ -125,13 +142,30 @@ impl Registry {
                 store,
                 defaults,
                 spellings: ArcSwap::default(),
+                metrics: metrics::RegistryMetrics::new(metrics),
+                sync: follow::SyncStatus::new(),
                 _closed: closed,
             }),
         };
+        metrics::observe_state(metrics, &registry.inner);
         if shared {
+            follow::observe(metrics, &registry.inner);
             registry.follow(closed_rx);
         }
         Ok(registry)
+    }
+
+    /// Whether the registry can take writes now: `Err` says why not (the log's disk is full,
+    /// the database cannot be reached, the node is catching up with it). Reads are served
+    /// from memory either way.
+    pub fn readiness(&self) -> Result<(), String> {
+        if let Some(why) = self.inner.store.refuses_writes() {
+            return Err(why);
+        }
+        if self.inner.store.is_shared() {
+            return self.inner.sync.readiness();
+        }
+        Ok(())
     }
 
     pub fn defaults(&self) -> &Defaults {

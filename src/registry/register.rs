@@ -10,6 +10,7 @@ use std::sync::Arc;
 use compat::{Dependency, ParseOptions, Reference, SchemaType};
 use md5::{Digest, Md5};
 
+use super::metrics::Registration;
 use super::write::{Operation, Write};
 use super::{check_subject, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion};
 use crate::error::ApiError;
@@ -61,12 +62,26 @@ impl Registry {
         request: RegisterRequest,
         normalize: bool,
     ) -> Result<Registered, ApiError> {
+        let result = self.register_once(subject, request, normalize).await;
+        match &result {
+            Ok((_, outcome)) => self.inner.metrics.registration(*outcome),
+            Err(e) => self.inner.metrics.registration_failed(e),
+        }
+        result.map(|(registered, _)| registered)
+    }
+
+    async fn register_once(
+        &self,
+        subject: &str,
+        request: RegisterRequest,
+        normalize: bool,
+    ) -> Result<(Registered, Registration), ApiError> {
         check_subject(subject)?;
         let snapshot = self.snapshot();
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
         let request = with_schema_or_latest(&snapshot, subject, request)?;
         if let Some(found) = self.already_registered(&snapshot, subject, &request, normalize) {
-            return Ok(registered(found));
+            return Ok((registered(found), Registration::Existing));
         }
         let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
@@ -80,7 +95,7 @@ impl Registry {
         let mut write = self.begin(operation, Some(subject)).await?;
         write.permit()?;
         if let Some(found) = existing_version(write.state(), subject, &request, &candidate) {
-            return Ok(registered(found));
+            return Ok((registered(found), Registration::Existing));
         }
         if !importing {
             let report = self.check_against_history(write.state(), subject, &candidate.parsed)?;
@@ -95,7 +110,7 @@ impl Registry {
         let id = assign_id(&mut write, &request, &candidate).await?;
         if importing {
             if let Some(done) = imported_before(write.state(), subject, version, id)? {
-                return Ok(done);
+                return Ok((done, Registration::Existing));
             }
         }
         let ts = now_ms();
@@ -103,11 +118,12 @@ impl Registry {
         self.commit(write, records).await?;
         let schema = self.snapshot().schemas[&id].clone();
         let _ = schema.parsed.set(Arc::new(candidate.parsed));
-        Ok(Registered {
+        let registered = Registered {
             version,
             ts,
             schema,
-        })
+        };
+        Ok((registered, Registration::New))
     }
 
     /// The fast path: the subject already holds this schema, known in this spelling (no parse,

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::metrics::Metrics;
 pub use record::{ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
 
 /// A future that makes records durable; it owns what it needs, so the caller may release its
@@ -87,6 +88,12 @@ pub trait Store: Send + Sync + 'static {
     /// which notifications may have been missed). Cancel-safe: a wake-up that arrives while no
     /// one waits is kept for the next call. Only called when [`Store::is_shared`].
     async fn changed(&self);
+
+    /// Why the store cannot take writes now (the log's disk is full), or `None`. A shared
+    /// store's reachability is judged by the registry from its catching up instead.
+    fn refuses_writes(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One write in progress.
@@ -109,13 +116,20 @@ pub trait Transaction: Send {
 }
 
 /// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`, or
-/// `postgres://user:password@host:port/database` (also `postgresql://`).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// `postgres://user:password@host:port/database` (also `postgresql://`); what it does is
+/// recorded in `metrics`.
+pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("file://") {
-        return Ok(Arc::new(log::LogStore::open(path)?));
+        // Reading and checking the whole file is blocking work.
+        let (path, metrics) = (path.to_string(), metrics.clone());
+        let store =
+            tokio::task::spawn_blocking(move || log::LogStore::open_measured(path, &metrics))
+                .await
+                .map_err(|e| StoreError::Backend(format!("opening the log: {e}")))??;
+        return Ok(Arc::new(store));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(postgres::PgStore::open(url).await?));
+        return Ok(Arc::new(postgres::PgStore::open(url, metrics).await?));
     }
     Err(StoreError::Config(format!(
         "unsupported storage URL '{}': expected file:///path or postgres://user@host/database",

@@ -12,8 +12,9 @@
 //! registry, and wakes it too after a lost connection, when notifications may have been missed.
 //! Reads never touch the database: they are served from each node's memory.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row};
@@ -21,6 +22,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
+use crate::metrics::{Counter, Histogram, Metrics};
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "schemata_records";
@@ -30,12 +32,28 @@ const WRITE_LOCK: i64 = 0x5343_4845_4D41_5441;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PgStore {
-    pool: PgPool,
+    pool: Arc<PgPool>,
     /// Sent with this node's notifications, so it does not wake itself up.
     node: String,
     /// Woken by the listener task when other nodes may have written.
     changed: Arc<Notify>,
     listener: AbortHandle,
+    notifications: Arc<Notifications>,
+    write_seconds: Histogram,
+}
+
+/// Other nodes' notifications: whether one arrived that no read has followed yet, and when the
+/// last one was followed by a read (milliseconds since the epoch, 0 for never).
+#[derive(Default)]
+struct Notifications {
+    pending: AtomicBool,
+    applied_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Drop for PgStore {
@@ -80,12 +98,22 @@ fn position(seq: i64) -> Result<Position, StoreError> {
 
 /// Wakes the registry whenever another node announces a commit, and after the notification
 /// connection was lost (the commits announced meanwhile are gone, so the registry must look).
-async fn listen(mut listener: PgListener, node: String, changed: Arc<Notify>) {
+async fn listen(
+    mut listener: PgListener,
+    node: String,
+    changed: Arc<Notify>,
+    notifications: Arc<Notifications>,
+    received: Counter,
+) {
     let mut failing = false;
     loop {
         match listener.try_recv().await {
             Ok(Some(n)) if n.payload() == node => {} // our own write
-            Ok(Some(_)) => changed.notify_one(),
+            Ok(Some(_)) => {
+                received.increment(1);
+                notifications.pending.store(true, Ordering::SeqCst);
+                changed.notify_one();
+            }
             Ok(None) => {
                 tracing::warn!("the PostgreSQL notification connection was lost and reopened");
                 changed.notify_one();
@@ -106,8 +134,9 @@ async fn listen(mut listener: PgListener, node: String, changed: Arc<Notify>) {
 }
 
 impl PgStore {
-    /// Connects, applies the migrations and starts listening for other nodes' commits.
-    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+    /// Connects, applies the migrations and starts listening for other nodes' commits; its
+    /// writes, connections and notifications are recorded in `metrics`.
+    pub async fn open(url: &str, metrics: &Metrics) -> Result<PgStore, StoreError> {
         let unreachable = |e: sqlx::Error| {
             StoreError::Config(format!(
                 "cannot connect to PostgreSQL at {}: {e}",
@@ -134,24 +163,57 @@ impl PgStore {
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         );
+        let pool = Arc::new(pool);
         let changed = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(listener, node.clone(), changed.clone())).abort_handle();
+        let notifications = Arc::new(Notifications::default());
+        let received = metrics.counter(
+            "schemata_postgres_notifications_total",
+            &[],
+            "Notifications of other nodes' writes received",
+        );
+        let listener = tokio::spawn(listen(
+            listener,
+            node.clone(),
+            changed.clone(),
+            notifications.clone(),
+            received,
+        ))
+        .abort_handle();
+        observe(metrics, &pool, &notifications);
         Ok(PgStore {
             pool,
             node,
             changed,
             listener,
+            notifications,
+            write_seconds: metrics.histogram(
+                "schemata_storage_write_duration_seconds",
+                &[],
+                "Time to make one write durable (PostgreSQL: the transaction's inserts and commit)",
+            ),
         })
     }
 
     async fn records_after(&self, after: Position) -> Result<Batch, StoreError> {
         let after_seq = i64::try_from(after)
             .map_err(|_| StoreError::Corrupt(format!("position {after} is out of range")))?;
+        // Taken before the read, so a notification arriving during it is followed by another.
+        let notified = self.notifications.pending.swap(false, Ordering::SeqCst);
         let rows = sqlx::query("SELECT seq, key, value FROM records WHERE seq > $1 ORDER BY seq")
             .bind(after_seq)
-            .fetch_all(&self.pool)
+            .fetch_all(&*self.pool)
             .await
-            .map_err(backend)?;
+            .map_err(|e| {
+                if notified {
+                    self.notifications.pending.store(true, Ordering::SeqCst);
+                }
+                backend(e)
+            })?;
+        if notified {
+            self.notifications
+                .applied_ms
+                .store(now_ms(), Ordering::SeqCst);
+        }
         let mut batch = Batch {
             records: Vec::with_capacity(rows.len()),
             position: after,
@@ -184,6 +246,7 @@ impl Store for PgStore {
         Ok(Box::new(PgTransaction {
             tx,
             node: self.node.clone(),
+            write_seconds: self.write_seconds.clone(),
         }))
     }
 
@@ -200,9 +263,47 @@ impl Store for PgStore {
     }
 }
 
+/// Sets, at each scrape, the pool's connections and the age of the last notification read.
+fn observe(metrics: &Metrics, pool: &Arc<PgPool>, notifications: &Arc<Notifications>) {
+    let in_use = metrics.gauge(
+        "schemata_postgres_connections",
+        &[("state", "in_use")],
+        "Connections of the PostgreSQL pool, in use or idle",
+    );
+    let idle = metrics.gauge(
+        "schemata_postgres_connections",
+        &[("state", "idle")],
+        "Connections of the PostgreSQL pool, in use or idle",
+    );
+    let age = metrics.gauge(
+        "schemata_postgres_last_notification_age_seconds",
+        &[],
+        "Seconds since the records of another node's last notification were read (NaN: none yet)",
+    );
+    // Weak: the metrics must not keep the pool open once the store is gone.
+    let pool: Weak<PgPool> = Arc::downgrade(pool);
+    let notifications: Weak<Notifications> = Arc::downgrade(notifications);
+    metrics.on_scrape(move || {
+        if let Some(pool) = pool.upgrade() {
+            let idle_now = pool.num_idle() as u32;
+            in_use.set(f64::from(pool.size().saturating_sub(idle_now)));
+            idle.set(f64::from(idle_now));
+        }
+        if let Some(n) = notifications.upgrade() {
+            let applied = n.applied_ms.load(Ordering::SeqCst);
+            age.set(if applied == 0 {
+                f64::NAN
+            } else {
+                now_ms().saturating_sub(applied) as f64 / 1000.0
+            });
+        }
+    });
+}
+
 struct PgTransaction {
     tx: sqlx::Transaction<'static, Postgres>,
     node: String,
+    write_seconds: Histogram,
 }
 
 #[async_trait::async_trait]
@@ -240,7 +341,12 @@ impl Transaction for PgTransaction {
     }
 
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
-        let PgTransaction { mut tx, node } = *self;
+        let PgTransaction {
+            mut tx,
+            node,
+            write_seconds,
+        } = *self;
+        let started = std::time::Instant::now();
         Box::pin(async move {
             let mut last = 0;
             let mut highest_id: i64 = 0;
@@ -276,6 +382,7 @@ impl Transaction for PgTransaction {
             .await
             .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
+            write_seconds.record(started.elapsed());
             // The registry caught up inside this transaction's lock before deciding: nothing
             // committed by others lies between its position and these records.
             on_durable(position(last)?);

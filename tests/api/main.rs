@@ -8,7 +8,10 @@ mod compatibility;
 mod config;
 mod diff;
 mod errors;
+mod health;
 mod json;
+mod logs;
+mod metrics;
 mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;
@@ -16,6 +19,7 @@ mod postgres;
 mod postgres_faults;
 mod protobuf;
 mod schemas;
+mod schemathesis;
 mod subjects;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;

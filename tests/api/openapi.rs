@@ -37,5 +37,5 @@ async fn the_committed_openapi_document_is_current_and_served() {
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert_eq!(paths.len(), 25);
+    assert_eq!(paths.len(), 28);
 }

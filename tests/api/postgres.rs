@@ -215,11 +215,14 @@ async fn concurrent_registrations_on_two_nodes_never_duplicate_ids_or_versions()
 
 #[tokio::test]
 async fn an_unreachable_database_is_a_clear_error_at_start() {
-    let err = schemata::storage::open("postgres://nobody:secret@127.0.0.1:1/none")
-        .await
-        .err()
-        .expect("no database there")
-        .to_string();
+    let err = schemata::storage::open(
+        "postgres://nobody:secret@127.0.0.1:1/none",
+        &schemata::metrics::Metrics::off(),
+    )
+    .await
+    .err()
+    .expect("no database there")
+    .to_string();
     assert!(
         err.starts_with("cannot connect to PostgreSQL at postgres://nobody:***@127.0.0.1:1/none: "),
         "{err}"
@@ -341,7 +344,7 @@ async fn a_storage_failure_is_logged_with_its_request_route_subject_and_cause() 
         "ERROR",
         "method=POST",
         "route=\"/subjects/{subject}/versions\"",
-        "id=\"req-42\"",
+        "request_id=\"req-42\"",
         "status=500",
         "subject=\"audited-value\"",
         "cause=",

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use compat::CompatibilityLevel;
+use schemata::metrics::Metrics;
 use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaValue, Store};
 use tempfile::TempDir;
 
@@ -21,7 +22,9 @@ impl Backend {
             Backend::Log(dir) => format!("file://{}", dir.path().display()),
             Backend::Postgres(db) => db.url.clone(),
         };
-        schemata::storage::open(&url).await.expect("store opens")
+        schemata::storage::open(&url, &Metrics::off())
+            .await
+            .expect("store opens")
     }
 }
 
@@ -156,10 +159,13 @@ async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
     let loaded = first.load().await.unwrap();
     if !first.is_shared() {
         // One process owns the log: a second opener is refused instead.
-        assert!(schemata::storage::open(&match backend {
-            Backend::Log(dir) => format!("file://{}", dir.path().display()),
-            Backend::Postgres(db) => db.url.clone(),
-        })
+        assert!(schemata::storage::open(
+            &match backend {
+                Backend::Log(dir) => format!("file://{}", dir.path().display()),
+                Backend::Postgres(db) => db.url.clone(),
+            },
+            &Metrics::off()
+        )
         .await
         .is_err());
         assert!(first

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// Starts `schemata serve` on a free port and waits for its "listening" line.
+/// Starts `schemata serve` on a free port and waits until it has replayed its log ("ready").
 fn start(dir: &TempDir) -> (Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -29,7 +29,7 @@ fn start(dir: &TempDir) -> (Child, String) {
     let mut lines = BufReader::new(stdout).lines();
     loop {
         let line = lines.next().expect("server printed its start").unwrap();
-        if line.contains("schemata listening on") {
+        if line.contains("schemata ready") {
             break;
         }
     }

@@ -17,13 +17,15 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
 use super::file::{self, HEADER};
+use crate::metrics::{Counter, Gauge, Histogram, Metrics};
 use crate::storage::{OnDurable, Record, StoreError};
 
 /// Compact once this many bytes are dead, and more are dead than live.
@@ -62,9 +64,52 @@ pub(super) struct Flusher {
     pub(super) len: u64,
     index: HashMap<Vec<u8>, Slot>,
     live_bytes: u64,
+    /// Frames in the file, and how many of them hold the latest value of a live key.
+    frames: u64,
+    live_frames: u64,
     pub(super) generation: Arc<AtomicU64>,
     /// Records replayed at open, handed to a `load` that comes before any write.
     pub(super) replayed: Option<Vec<Record>>,
+    /// Set when an append failed for lack of space, cleared by the next one that succeeds.
+    pub(super) full: Arc<AtomicBool>,
+    metrics: LogMetrics,
+}
+
+/// What the log measures.
+pub(super) struct LogMetrics {
+    write_seconds: Histogram,
+    group_records: Histogram,
+    size_bytes: Gauge,
+    dead_ratio: Gauge,
+    compactions: Counter,
+}
+
+impl LogMetrics {
+    pub(super) fn new(metrics: &Metrics) -> LogMetrics {
+        LogMetrics {
+            write_seconds: metrics.histogram(
+                "schemata_storage_write_duration_seconds",
+                &[],
+                "Time to make one write durable (the log: one append and fsync of a group commit)",
+            ),
+            group_records: metrics.histogram(
+                "schemata_log_group_commit_records",
+                &[],
+                "Records appended by one group commit (one write and one fsync)",
+            ),
+            size_bytes: metrics.gauge("schemata_log_size_bytes", &[], "Size of the log file"),
+            dead_ratio: metrics.gauge(
+                "schemata_log_dead_ratio",
+                &[],
+                "Share of the log's records that are superseded or deleted (compaction drops them)",
+            ),
+            compactions: metrics.counter(
+                "schemata_log_compactions_total",
+                &[],
+                "Compactions of the log",
+            ),
+        }
+    }
 }
 
 pub(super) const LOG_NAME: &str = "schemas.log";
@@ -78,6 +123,7 @@ impl Flusher {
         len: u64,
         generation: Arc<AtomicU64>,
         replayed: Vec<Record>,
+        metrics: LogMetrics,
     ) -> Flusher {
         let mut flusher = Flusher {
             dir,
@@ -85,18 +131,25 @@ impl Flusher {
             len,
             index: HashMap::new(),
             live_bytes: 0,
+            frames: 0,
+            live_frames: 0,
             generation,
             replayed: Some(replayed),
+            full: Arc::default(),
+            metrics,
         };
         for f in frames {
             flusher.track(f.key.to_vec(), f.offset, f.len, f.value.is_none());
         }
+        flusher.measure();
         flusher
     }
 
     fn track(&mut self, key: Vec<u8>, offset: u64, len: u64, tombstone: bool) {
+        self.frames += 1;
         if !tombstone {
             self.live_bytes += len;
+            self.live_frames += 1;
         }
         if let Some(old) = self.index.insert(
             key,
@@ -108,8 +161,21 @@ impl Flusher {
         ) {
             if !old.tombstone {
                 self.live_bytes -= old.len;
+                self.live_frames -= 1;
             }
         }
+    }
+
+    /// Publishes the log's size and dead share.
+    fn measure(&self) {
+        self.metrics.size_bytes.set(self.len as f64);
+        let dead = self.frames - self.live_frames;
+        let ratio = if self.frames == 0 {
+            0.0
+        } else {
+            dead as f64 / self.frames as f64
+        };
+        self.metrics.dead_ratio.set(ratio);
     }
 
     fn dead_bytes(&self) -> u64 {
@@ -169,12 +235,17 @@ impl Flusher {
             .iter()
             .flat_map(|c| c.frames.iter().copied())
             .collect();
+        let started = Instant::now();
         let result = self
             .file
             .write_all_at(&buf, self.len)
             .and_then(|()| self.file.sync_data());
+        self.metrics.write_seconds.record(started.elapsed());
+        let records: usize = current.iter().map(|c| c.keys.len()).sum();
+        self.metrics.group_records.record(records as f64);
         match result {
             Ok(()) => {
+                self.full.store(false, Ordering::Relaxed);
                 // The records replayed at open no longer describe the whole log.
                 self.replayed = None;
                 let mut offset = self.len;
@@ -187,8 +258,12 @@ impl Flusher {
                     (c.on_durable)(0);
                     let _ = c.done.send(Ok(()));
                 }
+                self.measure();
             }
             Err(e) => {
+                if is_full(&e) {
+                    self.full.store(true, Ordering::Relaxed);
+                }
                 tracing::error!(
                     "log append failed, cutting the log back to {} bytes: {e}",
                     self.len
@@ -253,10 +328,22 @@ impl Flusher {
         self.len = out.len() as u64;
         self.index.clear();
         self.live_bytes = 0;
+        self.frames = 0;
+        self.live_frames = 0;
         for (key, offset, len) in moved {
             self.track(key, offset, len, false);
         }
+        self.metrics.compactions.increment(1);
+        self.measure();
         tracing::info!("compacted the log from {before} to {} bytes", self.len);
         Ok(())
     }
+}
+
+/// Whether a write failed for lack of space (or of quota).
+pub(super) fn is_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }

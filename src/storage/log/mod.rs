@@ -10,28 +10,42 @@ mod flusher;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
 use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
-use flusher::{Commit, Flusher, Msg, LOG_NAME};
+use crate::metrics::Metrics;
+use flusher::{Commit, Flusher, LogMetrics, Msg, LOG_NAME};
+
+/// After a write failed for lack of space, the free space at which the log is taken to accept
+/// writes again (short of trying one).
+const FREE_TO_RESUME: u64 = 1024 * 1024;
 
 /// The embedded log store.
 pub struct LogStore {
     tx: Sender<Msg>,
     generation: Arc<AtomicU64>,
+    dir: PathBuf,
+    /// Set while the last append failed for lack of space.
+    full: Arc<AtomicBool>,
     /// Held for the store's lifetime: the directory's exclusive lock.
     _lock: File,
 }
 
 impl LogStore {
-    /// Opens (or creates) the log in `dir`: takes the lock, checks every frame, cuts off a torn
-    /// tail, and compacts when most of the file is dead.
+    /// Opens (or creates) the log in `dir`, unmeasured; see [`LogStore::open_measured`].
     pub fn open(dir: impl AsRef<Path>) -> Result<LogStore, StoreError> {
+        LogStore::open_measured(dir, &Metrics::off())
+    }
+
+    /// Opens (or creates) the log in `dir`: takes the lock, checks every frame, cuts off a torn
+    /// tail, and compacts when most of the file is dead. Its writes, size and compactions are
+    /// recorded in `metrics`.
+    pub fn open_measured(dir: impl AsRef<Path>, metrics: &Metrics) -> Result<LogStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)?;
         let lock = OpenOptions::new()
@@ -85,7 +99,9 @@ impl LogStore {
             scan.valid_len,
             generation.clone(),
             records,
+            LogMetrics::new(metrics),
         );
+        let full = flusher.full.clone();
         drop(bytes);
         if flusher.needs_compaction() {
             flusher.compact()?;
@@ -97,8 +113,16 @@ impl LogStore {
         Ok(LogStore {
             tx,
             generation,
+            dir,
+            full,
             _lock: lock,
         })
+    }
+
+    /// Free bytes on the log's file system for an unprivileged writer.
+    fn free_space(&self) -> Option<u64> {
+        let stat = rustix::fs::statvfs(&self.dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
     }
 
     /// Rewrites the log now, keeping only live records.
@@ -149,6 +173,20 @@ impl Store for LogStore {
 
     async fn changed(&self) {
         std::future::pending().await
+    }
+
+    fn refuses_writes(&self) -> Option<String> {
+        if !self.full.load(Ordering::Relaxed) {
+            return None;
+        }
+        match self.free_space() {
+            // Room again: the next write will tell.
+            Some(free) if free >= FREE_TO_RESUME => None,
+            free => Some(format!(
+                "read-only: the log's disk is full (a write failed for lack of space; {} bytes free)",
+                free.map_or_else(|| "unknown".to_string(), |f| f.to_string())
+            )),
+        }
     }
 }
 
