@@ -19,7 +19,7 @@ start() { # bin, port, extra args
   # shellcheck disable=SC2086
   RUST_LOG=info NO_COLOR=1 "$1" serve --listen "127.0.0.1:$2" --storage "file://$WORK/$2" $3 >"$WORK/$2.log" 2>&1 &
   PIDS+=($!)
-  until grep -q "schemata ready" "$WORK/$2.log"; do sleep 0.05; done
+  until curl -sf "localhost:$2/" >/dev/null; do sleep 0.05; done  # 200 once replayed
 }
 start "$OLD_BIN" 18181 "${OLD_ARGS:-}"
 start "$NEW_BIN" 18182 "${NEW_ARGS:-}"
