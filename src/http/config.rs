@@ -148,7 +148,7 @@ pub async fn put_global(
     operation_id = "delete_config",
     path = "/config",
     tag = "config",
-    responses((status = 200, description = "The config that was stored", body = ConfigView))
+    responses((status = 200, description = "The config that was stored", body = ConfigView), (status = 422, description = "42205: read-only", body = ErrorBody<'_>))
 )]
 pub async fn delete_global(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(&ConfigView::from(
@@ -198,7 +198,7 @@ pub async fn put_subject(
     path = "/config/{subject}",
     tag = "config",
     params(SubjectPath),
-    responses((status = 200, description = "The config that was stored", body = ConfigView), (status = 404, description = "40401: no subject-level config", body = ErrorBody<'_>))
+    responses((status = 200, description = "The config that was stored", body = ConfigView), (status = 404, description = "40401: no subject-level config", body = ErrorBody<'_>), (status = 422, description = "42205: read-only", body = ErrorBody<'_>))
 )]
 pub async fn delete_subject(
     State(app): State<AppState>,

@@ -42,6 +42,7 @@ pub fn document() -> String {
 /// give.
 fn as_served(doc: &mut Value) {
     exact_bodies(doc);
+    links(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -51,9 +52,12 @@ fn as_served(doc: &mut Value) {
         .flat_map(|item| item.values_mut())
         .filter_map(Value::as_object_mut)
     {
-        let checks_subject = operation
+        let operation_id = operation
             .get("operationId")
             .and_then(Value::as_str)
+            .map(str::to_string);
+        let checks_subject = operation_id
+            .as_deref()
             .is_some_and(|id| NAMING_OPERATIONS.contains(&id));
         let mut integers = false;
         let mut versions = false;
@@ -98,9 +102,20 @@ fn as_served(doc: &mut Value) {
         if versions && !responses.contains_key("422") {
             add_error(responses, "422", "42202: invalid version");
         }
+        let raw = operation_id
+            .as_deref()
+            .is_some_and(|id| RAW_SCHEMA_OPERATIONS.contains(&id));
         for response in responses.values_mut() {
             if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
-                if let Some(schema) = content.remove("application/json") {
+                // Bare values (a number, the schema text) are annotated as text; they are sent
+                // as everything else is.
+                let schema = content
+                    .remove("application/json")
+                    .or_else(|| content.remove("text/plain"));
+                if let Some(mut schema) = schema {
+                    if raw {
+                        schema = json!({"schema": {"description": "The schema text itself: a JSON document for Avro and JSON Schema, .proto text for Protobuf"}});
+                    }
                     content.insert(CONTENT_TYPE.to_string(), schema);
                 }
             }
@@ -157,6 +172,9 @@ const FLAGS: [&str; 10] = [
     "latestOnly",
 ];
 
+/// The operations that answer a schema's text itself.
+const RAW_SCHEMA_OPERATIONS: [&str; 2] = ["raw_by_id", "raw_version"];
+
 /// The operations that refuse a subject name with control characters (42208).
 const NAMING_OPERATIONS: [&str; 3] = ["register", "put_subject_config", "put_subject_mode"];
 
@@ -167,12 +185,20 @@ fn exact_parameter(parameter: &mut Value, checks_subject: bool) {
         (Some("path"), "subject") if checks_subject => json!({
             "type": "string",
             "minLength": 1,
-            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+            "example": "orders-value"
         }),
-        (Some("path"), "subject") => json!({"type": "string", "minLength": 1}),
-        (Some("path"), "version") | (Some("query"), "from" | "to") => {
-            json!({"type": "string", "pattern": version_pattern()})
+        (Some("path"), "subject") => {
+            json!({"type": "string", "minLength": 1, "example": "orders-value"})
         }
+        (Some("path"), "version") | (Some("query"), "from" | "to") => {
+            json!({"type": "string", "pattern": version_pattern(), "example": "latest"})
+        }
+        (Some("path"), "id") => json!({"type": "integer", "format": "int64", "example": 1}),
+        (Some("path"), "guid") => json!({
+            "type": "string",
+            "example": "cb0fc2f2-2f2c-bd36-9b1a-0bd5bb4bb9ed"
+        }),
         (Some("query"), flag) if FLAGS.contains(&flag) => {
             let description = parameter["description"].as_str().unwrap_or("").to_string();
             parameter["description"] = Value::String(format!(
@@ -196,10 +222,12 @@ fn exact_bodies(doc: &mut Value) {
     };
     if let Some(body) = schemas.get_mut("SchemaBody") {
         body["additionalProperties"] = json!(true);
+        // Any string is read: Confluent's registries take custom providers' names, so another
+        // name is the registry's refusal (42201), not a malformed body.
+        body["example"] = json!({"schema": "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"});
         body["properties"]["schemaType"] = json!({
             "type": ["string", "null"],
-            "enum": ["AVRO", "PROTOBUF", "JSON", null],
-            "description": "The schema's language (case-sensitive); absent or null: AVRO"
+            "description": "The schema's language: AVRO, PROTOBUF or JSON (case-sensitive); absent or null: AVRO. Any other name is refused as an invalid schema (42201); with `verbose=true`, /compatibility answers it `is_compatible: false` with the reason"
         });
     }
     if let Some(reference) = schemas.get_mut("ReferenceBody") {
@@ -211,6 +239,7 @@ fn exact_bodies(doc: &mut Value) {
     }
     if let Some(config) = schemas.get_mut("ConfigUpdateView") {
         config["additionalProperties"] = json!(true);
+        config["example"] = json!({"compatibility": "FULL"});
         config["properties"]["compatibility"] = json!({
             "type": ["string", "null"],
             "pattern": trimmed_words(&compat::CompatibilityLevel::ALL.map(|l| l.as_str())),
@@ -224,11 +253,46 @@ fn exact_bodies(doc: &mut Value) {
     }
     if let Some(mode) = schemas.get_mut("ModeView") {
         mode["additionalProperties"] = json!(true);
+        mode["example"] = json!({"mode": "READWRITE"});
         mode["properties"]["mode"] = json!({
             "type": "string",
             "pattern": trimmed_words(&["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]),
             "description": "In any case; READONLY_OVERRIDE only globally"
         });
+    }
+}
+
+/// How responses lead to other operations, for clients and for stateful testing: a registered
+/// schema's id to the schema, a subject to its versions, configs and modes. Declared rather
+/// than left to tools to guess from names (a request's `version` of 0 means "the next one", not
+/// a version to fetch).
+fn links(doc: &mut Value) {
+    let subject_links = json!({
+        "ListVersions": {"operationId": "list_versions", "parameters": {"subject": "$request.path.subject"}},
+        "GetLatest": {"operationId": "get_version", "parameters": {"subject": "$request.path.subject", "version": "latest"}},
+        "GetSubjectConfig": {"operationId": "get_subject_config", "parameters": {"subject": "$request.path.subject"}},
+        "GetSubjectMode": {"operationId": "get_subject_mode", "parameters": {"subject": "$request.path.subject"}},
+    });
+    let mut register_links = subject_links.clone();
+    register_links["GetSchemaById"] =
+        json!({"operationId": "by_id", "parameters": {"id": "$response.body#/id"}});
+    // 7.x answers a registration with `{"id": N}` alone (the default), 8.x with the full object.
+    if let Some(schema) =
+        doc.pointer_mut("/paths/~1subjects~1{subject}~1versions/post/responses/200/content/application~1json/schema")
+    {
+        *schema = json!({"anyOf": [
+            {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer", "format": "int32", "minimum": 0}}, "description": "7.x (the default, `--api-format v7`)"},
+            {"$ref": "#/components/schemas/RegisteredView"}
+        ]});
+    }
+    for (path, method, links) in [
+        ("/subjects/{subject}/versions", "post", register_links),
+        ("/subjects/{subject}", "post", subject_links),
+    ] {
+        let pointer = format!("/paths/{}/{method}/responses/200", path.replace('/', "~1"));
+        if let Some(response) = doc.pointer_mut(&pointer) {
+            response["links"] = links;
+        }
     }
 }
 
