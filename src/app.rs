@@ -8,13 +8,17 @@ use anyhow::Context;
 use axum::extract::Request;
 use axum::ServiceExt;
 use compat::CompatibilityLevel;
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
-use tower::Layer;
-use tower_http::normalize_path::NormalizePathLayer;
+
+use axum::Router;
+use tokio::sync::watch;
+use tower::{Layer, Service};
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
-use crate::http::{metrics_only, routes, starting, ApiFormat, AppState};
+use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
 
@@ -106,9 +110,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = routes(self.state);
-        // Clients append a trailing slash to some paths (Java: `/compatibility/subjects/s/versions/`).
-        let app = NormalizePathLayer::trim_trailing_slash().layer(router);
+        let app = app(routes(self.state));
         axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
             .with_graceful_shutdown(shutdown)
             .await
@@ -118,7 +120,7 @@ impl Server {
 /// `schemata serve`: serves on `listener` (and the metrics alone on `metrics_listener`, when
 /// given) until `shutdown` resolves. While the storage is opened and its records replayed, the
 /// listener already answers the probes (`/health/ready`: 503, replaying) and the metrics, and
-/// 503 to anything else; then the whole API takes over the same socket.
+/// 503 to anything else; then the whole API takes over.
 pub async fn run(
     options: &Options,
     listener: TcpListener,
@@ -146,31 +148,67 @@ pub async fn run(
         );
     }
 
-    // Two handles on one socket: the first answers while loading, then stops accepting and the
-    // second, the API's, accepts from then on; nothing waiting to connect is refused meanwhile.
-    let socket = listener.into_std()?;
-    let loading_listener = TcpListener::from_std(socket.try_clone()?)?;
-    let listener = TcpListener::from_std(socket)?;
-    let (loaded_tx, loaded_rx) = oneshot::channel::<()>();
-    let loading = starting(options.metrics_route.then(|| metrics.clone()));
-    tokio::spawn(
-        axum::serve(
-            loading_listener,
-            ServiceExt::<Request>::into_make_service(loading),
-        )
-        .with_graceful_shutdown(async {
-            let _ = loaded_rx.await;
-        })
-        .into_future(),
+    // One accept loop from the start: while loading, every request goes to the loading phase's
+    // router; once loaded, to the API's. No connection is dropped at the handover.
+    let loaded = Arc::new(OnceLock::new());
+    let phases = Phases {
+        loading: app(starting(options.metrics_route.then(|| metrics.clone()))),
+        loaded: loaded.clone(),
+        current: None,
+    };
+    let serving = tokio::spawn(
+        axum::serve(listener, ServiceExt::<Request>::into_make_service(phases))
+            .with_graceful_shutdown(stopped())
+            .into_future(),
     );
     let server = tokio::select! {
         server = Server::open_with(options, metrics) => server?,
         () = stopped() => return Ok(()),
     };
-    let _ = loaded_tx.send(());
+    let _ = loaded.set(app(routes(server.state)));
     tracing::info!("schemata ready");
-    server.serve(listener, stopped()).await?;
+    serving.await??;
     Ok(())
+}
+
+/// A whole server as a service: the router, its tracing and metrics, and trailing slashes
+/// trimmed (Java's client sends `/compatibility/subjects/s/versions/`).
+type App = NormalizePath<Trace<Router>>;
+
+fn app(routes: Trace<Router>) -> App {
+    NormalizePathLayer::trim_trailing_slash().layer(routes)
+}
+
+/// `schemata serve`'s service: the loading phase's app until the API's is set, then the API's.
+#[derive(Clone)]
+struct Phases {
+    loading: App,
+    loaded: Arc<OnceLock<App>>,
+    /// The API's app, once this connection has seen it set.
+    current: Option<App>,
+}
+
+impl Phases {
+    fn app(&mut self) -> &mut App {
+        if self.current.is_none() {
+            self.current = self.loaded.get().cloned();
+        }
+        self.current.as_mut().unwrap_or(&mut self.loading)
+    }
+}
+
+impl Service<Request> for Phases {
+    type Response = <App as Service<Request>>::Response;
+    type Error = <App as Service<Request>>::Error;
+    type Future = <App as Service<Request>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.app().poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        self.app().call(req)
+    }
 }
 
 /// Opens a registry on `storage` and serves it on a free port of 127.0.0.1 in the current

@@ -176,17 +176,7 @@ pub fn starting(metrics: Option<Metrics>) -> Trace<Router> {
             get(move || metrics::render(Some(metrics.clone()))),
         );
     }
-    let router = router
-        .fallback(|| async { ApiError::Starting })
-        // No connection outlives the switch to the API: each closes after its answer.
-        .layer(axum::middleware::map_response(
-            |mut response: Response| async move {
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                response
-            },
-        ));
+    let router = router.fallback(|| async { ApiError::Starting });
     let routes = ["/health/live", "/health/ready", "/metrics"].map(str::to_string);
     TraceLayer::new(Arc::new(Routes::new(routes)), None).layer(router)
 }

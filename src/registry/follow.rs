@@ -128,7 +128,7 @@ impl Registry {
                 let Some(inner) = weak.upgrade() else { return };
                 let registry = Registry { inner };
                 let mut writer = registry.inner.writer.lock().await;
-                match registry.sync(&mut writer).await {
+                match registry.look(&mut writer).await {
                     Ok(()) if failing => {
                         tracing::info!("caught up with other nodes again");
                         failing = false;
@@ -144,10 +144,23 @@ impl Registry {
         });
     }
 
+    /// One look of the follower. While this node holds the store's write lock its own writes
+    /// are in flight and no other node can commit: there is nothing to read, and it is up to
+    /// date. Otherwise nothing of its own is in flight (the lock is let go only then), so what
+    /// is published is everything it wrote, and it reads what came after.
+    async fn look(&self, writer: &mut Writer) -> Result<(), StoreError> {
+        if self.inner.store.holds_write_lock() {
+            self.inner.sync.record(&Ok(()));
+            return Ok(());
+        }
+        writer.pending = self.inner.published.load_full();
+        self.sync(writer).await
+    }
+
     /// Applies what other nodes committed after the writer's state and publishes the result:
-    /// those records are durable already. The caller holds the writer lock, and a shared store
-    /// does not pipeline commits, so no local write is in flight and the writer's state is the
-    /// published one. On an error nothing changes, and the same records are read again next time.
+    /// those records are durable already. The caller holds the writer lock, and nothing of this
+    /// node's is in flight, so the writer's state is the published one. On an error nothing
+    /// changes, and the same records are read again next time.
     pub(super) async fn sync(&self, writer: &mut Writer) -> Result<(), StoreError> {
         let result = self.apply_new(writer).await;
         self.inner.sync.record(&result);

@@ -2,10 +2,10 @@
 //!
 //! Reads take the published snapshot (`ArcSwap`, no lock) and never touch storage. Writes are
 //! serialised by one async mutex that owns the *pending* state: a writer decides against it,
-//! derives the next state, hands the records to the store and, when the store pipelines commits
-//! (the log's group commit), releases the mutex before the fsync. The store publishes each
-//! state once its records are durable, in commit order, so readers never see a write that
-//! could be lost.
+//! derives the next state, hands the records to the store and releases the mutex before they
+//! are durable: the store orders commits and shares one flush among concurrent ones (group
+//! commit). The store publishes each state once its records are durable, in commit order, so
+//! readers never see a write that could be lost.
 //!
 //! - `state.rs`: the in-memory state, the fold of the stored records.
 //! - `write.rs`: how every write use case writes: the writer lock, the one mode gate, commit.

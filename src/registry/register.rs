@@ -314,7 +314,7 @@ async fn assign_id(
     }
     match write.state().id_of(&candidate.identity) {
         Some(id) => Ok(id),
-        None => write.new_id(&candidate.identity).await,
+        None => write.new_id().await,
     }
 }
 

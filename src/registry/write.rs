@@ -75,9 +75,9 @@ impl Write {
     }
 
     /// A fresh id for a new schema identity.
-    pub(crate) async fn new_id(&mut self, identity: &[u8; 16]) -> Result<u32, ApiError> {
+    pub(crate) async fn new_id(&mut self) -> Result<u32, ApiError> {
         let highest = self.writer.pending.max_id;
-        match self.txn.new_id(identity, highest).await {
+        match self.txn.new_id(highest).await {
             Ok(id) => Ok(id),
             Err(e) => Err(self.failed(e)),
         }
@@ -115,8 +115,11 @@ impl Registry {
             writer.pending = self.inner.published.load_full();
             writer.generation = txn.generation();
         }
-        if self.inner.store.is_shared() {
-            // Inside the store's write lock: after this, nothing committed elsewhere is unseen.
+        if txn.fresh() {
+            // The store's write lock was just taken: nothing of this node's is in flight, so
+            // what is published is all it wrote, and catching up from there leaves nothing
+            // committed elsewhere unseen.
+            writer.pending = self.inner.published.load_full();
             if let Err(e) = self.sync(&mut writer).await {
                 return Err(failed(operation, subject, e));
             }
@@ -143,7 +146,6 @@ impl Registry {
         let next = Arc::new(next);
         let inner = self.inner.clone();
         let published = next.clone();
-        let pipelined = write.txn.pipelined();
         let Write {
             mut writer,
             txn,
@@ -154,23 +156,12 @@ impl Registry {
             records,
             Box::new(move |position| inner.published.store(published.at(position))),
         );
+        // The store orders commits and shares their flushes: the next write may decide on this
+        // one before it is durable. Should it fail, the store's generation changes, and the next
+        // write starts again from what is durable (`begin`); this one's caller gets the error.
         writer.pending = next;
-        let result = if pipelined {
-            drop(writer);
-            let result = durable.await;
-            if result.is_err() {
-                let mut writer = self.inner.writer.lock().await;
-                writer.pending = self.inner.published.load_full();
-            }
-            result
-        } else {
-            let result = durable.await;
-            // Durable: the published state, now with the commit's position. Failed: what was
-            // durable before, with its position, so the next write reads again whatever this one
-            // had caught up on.
-            writer.pending = self.inner.published.load_full();
-            result
-        };
+        drop(writer);
+        let result = durable.await;
         result.map_err(|e| failed(operation, subject.as_deref(), e))
     }
 }

@@ -3,8 +3,8 @@
 //! The registry's state is the fold of a sequence of [`Record`]s. A [`Store`] keeps that
 //! sequence: it replays it on start ([`Store::load`]) and makes new records durable
 //! ([`Transaction::commit`]). Writes go through a [`Transaction`] so that a backend shared by
-//! several registry nodes (PostgreSQL) can serialise them and hand out ids; the embedded log
-//! needs neither and pipelines commits into a group fsync.
+//! several registry nodes (PostgreSQL) can serialise them across nodes; both backends take
+//! commits in order and share one flush among concurrent ones (group commit).
 //!
 //! [`open`] picks the backend from a URL: `file:///path` (the embedded log) or
 //! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
@@ -84,6 +84,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether other processes write to this store, so the registry should follow them.
     fn is_shared(&self) -> bool;
 
+    /// Whether this node holds the store's write lock, its own writes in progress: no other
+    /// process can commit meanwhile, so there is nothing to follow. False for a single-process
+    /// store.
+    fn holds_write_lock(&self) -> bool;
+
     /// Resolves when other nodes may have written (a notification, or a reconnection after
     /// which notifications may have been missed). Cancel-safe: a wake-up that arrives while no
     /// one waits is kept for the next call. Only called when [`Store::is_shared`].
@@ -99,19 +104,20 @@ pub trait Store: Send + Sync + 'static {
 /// One write in progress.
 #[async_trait::async_trait]
 pub trait Transaction: Send {
-    /// An unused id for a new schema identity. `highest_known` is the largest id this node has
-    /// seen; a single-process store returns the next one.
-    async fn new_id(&mut self, identity: &[u8; 16], highest_known: u32) -> Result<u32, StoreError>;
+    /// An unused id for a new schema. `highest_known` is the largest id this node has seen.
+    async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError>;
 
     /// Changes whenever writes this store had accepted were lost (a failed fsync): the caller must
     /// then forget its not-yet-durable view and start again from durable state.
     fn generation(&self) -> u64;
 
-    /// Whether the caller may release its lock before the commit future resolves. True when the
-    /// store orders commits itself (the log's group commit); false for a database transaction.
-    fn pipelined(&self) -> bool;
+    /// Whether other processes may have written since this node last wrote: the caller must
+    /// catch up ([`Store::catch_up`]) before deciding. Always false for a single-process store.
+    fn fresh(&self) -> bool;
 
-    /// Makes `records` durable, in order; `on_durable` runs once they are.
+    /// Makes `records` durable, in order; `on_durable` runs once they are. The store orders
+    /// commits itself and shares their flushes (group commit): the caller may start the next
+    /// write before this future resolves.
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture;
 }
 

@@ -171,6 +171,10 @@ impl Store for LogStore {
         false
     }
 
+    fn holds_write_lock(&self) -> bool {
+        false
+    }
+
     async fn changed(&self) {
         std::future::pending().await
     }
@@ -197,11 +201,7 @@ struct LogTransaction {
 
 #[async_trait::async_trait]
 impl Transaction for LogTransaction {
-    async fn new_id(
-        &mut self,
-        _identity: &[u8; 16],
-        highest_known: u32,
-    ) -> Result<u32, StoreError> {
+    async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError> {
         highest_known
             .checked_add(1)
             .filter(|id| *id <= i32::MAX as u32)
@@ -212,8 +212,8 @@ impl Transaction for LogTransaction {
         self.generation
     }
 
-    fn pipelined(&self) -> bool {
-        true
+    fn fresh(&self) -> bool {
+        false
     }
 
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {

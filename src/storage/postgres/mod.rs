@@ -1,28 +1,32 @@
 //! PostgreSQL storage: several stateless registry nodes on one database.
 //!
 //! The records are those of the embedded log, kept one row per key in `records` (see
-//! `migrations/`). Every write runs in a transaction that first takes one cluster-wide advisory
-//! lock, so writes from all nodes are serialised and `seq` order is commit order: a transaction
-//! draws its `seq` values while holding the lock, and PostgreSQL makes a commit visible before
-//! it releases the lock. A node that has applied every record up to some `seq` (its
-//! [`Position`]) therefore misses nothing by reading `seq > position`. The registry keeps that
-//! position inside the state it describes, so a state thrown away after a failed write takes
-//! its position with it and the records are read again. Schema ids come from a sequence through
-//! `schema_ids`, unique by identity. Each commit sends a NOTIFY; a listener task wakes the
+//! `migrations/`). Every write is made under one cluster-wide advisory lock (`committer.rs`,
+//! which also shares one transaction among a node's concurrent writes), so writes from all
+//! nodes are serialised and `seq` order is commit order: rows draw their `seq` while the lock
+//! is held, and PostgreSQL makes a commit visible before the lock is let go. A node that has
+//! applied every record up to some `seq` (its [`Position`]) therefore misses nothing by reading
+//! `seq > position`. The registry keeps that position inside the state it describes, so a state
+//! thrown away after a failed write takes its position with it and the records are read again.
+//! Schema ids are handed out under the lock, past the `schema_id_seq` sequence, which every
+//! commit moves past the ids it used. Each commit sends a NOTIFY; a listener task wakes the
 //! registry, and wakes it too after a lost connection, when notifications may have been missed.
 //! Reads never touch the database: they are served from each node's memory.
+
+mod committer;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row};
+use sqlx::Row;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
-use crate::metrics::{Counter, Histogram, Metrics};
+use super::{Batch, Position, Record, Store, StoreError, Transaction};
+use crate::metrics::{Counter, Metrics};
+use committer::{Measures, Writes};
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "schemata_records";
@@ -33,13 +37,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PgStore {
     pool: Arc<PgPool>,
-    /// Sent with this node's notifications, so it does not wake itself up.
-    node: String,
     /// Woken by the listener task when other nodes may have written.
     changed: Arc<Notify>,
     listener: AbortHandle,
     notifications: Arc<Notifications>,
-    write_seconds: Histogram,
+    writes: Writes,
 }
 
 /// Other nodes' notifications: whether one arrived that no read has followed yet, and when the
@@ -180,17 +182,29 @@ impl PgStore {
         ))
         .abort_handle();
         observe(metrics, &pool, &notifications);
-        Ok(PgStore {
-            pool,
-            node,
-            changed,
-            listener,
-            notifications,
+        let measures = Measures {
             write_seconds: metrics.histogram(
                 "schemata_storage_write_duration_seconds",
                 &[],
-                "Time to make one write durable (PostgreSQL: the transaction's inserts and commit)",
+                "Time to make one group of writes durable (PostgreSQL: the transaction's inserts and commit)",
             ),
+            records: metrics.histogram(
+                "schemata_postgres_group_commit_records",
+                &[],
+                "Records written by one PostgreSQL transaction (the writes it shares)",
+            ),
+        };
+        let writes = Writes::start(
+            pool.connect_options().as_ref().clone(),
+            node.clone(),
+            measures,
+        );
+        Ok(PgStore {
+            pool,
+            changed,
+            listener,
+            notifications,
+            writes,
         })
     }
 
@@ -236,18 +250,7 @@ impl Store for PgStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // A node stuck holding the lock must not stall the others forever.
-        sqlx::query("SELECT set_config('lock_timeout', '10s', true), pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        Ok(Box::new(PgTransaction {
-            tx,
-            node: self.node.clone(),
-            write_seconds: self.write_seconds.clone(),
-        }))
+        Ok(Box::new(self.writes.begin().await?))
     }
 
     async fn catch_up(&self, after: Position) -> Result<Batch, StoreError> {
@@ -256,6 +259,10 @@ impl Store for PgStore {
 
     fn is_shared(&self) -> bool {
         true
+    }
+
+    fn holds_write_lock(&self) -> bool {
+        self.writes.holding()
     }
 
     async fn changed(&self) {
@@ -298,97 +305,6 @@ fn observe(metrics: &Metrics, pool: &Arc<PgPool>, notifications: &Arc<Notificati
             });
         }
     });
-}
-
-struct PgTransaction {
-    tx: sqlx::Transaction<'static, Postgres>,
-    node: String,
-    write_seconds: Histogram,
-}
-
-#[async_trait::async_trait]
-impl Transaction for PgTransaction {
-    async fn new_id(
-        &mut self,
-        identity: &[u8; 16],
-        _highest_known: u32,
-    ) -> Result<u32, StoreError> {
-        let inserted: Option<i32> = sqlx::query_scalar(
-            "INSERT INTO schema_ids (identity, id) VALUES ($1, nextval('schema_id_seq')) \
-             ON CONFLICT (identity) DO NOTHING RETURNING id",
-        )
-        .bind(&identity[..])
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        let id = match inserted {
-            Some(id) => id,
-            None => sqlx::query_scalar("SELECT id FROM schema_ids WHERE identity = $1")
-                .bind(&identity[..])
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(backend)?,
-        };
-        u32::try_from(id).map_err(|_| StoreError::Corrupt(format!("negative schema id {id}")))
-    }
-
-    fn generation(&self) -> u64 {
-        0
-    }
-
-    fn pipelined(&self) -> bool {
-        false
-    }
-
-    fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
-        let PgTransaction {
-            mut tx,
-            node,
-            write_seconds,
-        } = *self;
-        let started = std::time::Instant::now();
-        Box::pin(async move {
-            let mut last = 0;
-            let mut highest_id: i64 = 0;
-            for record in &records {
-                if let Record::Schema { value: Some(v), .. } = record {
-                    highest_id = highest_id.max(i64::from(v.id));
-                }
-                let key = String::from_utf8(record.key()).expect("keys are JSON text");
-                let value = record
-                    .value()
-                    .map(|v| String::from_utf8(v).expect("values are JSON text"));
-                last = sqlx::query_scalar(
-                    "INSERT INTO records (key, value) VALUES ($1, $2) \
-                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, seq = nextval('record_seq') \
-                     RETURNING seq",
-                )
-                .bind(key)
-                .bind(value)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
-            // Tell the other nodes, and make sure ids given explicitly (IMPORT mode) are never
-            // handed out again: one round trip.
-            sqlx::query(
-                "SELECT pg_notify($1, $2), CASE WHEN $3 > 0 THEN setval('schema_id_seq', GREATEST($3, \
-                 (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq)), true) END",
-            )
-            .bind(CHANNEL)
-            .bind(node)
-            .bind(highest_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
-            write_seconds.record(started.elapsed());
-            // The registry caught up inside this transaction's lock before deciding: nothing
-            // committed by others lies between its position and these records.
-            on_durable(position(last)?);
-            Ok(())
-        })
-    }
 }
 
 #[cfg(test)]

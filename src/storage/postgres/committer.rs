@@ -1,0 +1,483 @@
+//! Writing to PostgreSQL: one cluster-wide write lock, and the node's concurrent writes shared
+//! by one transaction and one flush (group commit).
+//!
+//! The lock is a session-level advisory lock held on a connection of its own. A node takes it
+//! when its first write begins (the write then catches up with what other nodes committed:
+//! [`Transaction::fresh`]), keeps it while its writes keep coming, and lets it go when none is
+//! left, or after [`MAX_HOLD`] so that other nodes get their turn. While this node holds it no
+//! other node can commit, so its writes can decide against its own state, ids included
+//! (`high water + 1`, as the embedded log does), without asking the database; each write hands
+//! its records over and the next one starts at once (the registry's pipelining). One task, the
+//! committer, writes everything handed over since its last commit in one transaction: the
+//! records in one statement, the notification to other nodes, the id sequence moved past every
+//! id used, `COMMIT`. A commit that fails throws away what was decided on top of it (the
+//! generation changes), and closes the connection, which releases the lock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{backend, position, CHANNEL, WRITE_LOCK};
+use crate::metrics::Histogram;
+use crate::storage::{CommitFuture, OnDurable, Position, Record, StoreError, Transaction};
+
+/// The longest a node keeps the write lock while its writes keep coming; then it finishes what
+/// it has, lets go, and queues for the lock again behind any other node waiting for it.
+const MAX_HOLD: Duration = Duration::from_millis(50);
+
+/// The handle the store keeps: starts writes and hands their records to the committer.
+pub(super) struct Writes {
+    tx: mpsc::UnboundedSender<Msg>,
+    generation: Arc<AtomicU64>,
+    high_water: Arc<AtomicU32>,
+    holding: Arc<AtomicBool>,
+}
+
+enum Msg {
+    /// A write starts: answered once this node holds the write lock, with whether it was just
+    /// taken (the write must catch up first).
+    Begin(oneshot::Sender<Result<bool, StoreError>>),
+    Commit(Commit),
+    /// A write ended without records.
+    Abandon,
+}
+
+struct Commit {
+    records: Vec<Record>,
+    on_durable: OnDurable,
+    done: oneshot::Sender<Result<(), StoreError>>,
+    generation: u64,
+}
+
+/// What the committer measures.
+pub(super) struct Measures {
+    pub(super) write_seconds: Histogram,
+    pub(super) records: Histogram,
+}
+
+impl Writes {
+    /// Starts the committer, which connects with `options` when it first needs the lock.
+    pub(super) fn start(options: PgConnectOptions, node: String, measures: Measures) -> Writes {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writes = Writes {
+            tx,
+            generation: Arc::default(),
+            high_water: Arc::default(),
+            holding: Arc::default(),
+        };
+        let committer = Committer {
+            options,
+            node,
+            rx,
+            generation: writes.generation.clone(),
+            high_water: writes.high_water.clone(),
+            holding: writes.holding.clone(),
+            measures,
+            conn: None,
+            locked_at: Instant::now(),
+            in_flight: 0,
+            queue: Vec::new(),
+            waiting: Vec::new(),
+        };
+        tokio::spawn(committer.run());
+        writes
+    }
+
+    pub(super) async fn begin(&self) -> Result<PgTransaction, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Msg::Begin(reply)).map_err(|_| stopped())?;
+        let fresh = answer.await.map_err(|_| stopped())??;
+        Ok(PgTransaction {
+            tx: self.tx.clone(),
+            generation: self.generation.load(Ordering::SeqCst),
+            high_water: self.high_water.clone(),
+            fresh,
+            open: true,
+        })
+    }
+
+    /// Whether this node holds the write lock: no other node can commit meanwhile.
+    pub(super) fn holding(&self) -> bool {
+        self.holding.load(Ordering::SeqCst)
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the PostgreSQL committer has stopped".into())
+}
+
+/// A write in progress on this node.
+pub(super) struct PgTransaction {
+    tx: mpsc::UnboundedSender<Msg>,
+    generation: u64,
+    high_water: Arc<AtomicU32>,
+    fresh: bool,
+    /// Whether the committer still counts this write as in progress.
+    open: bool,
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.tx.send(Msg::Abandon);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Transaction for PgTransaction {
+    async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError> {
+        // This node holds the write lock: the high water (the id sequence when the lock was
+        // taken, and every id handed out since) and its state are all that is in use.
+        let id = self
+            .high_water
+            .load(Ordering::SeqCst)
+            .max(highest_known)
+            .checked_add(1)
+            .filter(|id| *id <= i32::MAX as u32)
+            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))?;
+        self.high_water.store(id, Ordering::SeqCst);
+        Ok(id)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn fresh(&self) -> bool {
+        self.fresh
+    }
+
+    fn commit(mut self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
+        self.open = false;
+        let (done, result) = oneshot::channel();
+        let sent = self.tx.send(Msg::Commit(Commit {
+            records,
+            on_durable,
+            done,
+            generation: self.generation,
+        }));
+        Box::pin(async move {
+            sent.map_err(|_| stopped())?;
+            result.await.map_err(|_| stopped())?
+        })
+    }
+}
+
+type Flush = Pin<Box<dyn Future<Output = Flushed> + Send>>;
+
+/// A transaction's outcome, with the connection back.
+struct Flushed {
+    conn: PgConnection,
+    commits: Vec<Commit>,
+    result: Result<Vec<Position>, StoreError>,
+    started: Instant,
+}
+
+struct Committer {
+    options: PgConnectOptions,
+    node: String,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    generation: Arc<AtomicU64>,
+    high_water: Arc<AtomicU32>,
+    holding: Arc<AtomicBool>,
+    measures: Measures,
+    /// The connection holding the write lock, while this node holds it and no flush has it.
+    conn: Option<PgConnection>,
+    locked_at: Instant,
+    /// Writes begun and not yet committed or abandoned.
+    in_flight: usize,
+    /// Records handed over since the transaction in flight started.
+    queue: Vec<Commit>,
+    /// Writes waiting for the lock to be let go and taken again.
+    waiting: Vec<oneshot::Sender<Result<bool, StoreError>>>,
+}
+
+impl Committer {
+    async fn run(mut self) {
+        let mut flush: Option<Flush> = None;
+        loop {
+            tokio::select! {
+                msg = self.rx.recv() => match msg {
+                    Some(msg) => self.receive(msg, flush.is_some()).await,
+                    None => return,
+                },
+                flushed = async { flush.as_mut().expect("guarded").await }, if flush.is_some() => {
+                    flush = None;
+                    self.flushed(flushed);
+                }
+            }
+            if flush.is_none() {
+                flush = self.next_step().await;
+            }
+        }
+    }
+
+    fn holds_lock(&self, flushing: bool) -> bool {
+        self.conn.is_some() || flushing
+    }
+
+    async fn receive(&mut self, msg: Msg, flushing: bool) {
+        match msg {
+            Msg::Begin(reply) if self.holds_lock(flushing) => {
+                if self.locked_at.elapsed() > MAX_HOLD {
+                    self.waiting.push(reply);
+                } else {
+                    self.in_flight += 1;
+                    let _ = reply.send(Ok(false));
+                }
+            }
+            Msg::Begin(reply) => {
+                let taken = self.take_lock().await;
+                if taken.is_ok() {
+                    self.in_flight += 1;
+                }
+                let _ = reply.send(taken.map(|()| true));
+            }
+            Msg::Commit(commit) => {
+                self.in_flight -= 1;
+                if commit.generation == self.generation.load(Ordering::SeqCst) {
+                    self.queue.push(commit);
+                } else {
+                    let _ = commit.done.send(Err(StoreError::Abandoned));
+                }
+            }
+            Msg::Abandon => self.in_flight -= 1,
+        }
+    }
+
+    /// What to do with no transaction in flight: start one for what is queued, or let the lock
+    /// go when nothing is left to write (and take it again for writes waiting their turn).
+    async fn next_step(&mut self) -> Option<Flush> {
+        // Only a node holding the lock has anything to write or to let go.
+        self.conn.as_ref()?;
+        if !self.queue.is_empty() {
+            let conn = self.conn.take().expect("checked above");
+            let commits = std::mem::take(&mut self.queue);
+            return Some(Box::pin(flush(conn, commits, self.node.clone())));
+        }
+        if self.in_flight > 0 {
+            return None;
+        }
+        self.let_go().await;
+        if !self.waiting.is_empty() {
+            // Behind any other node already waiting for the lock.
+            let taken = self.take_lock().await;
+            for (i, reply) in std::mem::take(&mut self.waiting).into_iter().enumerate() {
+                let answer = match &taken {
+                    Ok(()) => {
+                        self.in_flight += 1;
+                        Ok(i == 0)
+                    }
+                    Err(e) => Err(again(e)),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+        None
+    }
+
+    async fn take_lock(&mut self) -> Result<(), StoreError> {
+        let mut conn = PgConnection::connect_with(&self.options)
+            .await
+            .map_err(backend)?;
+        // A node stuck holding the lock must not stall the others forever.
+        sqlx::query("SET lock_timeout = '10s'")
+            .execute(&mut conn)
+            .await
+            .map_err(backend)?;
+        let row = sqlx::query(
+            "SELECT pg_advisory_lock($1), \
+             (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq) AS ids",
+        )
+        .bind(WRITE_LOCK)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(backend)?;
+        let ids: i64 = row.get("ids");
+        self.high_water
+            .store(u32::try_from(ids).unwrap_or(u32::MAX), Ordering::SeqCst);
+        self.conn = Some(conn);
+        self.locked_at = Instant::now();
+        self.holding.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn let_go(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut conn)
+                .await;
+            if unlocked.is_err() {
+                // Closing the connection ends the session, and the lock with it.
+                drop(conn);
+            }
+        }
+        self.holding.store(false, Ordering::SeqCst);
+    }
+
+    fn flushed(&mut self, flushed: Flushed) {
+        let Flushed {
+            conn,
+            commits,
+            result,
+            started,
+        } = flushed;
+        match result {
+            Ok(positions) => {
+                self.measures.write_seconds.record(started.elapsed());
+                self.measures
+                    .records
+                    .record(commits.iter().map(|c| c.records.len()).sum::<usize>() as f64);
+                self.conn = Some(conn);
+                for (commit, position) in commits.into_iter().zip(positions) {
+                    (commit.on_durable)(position);
+                    let _ = commit.done.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!("PostgreSQL commit failed, letting the write lock go: {e}");
+                // Everything decided on top of these records is void; the connection goes,
+                // and the lock with it.
+                drop(conn);
+                self.holding.store(false, Ordering::SeqCst);
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                for commit in commits {
+                    let _ = commit.done.send(Err(again(&e)));
+                }
+                for commit in std::mem::take(&mut self.queue) {
+                    let _ = commit.done.send(Err(StoreError::Abandoned));
+                }
+                for reply in std::mem::take(&mut self.waiting) {
+                    let _ = reply.send(Err(again(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// The same failure, for each write it failed.
+fn again(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Timeout(m) => StoreError::Timeout(m.clone()),
+        StoreError::Abandoned => StoreError::Abandoned,
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Writes `commits` in one transaction, and gives the connection back with the outcome.
+async fn flush(mut conn: PgConnection, commits: Vec<Commit>, node: String) -> Flushed {
+    let started = Instant::now();
+    let rows = Rows::of(&commits);
+    let result = write(&mut conn, rows, node).await;
+    Flushed {
+        conn,
+        commits,
+        result,
+        started,
+    }
+}
+
+/// The rows a group of commits writes.
+struct Rows {
+    keys: Vec<String>,
+    values: Vec<Option<String>>,
+    /// The commit each row comes from.
+    owners: Vec<usize>,
+    commits: usize,
+    /// The highest schema id the records hold (0: none).
+    highest_id: i64,
+}
+
+impl Rows {
+    /// One row per key, at the place of its last write, as compaction would leave them: the
+    /// table holds one row per key, and the fold of the rows in order is the fold of all.
+    fn of(commits: &[Commit]) -> Rows {
+        let encoded: Vec<(Vec<u8>, usize, &Record)> = commits
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.records.iter().map(move |r| (r.key(), i, r)))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut last_writes: Vec<&(Vec<u8>, usize, &Record)> = encoded
+            .iter()
+            .rev()
+            .filter(|(key, _, _)| seen.insert(key.as_slice()))
+            .collect();
+        last_writes.reverse();
+        let mut rows = Rows {
+            keys: Vec::with_capacity(last_writes.len()),
+            values: Vec::with_capacity(last_writes.len()),
+            owners: Vec::with_capacity(last_writes.len()),
+            commits: commits.len(),
+            highest_id: 0,
+        };
+        for (key, owner, record) in last_writes {
+            if let Record::Schema { value: Some(v), .. } = record {
+                rows.highest_id = rows.highest_id.max(i64::from(v.id));
+            }
+            rows.keys
+                .push(String::from_utf8(key.clone()).expect("keys are JSON text"));
+            rows.values.push(
+                record
+                    .value()
+                    .map(|v| String::from_utf8(v).expect("values are JSON text")),
+            );
+            rows.owners.push(*owner);
+        }
+        rows
+    }
+}
+
+/// Writes `rows` in one transaction: the position of each commit's last record, in order.
+async fn write(
+    conn: &mut PgConnection,
+    rows: Rows,
+    node: String,
+) -> Result<Vec<Position>, StoreError> {
+    let mut tx = conn.begin().await.map_err(backend)?;
+    // Rows are inserted, and their `seq` drawn, in the order given.
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO records (key, value) \
+         SELECT key, value FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(key, value, n) \
+         ORDER BY n \
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, seq = nextval('record_seq') \
+         RETURNING seq",
+    )
+    .bind(&rows.keys)
+    .bind(&rows.values)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend)?;
+    // Tell the other nodes, and keep the id sequence past every id used (new or imported).
+    sqlx::query(
+        "SELECT pg_notify($1, $2), CASE WHEN $3 > 0 THEN setval('schema_id_seq', GREATEST($3, \
+         (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq)), true) END",
+    )
+    .bind(CHANNEL)
+    .bind(node)
+    .bind(rows.highest_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?;
+    tx.commit().await.map_err(backend)?;
+    // Each commit's position: its last row's, or the previous commit's when later commits
+    // rewrote all its keys.
+    let mut positions = Vec::with_capacity(rows.commits);
+    let mut last: Position = 0;
+    let mut written = rows.owners.iter().zip(&seqs).peekable();
+    for i in 0..rows.commits {
+        while let Some((_, seq)) = written.next_if(|(owner, _)| **owner == i) {
+            last = last.max(position(*seq)?);
+        }
+        positions.push(last);
+    }
+    Ok(positions)
+}
