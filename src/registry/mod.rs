@@ -30,6 +30,7 @@ mod mode;
 mod read;
 mod register;
 mod state;
+mod versions;
 mod write;
 
 use std::sync::Arc;
@@ -45,7 +46,7 @@ use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
-pub use read::{DeletedFilter, SchemaFilter};
+pub use read::{DeletedFilter, SchemaFilter, SubjectNames};
 pub use register::{RegisterRequest, Registered};
 pub use state::{State, StoredSchema, VersionInfo};
 
