@@ -11,7 +11,8 @@ COUNT="${1:-1000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --quiet
 cargo build --release --quiet --example gen_log
-BIN="$CARGO_TARGET_DIR/release/schemata"
+# BIN: another build to measure (an older commit, say); the default is this checkout.
+BIN="${BIN:-$CARGO_TARGET_DIR/release/schemata}"
 WORK=$(mktemp -d)
 PID=
 cleanup() {
