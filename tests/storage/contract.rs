@@ -1,7 +1,6 @@
 //! The `Store` contract, written once and run against both backends: what is committed comes
 //! back from `load` after reopening, folded the same way whatever the backend keeps.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
