@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
 use std::hash::{BuildHasher, RandomState};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ use crate::storage::{OnDurable, Record, StoreError};
 
 /// Compact once this many bytes are dead, and more are dead than live.
 const COMPACT_AFTER_DEAD_BYTES: u64 = 8 * 1024 * 1024;
+/// Compaction copies live frames through a buffer of this size.
+const COPY_BUFFER: usize = 1024 * 1024;
 /// Most bytes appended in one write.
 const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 
@@ -333,21 +336,39 @@ impl Flusher {
             .read(true)
             .write(true)
             .open(&tmp_path)?;
-        let mut out = HEADER.to_vec();
+        // Live frames are copied in runs of neighbours, a bounded buffer at a time: a log of a
+        // million records is not read into memory whole.
+        let mut out = BufWriter::with_capacity(COPY_BUFFER, &tmp);
+        out.write_all(HEADER)?;
+        let mut written = HEADER.len() as u64;
         let mut moved = Vec::with_capacity(live.len());
-        for (key, slot) in live {
-            let start = out.len();
-            out.resize(start + slot.len as usize, 0);
-            self.file.read_exact_at(&mut out[start..], slot.offset)?;
-            moved.push((*key, start as u64, u64::from(slot.len)));
+        let mut buf = Vec::new();
+        let mut at = 0;
+        while at < live.len() {
+            let run_start = live[at].1.offset;
+            let mut run_end = run_start;
+            while at < live.len()
+                && live[at].1.offset == run_end
+                && run_end - run_start < COPY_BUFFER as u64
+            {
+                let (key, slot) = live[at];
+                moved.push((*key, written + (run_end - run_start), u64::from(slot.len)));
+                run_end += u64::from(slot.len);
+                at += 1;
+            }
+            buf.resize((run_end - run_start) as usize, 0);
+            self.file.read_exact_at(&mut buf, run_start)?;
+            out.write_all(&buf)?;
+            written += run_end - run_start;
         }
-        tmp.write_all_at(&out, 0)?;
+        out.flush()?;
+        drop(out);
         tmp.sync_all()?;
         std::fs::rename(&tmp_path, self.dir.join(LOG_NAME))?;
         File::open(&self.dir)?.sync_all()?;
         let before = self.len;
         self.file = tmp;
-        self.len = out.len() as u64;
+        self.len = written;
         self.index.clear();
         self.live_bytes = 0;
         self.frames = 0;
