@@ -49,6 +49,15 @@ async fn main() -> anyhow::Result<ExitCode> {
             stderr_logs();
             schemata::cli::register(args).await
         }
+        // stdout is the dump.
+        Command::Export(args) => {
+            stderr_logs();
+            schemata::cli::export(args).await
+        }
+        Command::Import(args) => {
+            stderr_logs();
+            schemata::cli::import(args).await
+        }
     })
 }
 

@@ -31,6 +31,107 @@ pub enum Command {
     Check(RemoteArgs),
     /// Register a schema file under a subject on a running registry. Exit codes as `compat`.
     Register(RemoteArgs),
+    /// Write every record of a registry to stdout, one `KEY<TAB>VALUE` line each, as Confluent's
+    /// `_schemas` topic holds them, in an order that replays. Exit code 0, or 2 on failure.
+    Export(ExportArgs),
+    /// Import a dump into a storage no server is using, or copy a running registry (Confluent,
+    /// Karapace, Redpanda, Schemata) into another or into a storage. Prints what it did.
+    /// Exit code 0, 1 when some records could not be copied, 2 on failure.
+    Import(ImportArgs),
+}
+
+/// How a dump spells the global config and mode keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyFormatArg {
+    /// `{"keytype":"CONFIG","magic":0}`, as Confluent 6.2 and later write them.
+    Confluent,
+    /// `{"keytype":"CONFIG","subject":null,"magic":0}`, as earlier Confluent, Karapace,
+    /// Redpanda and Schemata's own stores write them.
+    Legacy,
+}
+
+impl From<KeyFormatArg> for crate::storage::dump::KeyFormat {
+    fn from(f: KeyFormatArg) -> Self {
+        match f {
+            KeyFormatArg::Confluent => Self::Confluent,
+            KeyFormatArg::Legacy => Self::Legacy,
+        }
+    }
+}
+
+/// Credentials for a registry's REST API.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuthArgs {
+    /// HTTP Basic credentials for `--url`, as USER:PASSWORD (Confluent's
+    /// `basic.auth.user.info`).
+    #[arg(long, env = "SCHEMATA_BASIC_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    pub basic_auth: Option<String>,
+
+    /// A bearer token for `--url`.
+    #[arg(long, env = "SCHEMATA_BEARER_TOKEN", conflicts_with = "basic_auth", hide_env_values = true)]
+    pub bearer_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["url", "storage"]))]
+pub struct ExportArgs {
+    /// A running registry to export over its REST API (soft deletes, configs and modes come
+    /// across; hard-deleted versions are gone from an API).
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// A storage no server is using: `file:///path/to/dir` or `postgres://...` (every record,
+    /// hard-delete tombstones included).
+    #[arg(long)]
+    pub storage: Option<String>,
+
+    /// Spelling of the global config and mode keys.
+    #[arg(long, value_enum, default_value = "confluent")]
+    pub key_format: KeyFormatArg,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["file", "from_url"]))]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["url", "storage"]))]
+pub struct ImportArgs {
+    /// A dump: `schemata export` output, `kafka-console-consumer --property print.key=true`
+    /// or `kcat -K` output, or JSON lines `{"key":..,"value":..}` (kcat -J). `-` reads stdin.
+    #[arg(requires = "storage")]
+    pub file: Option<PathBuf>,
+
+    /// A running registry to copy: every subject, soft-deleted ones included, every version
+    /// with its id, configs and modes.
+    #[arg(long, value_name = "SOURCE")]
+    pub from_url: Option<String>,
+
+    /// HTTP Basic credentials for `--from-url`, as USER:PASSWORD.
+    #[arg(long, env = "SCHEMATA_FROM_BASIC_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    pub from_basic_auth: Option<String>,
+
+    /// A bearer token for `--from-url`.
+    #[arg(long, env = "SCHEMATA_FROM_BEARER_TOKEN", conflicts_with = "from_basic_auth", hide_env_values = true)]
+    pub from_bearer_token: Option<String>,
+
+    /// The storage to write, which no server may be using: `file:///path/to/dir` or
+    /// `postgres://...`.
+    #[arg(long)]
+    pub storage: Option<String>,
+
+    /// A running registry to copy into, through its API: its global mode is set to IMPORT for
+    /// the copy and to the source's afterwards.
+    #[arg(long, requires = "from_url")]
+    pub url: Option<String>,
+
+    /// Import into a target that already holds records (a storage), or subjects (a registry:
+    /// its mode is then set to IMPORT with `force=true`).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// A schema language, as the command line spells it.

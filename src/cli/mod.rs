@@ -2,12 +2,22 @@
 //! (offline, from files), `schemata check` and `schemata register` (against a running registry).
 //! Each prints every incompatible change with its rule id, location and message, and exits 0
 //! (compatible), 1 (incompatible) or 2 (invalid input).
+//!
+//! Moving schemas: `schemata export` (`export.rs`) writes every record as the lines of
+//! Confluent's `_schemas` topic; `schemata import` (`import.rs`) reads such a dump into a
+//! storage, or copies a running registry, read over its API (`rest.rs`), into a storage or into
+//! another registry.
 
 pub mod args;
+mod export;
+mod import;
 mod offline;
 mod output;
 mod remote;
+mod rest;
 
+pub use export::export;
+pub use import::import;
 pub use offline::compat;
 pub use remote::{check, register};
 
