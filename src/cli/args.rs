@@ -64,11 +64,21 @@ impl From<KeyFormatArg> for crate::storage::dump::KeyFormat {
 pub struct AuthArgs {
     /// HTTP Basic credentials for `--url`, as USER:PASSWORD (Confluent's
     /// `basic.auth.user.info`).
-    #[arg(long, env = "SCHEMATA_BASIC_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCHEMATA_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
     pub basic_auth: Option<String>,
 
     /// A bearer token for `--url`.
-    #[arg(long, env = "SCHEMATA_BEARER_TOKEN", conflicts_with = "basic_auth", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCHEMATA_BEARER_TOKEN",
+        conflicts_with = "basic_auth",
+        hide_env_values = true
+    )]
     pub bearer_token: Option<String>,
 }
 
@@ -108,11 +118,21 @@ pub struct ImportArgs {
     pub from_url: Option<String>,
 
     /// HTTP Basic credentials for `--from-url`, as USER:PASSWORD.
-    #[arg(long, env = "SCHEMATA_FROM_BASIC_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCHEMATA_FROM_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
     pub from_basic_auth: Option<String>,
 
     /// A bearer token for `--from-url`.
-    #[arg(long, env = "SCHEMATA_FROM_BEARER_TOKEN", conflicts_with = "from_basic_auth", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SCHEMATA_FROM_BEARER_TOKEN",
+        conflicts_with = "from_basic_auth",
+        hide_env_values = true
+    )]
     pub from_bearer_token: Option<String>,
 
     /// The storage to write, which no server may be using: `file:///path/to/dir` or

@@ -218,11 +218,7 @@ async fn from_file(
     );
     if !read.skipped.is_empty() {
         let n: usize = read.skipped.values().sum();
-        let _ = writeln!(
-            report,
-            "skipped {n} records: {}",
-            list(read.skipped.iter())
-        );
+        let _ = writeln!(report, "skipped {n} records: {}", list(read.skipped.iter()));
     }
     if !read.dropped.is_empty() {
         let _ = writeln!(
@@ -462,7 +458,11 @@ async fn into_registry(
         }
     }
     for (subject, value) in &source.configs {
-        if before.configs.iter().any(|(s, c)| s == subject && c == value) {
+        if before
+            .configs
+            .iter()
+            .any(|(s, c)| s == subject && c == value)
+        {
             there.configs += 1;
             continue;
         }

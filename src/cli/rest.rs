@@ -149,18 +149,19 @@ impl Snapshot {
                     .await?,
                 "versions",
             )?;
-            let live: HashSet<i32> = match remote
-                .get(&format!("/subjects/{s}/versions"), true)
-                .await?
-            {
-                Some(v) => from_json::<Vec<i32>>(Some(v), "versions")?
-                    .into_iter()
-                    .collect(),
-                None => HashSet::new(),
-            };
+            let live: HashSet<i32> =
+                match remote.get(&format!("/subjects/{s}/versions"), true).await? {
+                    Some(v) => from_json::<Vec<i32>>(Some(v), "versions")?
+                        .into_iter()
+                        .collect(),
+                    None => HashSet::new(),
+                };
             for version in all {
                 let body = remote
-                    .get(&format!("/subjects/{s}/versions/{version}?deleted=true"), false)
+                    .get(
+                        &format!("/subjects/{s}/versions/{version}?deleted=true"),
+                        false,
+                    )
                     .await?;
                 let shown: Shown = from_json(body, "a version")?;
                 snapshot.versions.push(Version {
@@ -184,7 +185,9 @@ impl Snapshot {
             }
         }
         let global = remote.get("/config", false).await?.unwrap_or_default();
-        snapshot.configs.insert(0, (None, config_value(global, None)?));
+        snapshot
+            .configs
+            .insert(0, (None, config_value(global, None)?));
         let global = remote.get("/mode", false).await?.unwrap_or_default();
         snapshot.modes.insert(0, (None, mode_of(global)?));
         snapshot.versions = write_order(snapshot.versions);

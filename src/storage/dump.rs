@@ -74,7 +74,9 @@ pub fn parse_line(line: &str) -> Result<Option<Entry>, String> {
     };
     let rest = &line[values.byte_offset()..];
     let Some(object) = first.as_object() else {
-        return Err("a line must start with a JSON object (a key, or {\"key\":..,\"value\":..})".into());
+        return Err(
+            "a line must start with a JSON object (a key, or {\"key\":..,\"value\":..})".into(),
+        );
     };
     if object.contains_key("keytype") {
         let value = value_after_key(rest)?;
@@ -120,8 +122,8 @@ fn value_after_key(rest: &str) -> Result<Option<String>, String> {
     match value {
         None => Ok(None),
         Some(text) => {
-            let value: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| format!("the value is not JSON: {e}"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| format!("the value is not JSON: {e}"))?;
             embedded(&value, "value")
         }
     }
@@ -167,7 +169,7 @@ pub fn compact(records: Vec<Record>) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{ModeValue, Mode};
+    use crate::storage::{Mode, ModeValue};
 
     fn entry(key: &str, value: Option<&str>) -> Option<Entry> {
         Some(Entry {
@@ -206,7 +208,10 @@ mod tests {
             format!("{KEY}:NULL"),
             format!("{KEY}:"),
             format!(r#"{{"key":{KEY},"value":null}}"#),
-            format!(r#"{{"key":{},"payload":null}}"#, serde_json::to_string(KEY).unwrap()),
+            format!(
+                r#"{{"key":{},"payload":null}}"#,
+                serde_json::to_string(KEY).unwrap()
+            ),
         ] {
             assert_eq!(parse_line(&line), Ok(entry(KEY, None)), "{line}");
         }
@@ -229,7 +234,10 @@ mod tests {
         );
         assert_eq!(
             parse_line(r#"{"offset":3}"#),
-            Err("a line must start with a key ({\"keytype\":..}) or be {\"key\":..,\"value\":..}".into())
+            Err(
+                "a line must start with a key ({\"keytype\":..}) or be {\"key\":..,\"value\":..}"
+                    .into()
+            )
         );
         assert_eq!(
             parse_line(&format!("{KEY} ==> {VALUE}")),

@@ -12,6 +12,7 @@ mod health;
 mod json;
 mod logs;
 mod metrics;
+mod moving;
 mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;

@@ -1,0 +1,404 @@
+//! Moving schemas (issue 18): `schemata export` and `schemata import`, run as the real binary
+//! against stores and in-process registries.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use schemata::http::ApiFormat;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::helpers::{assert_error, record, TestApp};
+use crate::pg::TestDb;
+
+const FIXTURE: &str = include_str!("../fixtures/confluent-schemas.txt");
+
+/// Runs the binary off the runtime's threads (the registries it talks to are in-process).
+async fn schemata(args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_schemata"))
+            .args(&args)
+            .env_remove("SCHEMATA_URL")
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+/// Exit code, stdout and stderr.
+fn outcome(o: &Output) -> (Option<i32>, String, String) {
+    (
+        o.status.code(),
+        String::from_utf8(o.stdout.clone()).unwrap(),
+        String::from_utf8(o.stderr.clone()).unwrap(),
+    )
+}
+
+fn file_url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
+}
+
+/// `ts` (the time of each write) replaced, so dumps of live registries compare.
+fn without_ts(dump: &str) -> String {
+    let mut out = String::new();
+    let mut rest = dump;
+    while let Some(at) = rest.find(",\"ts\":") {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 6..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - at - 6);
+        out.push_str(",\"ts\":T");
+        rest = &rest[at + 6 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Exports a storage, asserting success.
+async fn export(storage: &str) -> String {
+    let out = schemata(&["export", "--storage", storage]).await;
+    let (code, stdout, stderr) = outcome(&out);
+    let lines = stdout.lines().count();
+    assert_eq!(
+        (code, stderr),
+        (Some(0), format!("exported {lines} records\n")),
+        "{stdout}"
+    );
+    stdout
+}
+
+/// The fixture's records after the import, compacted, in the Confluent key spelling.
+const FIXTURE_EXPORTED: &str = r#"{"keytype":"SCHEMA","subject":"customer","version":1,"magic":1}	{"subject":"customer","version":1,"id":1,"schemaType":"AVRO","schema":"{\"type\":\"record\",\"name\":\"Customer\",\"namespace\":\"shop\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}","deleted":false}
+{"keytype":"SCHEMA","subject":"orders-value","version":1,"magic":1}	{"subject":"orders-value","version":1,"id":2,"schemaType":"AVRO","references":[{"name":"shop.Customer","subject":"customer","version":1}],"schema":"{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"shop\",\"fields\":[{\"name\":\"customer\",\"type\":\"shop.Customer\"}]}","deleted":false}
+{"keytype":"SCHEMA","subject":"payments-value","version":1,"magic":1}	{"subject":"payments-value","version":1,"id":3,"schemaType":"PROTOBUF","schema":"syntax = \"proto3\";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n}\n","deleted":false}
+{"keytype":"SCHEMA","subject":"payments-value","version":2,"magic":1}	{"subject":"payments-value","version":2,"id":4,"schemaType":"PROTOBUF","schema":"syntax = \"proto3\";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n","deleted":true}
+{"keytype":"CONFIG","subject":"payments-value","magic":0}	null
+{"keytype":"DELETE_SUBJECT","subject":"legacy","magic":0}	{"subject":"legacy","version":1}
+{"keytype":"SCHEMA","subject":"legacy","version":1,"magic":1}	null
+{"keytype":"SCHEMA","subject":"staging","version":1,"magic":1}	{"subject":"staging","version":1,"id":6,"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}","deleted":false}
+{"keytype":"DELETE_SUBJECT","subject":"staging","magic":0}	{"subject":"staging","version":1}
+{"keytype":"CLEAR_SUBJECT","subject":"staging","magic":0}	{"subject":"staging"}
+{"keytype":"CONFIG","subject":"orders-value","magic":0}	{"subject":"orders-value","compatibilityLevel":"FULL","normalize":true}
+{"keytype":"MODE","subject":"customer","magic":0}	{"subject":"customer","mode":"READONLY"}
+{"keytype":"MODE","magic":0}	{"mode":"READWRITE"}
+{"keytype":"CONFIG","magic":0}	{"compatibilityLevel":"FULL_TRANSITIVE"}
+"#;
+
+fn fixture_summary(storage: &str) -> String {
+    format!(
+        "imported 19 records into {storage}: SCHEMA 9 (2 soft-deleted, 1 hard-deleted), DELETE_SUBJECT 2, CLEAR_SUBJECT 1, CONFIG 5, MODE 2\n\
+         skipped 4 records: CONTEXT 1, DELETE_SUBJECT tombstone 1, NOOP 2\n\
+         value fields not kept: md5 4\n\
+         it now holds 3 subjects (0 soft-deleted), 4 schemas, highest id 6\n"
+    )
+}
+
+/// The fixture as `kcat -C -K:` prints it (a tombstone's value empty), and as `kcat -J` does.
+fn kcat_shapes() -> [String; 2] {
+    let mut colon = String::new();
+    let mut json_lines = String::new();
+    for line in FIXTURE.lines() {
+        let (key, value) = line.split_once('\t').unwrap();
+        let value = (value != "null").then_some(value);
+        colon.push_str(&format!("{key}:{}\n", value.unwrap_or("")));
+        json_lines.push_str(
+            &json!({"topic": "_schemas", "partition": 0, "offset": 1, "tstype": "create",
+                    "ts": 1700000000000u64, "key": key, "payload": value})
+            .to_string(),
+        );
+        json_lines.push('\n');
+    }
+    [colon, json_lines]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confluent_dump_imports_to_golden_answers_and_exports_back() {
+    let dir = Arc::new(TempDir::new().unwrap());
+    let storage = file_url(dir.path());
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/confluent-schemas.txt");
+    let out = schemata(&["import", "--storage", &storage, fixture.to_str().unwrap()]).await;
+    assert_eq!(
+        outcome(&out),
+        (Some(0), fixture_summary(&storage), String::new())
+    );
+    assert_eq!(export(&storage).await, FIXTURE_EXPORTED);
+
+    // The same records as kcat prints them import the same way.
+    for shape in kcat_shapes() {
+        let other = TempDir::new().unwrap();
+        let path = other.path().join("dump");
+        std::fs::write(&path, shape).unwrap();
+        let target = file_url(&other.path().join("data"));
+        let out = schemata(&["import", "--storage", &target, path.to_str().unwrap()]).await;
+        assert_eq!(
+            outcome(&out),
+            (Some(0), fixture_summary(&target), String::new())
+        );
+        assert_eq!(export(&target).await, FIXTURE_EXPORTED);
+    }
+
+    let app = TestApp::start(dir, ApiFormat::V7, 4 * 1024 * 1024).await;
+    let order = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"customer","type":"shop.Customer"}]}"#;
+    let golden = [
+        (
+            "/subjects",
+            json!(["customer", "orders-value", "payments-value"]),
+        ),
+        (
+            "/subjects?deleted=true",
+            json!(["customer", "orders-value", "payments-value"]),
+        ),
+        ("/subjects/payments-value/versions", json!([1])),
+        (
+            "/subjects/payments-value/versions?deleted=true",
+            json!([1, 2]),
+        ),
+        (
+            "/schemas/ids/2",
+            json!({"schema": order, "references": [{"name": "shop.Customer", "subject": "customer", "version": 1}]}),
+        ),
+        (
+            "/subjects/payments-value/versions/2?deleted=true",
+            json!({"subject": "payments-value", "version": 2, "id": 4, "schemaType": "PROTOBUF",
+                   "schema": "syntax = \"proto3\";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n"}),
+        ),
+        ("/config", json!({"compatibilityLevel": "FULL_TRANSITIVE"})),
+        (
+            "/config/orders-value",
+            json!({"compatibilityLevel": "FULL", "normalize": true}),
+        ),
+        ("/mode", json!({"mode": "READWRITE"})),
+        ("/mode/customer", json!({"mode": "READONLY"})),
+    ];
+    for (path, body) in golden {
+        let r = app.get(path).await;
+        assert_eq!((r.status, r.body), (200, body), "{path}");
+    }
+    assert_error(
+        &app.get("/schemas/ids/5").await,
+        404,
+        40403,
+        "Schema 5 not found",
+    );
+    assert_error(
+        &app.get("/subjects/legacy/versions?deleted=true").await,
+        404,
+        40401,
+        "Subject 'legacy' not found.",
+    );
+    assert_error(
+        &app.get("/subjects/staging/versions?deleted=true").await,
+        404,
+        40401,
+        "Subject 'staging' not found.",
+    );
+    assert_error(
+        &app.get("/config/payments-value").await,
+        404,
+        40408,
+        "Subject 'payments-value' does not have subject-level compatibility configured",
+    );
+    // Ids go on after the highest one the dump held, hard-deleted ones included.
+    assert_eq!(app.register_ok("fresh", "\"int\"").await, 7);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dump_that_cannot_be_imported_is_refused_with_its_line() {
+    let dir = TempDir::new().unwrap();
+    let storage = file_url(&dir.path().join("data"));
+    let dump = dir.path().join("dump");
+    let bad = [
+        (
+            "{\"keytype\":\"NOOP\",\"magic\":0}\tnull\n{\"keytype\":\"SCHEMA\",\"subject\":\"s\",\"magic\":1}\t{}\n",
+            "2: SCHEMA key without version",
+        ),
+        (
+            "{\"keytype\":\"SCHEMA\",\"subject\":\"s\",\"version\":1,\"magic\":1}\t{\"subject\":\"s\",\"version\":1,\"id\":1,\"schemaType\":\"XML\",\"schema\":\"<a/>\"}\n",
+            "1: corrupt store: schema 1 has unknown type XML",
+        ),
+        (
+            "Processed a total of 3 messages\n",
+            "1: not a key or a JSON line: expected value at line 1 column 1",
+        ),
+        (
+            "{\"keytype\":\"CONFIG\",\"magic\":0}\t{\"compatibilityLevel\":\"SIDEWAYS\"}\n",
+            "1: bad value: unknown value 'SIDEWAYS' at line 1 column 33",
+        ),
+    ];
+    for (text, error) in bad {
+        std::fs::write(&dump, text).unwrap();
+        let out = schemata(&["import", "--storage", &storage, dump.to_str().unwrap()]).await;
+        assert_eq!(
+            outcome(&out),
+            (
+                Some(2),
+                String::new(),
+                format!("error: {}:{error}\n", dump.display())
+            )
+        );
+    }
+    // Nothing was written by the refused imports.
+    std::fs::write(&dump, FIXTURE).unwrap();
+    let out = schemata(&["import", "--storage", &storage, dump.to_str().unwrap()]).await;
+    assert_eq!(outcome(&out).0, Some(0));
+    // A storage holding records is refused without --force.
+    let out = schemata(&["import", "--storage", &storage, dump.to_str().unwrap()]).await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(2),
+            String::new(),
+            format!("error: {storage} already holds 14 records; --force imports on top of them\n")
+        )
+    );
+    let out = schemata(&["export", "--storage", "file:///nonexistent/schemata"]).await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(2),
+            String::new(),
+            "error: no Schemata log in /nonexistent/schemata\n".into()
+        )
+    );
+}
+
+/// A registry with every kind of record: references, soft and hard deletes, a deleted
+/// subject, configs, modes, and versions imported with their own ids.
+async fn populate(app: &TestApp) {
+    let customer = record("Customer", &[("id", json!("long"))]);
+    assert_eq!(app.register_ok("customer", &customer).await, 1);
+    let order = app
+        .post(
+            "/subjects/orders-value/versions",
+            json!({"schema": record("Order", &[("customer", json!("Customer"))]),
+                   "references": [{"name": "Customer", "subject": "customer", "version": 1}]}),
+        )
+        .await;
+    assert_eq!(order.body, json!({"id": 2}));
+    app.put("/config/orders-value", json!({"compatibility": "NONE"}))
+        .await;
+    assert_eq!(app.register_ok("orders-value", "\"string\"").await, 3);
+    assert_eq!(app.register_ok("orders-value", "\"long\"").await, 4);
+    assert_eq!(
+        app.delete("/subjects/orders-value/versions/2").await.body,
+        json!(2)
+    );
+    assert_eq!(app.register_ok("gone", "\"boolean\"").await, 5);
+    assert_eq!(app.delete("/subjects/gone").await.body, json!([1]));
+    assert_eq!(
+        app.delete("/subjects/gone?permanent=true").await.body,
+        json!([1])
+    );
+    assert_eq!(app.register_ok("retired", "\"float\"").await, 6);
+    assert_eq!(app.delete("/subjects/retired").await.body, json!([1]));
+    app.put("/mode/imported", json!({"mode": "IMPORT"})).await;
+    let r = app
+        .post(
+            "/subjects/imported/versions",
+            json!({"schema": "\"double\"", "id": 100, "version": 7}),
+        )
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"id": 100})));
+    app.put("/mode/imported", json!({"mode": "READONLY"})).await;
+    app.put("/config", json!({"compatibility": "FULL"})).await;
+}
+
+/// What a registry answers about everything `populate` made.
+async fn answers(app: &TestApp) -> Vec<(String, u16, Value)> {
+    let mut paths: Vec<String> = [
+        "/subjects",
+        "/subjects?deleted=true",
+        "/config",
+        "/mode",
+        "/schemas?deleted=true",
+        "/schemas/ids/5",
+        "/subjects/gone/versions?deleted=true",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    for s in ["customer", "orders-value", "retired", "imported"] {
+        paths.push(format!("/subjects/{s}/versions"));
+        paths.push(format!("/subjects/{s}/versions?deleted=true"));
+        paths.push(format!("/config/{s}"));
+        paths.push(format!("/mode/{s}"));
+        for v in 1..=7 {
+            paths.push(format!("/subjects/{s}/versions/{v}?deleted=true"));
+        }
+    }
+    for id in [1, 2, 3, 4, 6, 100] {
+        paths.push(format!("/schemas/ids/{id}"));
+        paths.push(format!("/schemas/ids/{id}/versions?deleted=true"));
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let r = app.get(&p).await;
+        out.push((p, r.status, r.body));
+    }
+    out
+}
+
+/// The dump of what `populate` made, `ts` replaced.
+const POPULATED: &str = r#"{"keytype":"SCHEMA","subject":"customer","version":1,"magic":1}	{"subject":"customer","version":1,"id":1,"schemaType":"AVRO","schema":"{\"type\":\"record\",\"name\":\"Customer\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}","deleted":false,"ts":T}
+{"keytype":"SCHEMA","subject":"orders-value","version":1,"magic":1}	{"subject":"orders-value","version":1,"id":2,"schemaType":"AVRO","references":[{"name":"Customer","subject":"customer","version":1}],"schema":"{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"customer\",\"type\":\"Customer\"}]}","deleted":false,"ts":T}
+{"keytype":"CONFIG","subject":"orders-value","magic":0}	{"subject":"orders-value","compatibilityLevel":"NONE"}
+{"keytype":"SCHEMA","subject":"orders-value","version":3,"magic":1}	{"subject":"orders-value","version":3,"id":4,"schemaType":"AVRO","schema":"\"long\"","deleted":false,"ts":T}
+{"keytype":"SCHEMA","subject":"orders-value","version":2,"magic":1}	{"subject":"orders-value","version":2,"id":3,"schemaType":"AVRO","schema":"\"string\"","deleted":true,"ts":T}
+{"keytype":"DELETE_SUBJECT","subject":"gone","magic":0}	{"subject":"gone","version":1}
+{"keytype":"SCHEMA","subject":"gone","version":1,"magic":1}	null
+{"keytype":"SCHEMA","subject":"retired","version":1,"magic":1}	{"subject":"retired","version":1,"id":6,"schemaType":"AVRO","schema":"\"float\"","deleted":false,"ts":T}
+{"keytype":"DELETE_SUBJECT","subject":"retired","magic":0}	{"subject":"retired","version":1}
+{"keytype":"SCHEMA","subject":"imported","version":7,"magic":1}	{"subject":"imported","version":7,"id":100,"schemaType":"AVRO","schema":"\"double\"","deleted":false,"ts":T}
+{"keytype":"MODE","subject":"imported","magic":0}	{"subject":"imported","mode":"READONLY"}
+{"keytype":"CONFIG","magic":0}	{"compatibilityLevel":"FULL"}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_then_import_gives_the_same_records_and_state_on_the_log_and_on_postgres() {
+    let source_dir = Arc::new(TempDir::new().unwrap());
+    let mut source = TestApp::start(source_dir.clone(), ApiFormat::V7, 4 * 1024 * 1024).await;
+    populate(&source).await;
+    let expected = answers(&source).await;
+    source.stop().await;
+    let source_url = file_url(source_dir.path());
+    let dump = export(&source_url).await;
+    assert_eq!(without_ts(&dump), POPULATED);
+    let legacy =
+        outcome(&schemata(&["export", "--storage", &source_url, "--key-format", "legacy"]).await).1;
+    assert_eq!(
+        legacy,
+        dump.replace(
+            "{\"keytype\":\"CONFIG\",\"magic\":0}",
+            "{\"keytype\":\"CONFIG\",\"subject\":null,\"magic\":0}"
+        )
+    );
+
+    let work = TempDir::new().unwrap();
+    let file = work.path().join("dump");
+    std::fs::write(&file, &dump).unwrap();
+    let db = TestDb::create().await;
+    let mut targets = vec![file_url(&work.path().join("log"))];
+    targets.extend(db.as_ref().map(|db| db.url.clone()));
+    for target in targets {
+        let out = schemata(&["import", "--storage", &target, file.to_str().unwrap()]).await;
+        assert_eq!(
+            outcome(&out),
+            (
+                Some(0),
+                format!(
+                    "imported 12 records into {target}: SCHEMA 7 (1 soft-deleted, 1 hard-deleted), DELETE_SUBJECT 2, CONFIG 2, MODE 1\n\
+                     it now holds 4 subjects (1 soft-deleted), 6 schemas, highest id 100\n"
+                ),
+                String::new()
+            )
+        );
+        assert_eq!(export(&target).await, dump, "{target}");
+        let mut app = TestApp::on(&target, ApiFormat::V7, 4 * 1024 * 1024).await;
+        assert_eq!(answers(&app).await, expected, "{target}");
+        app.stop().await;
+    }
+}
