@@ -402,3 +402,287 @@ async fn export_then_import_gives_the_same_records_and_state_on_the_log_and_on_p
         app.stop().await;
     }
 }
+
+/// What `populate` leaves, as a registry's API reads it.
+fn populated_read(source: &str) -> String {
+    format!("read from {source}: 4 subjects, 6 versions (2 soft-deleted), 2 configs, 2 modes\n")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_from_url_copies_a_running_registry_into_another_and_again_only_what_is_new() {
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let target = TestApp::spawn().await;
+    let copy = |force: bool| {
+        let mut args = vec!["import", "--from-url", &source.base, "--url", &target.base];
+        if force {
+            args.push("--force");
+        }
+        let args: Vec<String> = args.into_iter().map(str::to_string).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            outcome(&schemata(&args).await)
+        }
+    };
+    assert_eq!(
+        copy(false).await,
+        (
+            Some(0),
+            format!(
+                "{}copied into {}: 6 versions, 2 soft deletes, 2 configs, 1 modes; already there: 0 versions, 0 soft deletes, 0 configs, 1 modes\n",
+                populated_read(&source.base),
+                target.base
+            ),
+            String::new()
+        )
+    );
+    let expected = answers(&source).await;
+    assert_eq!(answers(&target).await, expected);
+
+    // The target holds subjects now: entering IMPORT mode again needs --force.
+    assert_eq!(
+        copy(false).await,
+        (
+            Some(2),
+            String::new(),
+            format!(
+                "error: {} refused IMPORT mode: 422 {{\"error_code\":42205,\"message\":\"Cannot import since found existing subjects\"}} (--force imports into a registry that holds subjects)\n",
+                target.base
+            )
+        )
+    );
+    assert_eq!(
+        copy(true).await,
+        (
+            Some(0),
+            format!(
+                "{}copied into {}: 0 versions, 0 soft deletes, 0 configs, 0 modes; already there: 6 versions, 2 soft deletes, 2 configs, 2 modes\n",
+                populated_read(&source.base),
+                target.base
+            ),
+            String::new()
+        )
+    );
+    assert_eq!(app_mode(&target).await, json!({"mode": "READWRITE"}));
+
+    // Something new on the source, and a version the target holds with another id.
+    assert_eq!(source.register_ok("orders-value", "\"bytes\"").await, 101);
+    assert_eq!(source.register_ok("orders-value", "\"int\"").await, 102);
+    target
+        .put("/mode/orders-value?force=true", json!({"mode": "IMPORT"}))
+        .await;
+    let clash = target
+        .post(
+            "/subjects/orders-value/versions",
+            json!({"schema": "\"int\"", "id": 50, "version": 5}),
+        )
+        .await;
+    assert_eq!((clash.status, clash.body), (200, json!({"id": 50})));
+    let (code, stdout, stderr) = copy(true).await;
+    assert_eq!(
+        (code, stdout, stderr),
+        (
+            Some(1),
+            format!(
+                "read from {}: 4 subjects, 8 versions (2 soft-deleted), 2 configs, 2 modes\n\
+                 copied into {}: 1 versions, 0 soft deletes, 0 configs, 0 modes; already there: 6 versions, 2 soft deletes, 2 configs, 2 modes\n\
+                 not copied: orders-value version 5: id 50 on the target, 102 on the source\n",
+                source.base, target.base
+            ),
+            String::new()
+        )
+    );
+    let r = target.get("/subjects/orders-value/versions/4").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!({"subject": "orders-value", "version": 4, "id": 101, "schema": "\"bytes\""})
+        )
+    );
+}
+
+async fn app_mode(app: &TestApp) -> Value {
+    app.get("/mode").await.body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_from_url_into_a_storage_writes_what_export_reads() {
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let exported = schemata(&["export", "--url", &source.base]).await;
+    let (code, dump, stderr) = outcome(&exported);
+    assert_eq!(
+        (code, stderr),
+        (Some(0), "exported 10 records\n".to_string())
+    );
+    let dir = TempDir::new().unwrap();
+    let db = TestDb::create().await;
+    let mut targets = vec![file_url(&dir.path().join("copy"))];
+    targets.extend(db.as_ref().map(|db| db.url.clone()));
+    for target in targets {
+        let copy = |force: bool| {
+            let mut args = vec![
+                "import".to_string(),
+                "--from-url".into(),
+                source.base.clone(),
+                "--storage".into(),
+                target.clone(),
+            ];
+            if force {
+                args.push("--force".into());
+            }
+            async move {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                outcome(&schemata(&args).await)
+            }
+        };
+        assert_eq!(
+            copy(false).await,
+            (
+                Some(0),
+                format!(
+                    "{}imported 10 records into {target}: SCHEMA 6 (2 soft-deleted), CONFIG 2, MODE 2; 0 already there\n\
+                     it now holds 4 subjects (1 soft-deleted), 6 schemas, highest id 100\n",
+                    populated_read(&source.base)
+                ),
+                String::new()
+            )
+        );
+        assert_eq!(export(&target).await, dump, "{target}");
+        assert_eq!(
+            copy(true).await,
+            (
+                Some(0),
+                format!(
+                    "{}imported 0 records into {target}; 10 already there\n\
+                     it now holds 4 subjects (1 soft-deleted), 6 schemas, highest id 100\n",
+                    populated_read(&source.base)
+                ),
+                String::new()
+            )
+        );
+        let mut app = TestApp::on(&target, ApiFormat::V7, 4 * 1024 * 1024).await;
+        assert_eq!(answers(&app).await, answers(&source).await, "{target}");
+        app.stop().await;
+    }
+}
+
+/// A registry behind a gate that wants `Authorization: <accepted>`, answering 401 as
+/// Confluent does otherwise; its base URL.
+async fn behind_auth(upstream: String, accepted: String) -> String {
+    use axum::body::{to_bytes, Body};
+    use axum::extract::Request;
+    use axum::response::Response;
+
+    let client = crate::helpers::http_client();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let (client, upstream, accepted) = (client.clone(), upstream.clone(), accepted.clone());
+        async move {
+            let given = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if given != Some(accepted.as_str()) {
+                return Response::builder()
+                    .status(401)
+                    .header("Content-Type", "application/json")
+                    .body(Body::from(r#"{"error_code":401,"message":"Unauthorized"}"#))
+                    .unwrap();
+            }
+            let method = req.method().clone();
+            let path = req.uri().path_and_query().unwrap().to_string();
+            let content_type = req.headers().get("content-type").cloned();
+            let body = to_bytes(req.into_body(), usize::MAX).await.unwrap();
+            let mut forward = client
+                .request(method, format!("{upstream}{path}"))
+                .body(body);
+            if let Some(ct) = content_type {
+                forward = forward.header("content-type", ct);
+            }
+            let answer = forward.send().await.unwrap();
+            let status = answer.status().as_u16();
+            Response::builder()
+                .status(status)
+                .header("Content-Type", "application/json")
+                .body(Body::from(answer.bytes().await.unwrap()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_from_url_authenticates_to_the_source_and_the_target() {
+    use base64::Engine;
+
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let target = TestApp::spawn().await;
+    let basic = base64::engine::general_purpose::STANDARD.encode("alice:s3cret:with:colons");
+    let gated_source = behind_auth(source.base.clone(), format!("Basic {basic}")).await;
+    let gated_target = behind_auth(target.base.clone(), "Bearer t0ken".into()).await;
+
+    let refused = schemata(&[
+        "import",
+        "--from-url",
+        &gated_source,
+        "--url",
+        &gated_target,
+    ])
+    .await;
+    assert_eq!(
+        outcome(&refused),
+        (
+            Some(2),
+            String::new(),
+            format!("error: GET {gated_source}/subjects?deleted=true: the registry answered 401: {{\"error_code\":401,\"message\":\"Unauthorized\"}}\n")
+        )
+    );
+    let out = schemata(&[
+        "import",
+        "--from-url",
+        &gated_source,
+        "--from-basic-auth",
+        "alice:s3cret:with:colons",
+        "--url",
+        &gated_target,
+        "--bearer-token",
+        "t0ken",
+    ])
+    .await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(0),
+            format!(
+                "{}copied into {gated_target}: 6 versions, 2 soft deletes, 2 configs, 1 modes; already there: 0 versions, 0 soft deletes, 0 configs, 1 modes\n",
+                populated_read(&gated_source)
+            ),
+            String::new()
+        )
+    );
+    assert_eq!(answers(&target).await, answers(&source).await);
+    // Credentials also come from the environment, and export takes them too.
+    let exported = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_schemata"))
+            .args(["export", "--url", &gated_source])
+            .env("SCHEMATA_BASIC_AUTH", "alice:s3cret:with:colons")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (code, dump, stderr) = outcome(&exported);
+    assert_eq!(
+        (code, stderr),
+        (Some(0), "exported 10 records\n".to_string())
+    );
+    assert_eq!(
+        dump,
+        outcome(&schemata(&["export", "--url", &source.base]).await).1
+    );
+}
