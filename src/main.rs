@@ -58,6 +58,26 @@ async fn main() -> anyhow::Result<ExitCode> {
             stderr_logs();
             schemata::cli::import(args).await
         }
+        Command::Validate(args) => {
+            stderr_logs();
+            schemata::cli::validate(args)
+        }
+        Command::Diff(args) => {
+            stderr_logs();
+            schemata::cli::diff(args)
+        }
+        Command::Download(args) => {
+            stderr_logs();
+            schemata::cli::download(args).await
+        }
+        Command::SetConfig(args) => {
+            stderr_logs();
+            schemata::cli::set_config(args).await
+        }
+        Command::SetMode(args) => {
+            stderr_logs();
+            schemata::cli::set_mode(args).await
+        }
     })
 }
 

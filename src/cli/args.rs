@@ -38,6 +38,19 @@ pub enum Command {
     /// Karapace, Redpanda, Schemata) into another or into a storage. Prints what it did.
     /// Exit code 0, 1 when some records could not be copied, 2 on failure.
     Import(ImportArgs),
+    /// Parse schema files as a registration would, offline. Exit code 0: every file is valid,
+    /// 2: one is not (the error names it).
+    Validate(ValidateArgs),
+    /// Every change between two schema files, offline, as the JSON of
+    /// `GET /subjects/{subject}/diff`. Exit code 0, or 2 for invalid input.
+    Diff(DiffArgs),
+    /// Download the schemas of the subjects matching a pattern from a running registry, one file
+    /// per schema (`.avsc`, `.proto`, `.json`), with the versions they reference.
+    Download(DownloadArgs),
+    /// Set the compatibility level of a subject, or the global one, on a running registry.
+    SetConfig(SetConfigArgs),
+    /// Set the mode of a subject, or the global one, on a running registry.
+    SetMode(SetModeArgs),
 }
 
 /// How a dump spells the global config and mode keys.
@@ -335,4 +348,109 @@ fn parse_level(s: &str) -> Result<CompatibilityLevel, String> {
     s.parse().map_err(|()| {
         format!("'{s}' is not a compatibility level (NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE)")
     })
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Schema language of every file.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// A schema the files reference, as NAME=FILE. Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=FILE")]
+    pub references: Vec<String>,
+
+    /// The schema files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// Schema language of both files.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// A schema the files reference, as NAME=FILE. Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=FILE")]
+    pub references: Vec<String>,
+
+    /// The old version.
+    pub old: PathBuf,
+
+    /// The new version.
+    pub new: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// Subjects to download: a name, or a pattern with `*` (any text) and `?` (one character).
+    /// Repeat for several.
+    #[arg(long = "subject", required = true, value_name = "PATTERN")]
+    pub subjects: Vec<String>,
+
+    /// The directory to write to (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Every live version (`SUBJECT-vN.EXT`) instead of the latest (`SUBJECT.EXT`).
+    #[arg(long)]
+    pub all_versions: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetConfigArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// The subject; without it, the global config.
+    #[arg(long)]
+    pub subject: Option<String>,
+
+    /// The compatibility level.
+    #[arg(value_parser = parse_level)]
+    pub level: CompatibilityLevel,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// A registry mode, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ModeArg {
+    Readwrite,
+    Readonly,
+    ReadonlyOverride,
+    Import,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetModeArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// The subject; without it, the global mode.
+    #[arg(long)]
+    pub subject: Option<String>,
+
+    /// The mode.
+    #[arg(value_enum, ignore_case = true)]
+    pub mode: ModeArg,
+
+    /// Enter IMPORT mode even where subjects hold versions.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }

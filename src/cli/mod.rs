@@ -7,16 +7,24 @@
 //! Confluent's `_schemas` topic; `schemata import` (`import.rs`) reads such a dump into a
 //! storage, or copies a running registry, read over its API (`rest.rs`), into a storage or into
 //! another registry.
+//!
+//! What Confluent's Maven plugin does besides: `schemata validate` and `schemata diff` offline
+//! (`files.rs`), `schemata download`, `set-config` and `set-mode` against a registry
+//! (`admin.rs`).
 
+mod admin;
 pub mod args;
 mod export;
+mod files;
 mod import;
 mod offline;
 mod output;
 mod remote;
 mod rest;
 
+pub use admin::{download, set_config, set_mode};
 pub use export::export;
+pub use files::{diff, validate};
 pub use import::import;
 pub use offline::compat;
 pub use remote::{check, register};
