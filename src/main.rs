@@ -109,7 +109,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!("schemata listening on {}", listener.local_addr()?);
     schemata::app::run(
-        &Options::from(&args),
+        &Options::try_from(&args)?,
         listener,
         metrics_listener,
         shutdown_signal(),

@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::args::{DownloadArgs, SetConfigArgs, SetModeArgs};
-use super::rest::{encode, Remote};
 use super::{Invalid, INVALID};
+use crate::replication::remote::{encode, Remote};
 
 fn finish(result: Result<String, Invalid>) -> ExitCode {
     match result {
@@ -44,7 +44,7 @@ async fn write(
 pub async fn set_config(args: SetConfigArgs) -> ExitCode {
     finish(
         async {
-            let remote = Remote::new(&args.url, &args.auth)?;
+            let remote = args.auth.remote(&args.url)?;
             let path = match &args.subject {
                 Some(s) => format!("/config/{}", encode(s)),
                 None => "/config".into(),
@@ -64,7 +64,7 @@ pub async fn set_config(args: SetConfigArgs) -> ExitCode {
 pub async fn set_mode(args: SetModeArgs) -> ExitCode {
     finish(
         async {
-            let remote = Remote::new(&args.url, &args.auth)?;
+            let remote = args.auth.remote(&args.url)?;
             let mut path = match &args.subject {
                 Some(s) => format!("/mode/{}", encode(s)),
                 None => "/mode".into(),
@@ -137,7 +137,7 @@ pub async fn download(args: DownloadArgs) -> ExitCode {
 }
 
 async fn download_all(args: &DownloadArgs) -> Result<String, Invalid> {
-    let remote = Remote::new(&args.url, &args.auth)?;
+    let remote = args.auth.remote(&args.url)?;
     let (status, subjects) = remote.send(Method::GET, "/subjects", None).await?;
     let subjects: Vec<String> = match (status, serde_json::from_value(subjects.clone())) {
         (200, Ok(s)) => s,

@@ -333,6 +333,33 @@ pub struct ServeArgs {
     /// Log one line per request (method, route, status, latency, bytes, request id).
     #[arg(long, env = "SCHEMATA_ACCESS_LOG", default_value_t = false, action = clap::ArgAction::Set)]
     pub access_log: bool,
+
+    /// Be a read-only replica of the registry at this URL (Confluent's or ours), kept by
+    /// polling its REST API; writes are refused with Confluent's read-only error.
+    #[arg(long, env = "SCHEMATA_FOLLOW", value_name = "URL")]
+    pub follow: Option<String>,
+
+    /// How often the replica looks at `--follow`'s registry, in milliseconds.
+    #[arg(long, env = "SCHEMATA_FOLLOW_INTERVAL_MS", default_value_t = 1000)]
+    pub follow_interval_ms: u64,
+
+    /// HTTP Basic credentials for `--follow`, as USER:PASSWORD.
+    #[arg(
+        long,
+        env = "SCHEMATA_FOLLOW_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub follow_basic_auth: Option<String>,
+
+    /// A bearer token for `--follow`.
+    #[arg(
+        long,
+        env = "SCHEMATA_FOLLOW_BEARER_TOKEN",
+        conflicts_with = "follow_basic_auth",
+        hide_env_values = true
+    )]
+    pub follow_bearer_token: Option<String>,
 }
 
 /// How log lines are written.

@@ -4,9 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::args::ExportArgs;
-use super::rest::{Remote, Snapshot};
 use super::{Invalid, INVALID};
 use crate::metrics::Metrics;
+use crate::replication::remote::Snapshot;
 use crate::storage::dump::{self, KeyFormat};
 use crate::storage::{self, log::LogStore, Record};
 
@@ -26,9 +26,7 @@ pub async fn export(args: ExportArgs) -> ExitCode {
 async fn run(args: &ExportArgs) -> Result<usize, Invalid> {
     let records = match (&args.storage, &args.url) {
         (Some(url), _) => stored(url).await?,
-        (None, Some(url)) => Snapshot::read(&Remote::new(url, &args.auth)?)
-            .await?
-            .records(),
+        (None, Some(url)) => Snapshot::read(&args.auth.remote(url)?).await?.records(),
         (None, None) => unreachable!("clap requires --url or --storage"),
     };
     let format: KeyFormat = args.key_format.into();

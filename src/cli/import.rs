@@ -12,10 +12,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::args::{AuthArgs, ImportArgs};
-use super::rest::{encode, Remote, Snapshot, Version};
 use super::{Invalid, INCOMPATIBLE, INVALID};
 use crate::metrics::Metrics;
 use crate::registry::State;
+use crate::replication::remote::{encode, Remote, Snapshot, Version};
 use crate::storage::dump::{self, Entry};
 use crate::storage::{self, Mode, Record};
 
@@ -44,13 +44,13 @@ async fn run(args: &ImportArgs) -> Result<(String, bool), Invalid> {
                 basic_auth: args.from_basic_auth.clone(),
                 bearer_token: args.from_bearer_token.clone(),
             };
-            let source = Remote::new(source, &auth)?;
+            let source = auth.remote(source)?;
             let snapshot = Snapshot::read(&source).await?;
             let mut report = format!("read from {}: {}\n", source.url(), describe(&snapshot));
             let (done, complete) = match (target_storage, target_url) {
                 (Some(storage), _) => (from_snapshot(&snapshot, storage, args.force).await?, true),
                 (None, Some(url)) => {
-                    into_registry(&snapshot, &Remote::new(url, &args.auth)?, args.force).await?
+                    into_registry(&snapshot, &args.auth.remote(url)?, args.force).await?
                 }
                 (None, None) => unreachable!("clap requires --url or --storage"),
             };

@@ -5,7 +5,7 @@
 //!
 //! Moving schemas: `schemata export` (`export.rs`) writes every record as the lines of
 //! Confluent's `_schemas` topic; `schemata import` (`import.rs`) reads such a dump into a
-//! storage, or copies a running registry, read over its API (`rest.rs`), into a storage or into
+//! storage, or copies a running registry, read over its API (`replication::remote`), into a storage or into
 //! another registry.
 //!
 //! What Confluent's Maven plugin does besides: `schemata validate` and `schemata diff` offline
@@ -20,7 +20,6 @@ mod import;
 mod offline;
 mod output;
 mod remote;
-mod rest;
 
 pub use admin::{download, set_config, set_mode};
 pub use export::export;
@@ -28,6 +27,8 @@ pub use files::{diff, validate};
 pub use import::import;
 pub use offline::compat;
 pub use remote::{check, register};
+
+use crate::replication::remote::{Credentials, Remote};
 
 /// The verdict of a checking command, printed by `output.rs`.
 #[derive(Debug, serde::Serialize)]
@@ -58,6 +59,21 @@ pub struct Item {
 pub const COMPATIBLE: u8 = 0;
 pub const INCOMPATIBLE: u8 = 1;
 pub const INVALID: u8 = 2;
+
+impl args::AuthArgs {
+    /// The credentials these options give.
+    fn credentials(&self) -> Result<Option<Credentials>, Invalid> {
+        Ok(Credentials::from_args(
+            self.basic_auth.as_deref(),
+            self.bearer_token.as_deref(),
+        )?)
+    }
+
+    /// The registry at `url`, with these credentials.
+    fn remote(&self, url: &str) -> Result<Remote, Invalid> {
+        Ok(Remote::new(url, self.credentials()?))
+    }
+}
 
 /// An input problem: printed, then exit code 2.
 #[derive(Debug)]

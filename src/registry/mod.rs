@@ -16,6 +16,8 @@
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
+//! - `replica.rs`: a read-only replica of another registry (`serve --follow`): the state as
+//!   records, and applying a source's changes.
 //! - `follow.rs`: applying other nodes' writes (shared stores), and how far behind that is.
 //! - `metrics.rs`: what the use cases measure.
 //! - `readiness`: whether the registry can take writes ([`Registry::readiness`]).
@@ -29,6 +31,7 @@ mod metrics;
 mod mode;
 mod read;
 mod register;
+mod replica;
 mod state;
 mod write;
 
@@ -47,6 +50,7 @@ pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
 pub use read::{DeletedFilter, SchemaFilter};
 pub use register::{RegisterRequest, Registered};
+pub use replica::WeakRegistry;
 pub use state::{State, StoredSchema, VersionInfo};
 
 /// What the server assumes where nothing is stored.
@@ -92,6 +96,8 @@ struct Inner {
     sync: follow::SyncStatus,
     /// Dropped with the registry, which ends the task following other nodes.
     _closed: tokio::sync::watch::Sender<()>,
+    /// Set on a replica of another registry: only replication writes.
+    replica: std::sync::atomic::AtomicBool,
 }
 
 /// The writer's view: the state including writes not yet durable.
@@ -145,6 +151,7 @@ impl Registry {
                 metrics: metrics::RegistryMetrics::new(metrics),
                 sync: follow::SyncStatus::new(),
                 _closed: closed,
+                replica: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         metrics::observe_state(metrics, &registry.inner);

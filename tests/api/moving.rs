@@ -9,6 +9,10 @@ use schemata::http::ApiFormat;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use schemata::app::Options;
+use schemata::replication::follower::Follow;
+use schemata::replication::remote::{Credentials, Remote};
+
 use crate::helpers::{assert_error, record, TestApp};
 use crate::pg::TestDb;
 
@@ -685,4 +689,129 @@ async fn import_from_url_authenticates_to_the_source_and_the_target() {
         dump,
         outcome(&schemata(&["export", "--url", &source.base]).await).1
     );
+}
+
+/// Polls until `follower` answers as `source` does, failing after two seconds; how long it took.
+async fn converges(follower: &TestApp, source: &TestApp) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    let expected = answers(source).await;
+    loop {
+        let seen = answers(follower).await;
+        if seen == expected {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "the follower differs after 2 s: {:?}",
+            seen.iter().zip(&expected).find(|(a, b)| a != b)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn follower_of(source: &str, credentials: Option<Credentials>) -> TestApp {
+    let dir = Arc::new(TempDir::new().unwrap());
+    let mut options = Options::new(&file_url(dir.path()));
+    options.follow = Some(Follow {
+        source: Remote::new(source, credentials),
+        interval: std::time::Duration::from_millis(100),
+    });
+    let mut app = TestApp::with(options).await;
+    app.dir = Some(dir);
+    app
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_sees_the_source_s_writes_within_two_seconds_and_refuses_its_own() {
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let follower = follower_of(&source.base, None).await;
+    converges(&follower, &source).await;
+
+    // A registration, a soft delete, a hard delete and a config change on the source.
+    assert_eq!(source.register_ok("orders-value", "\"bytes\"").await, 101);
+    assert_eq!(
+        source
+            .delete("/subjects/orders-value/versions/3")
+            .await
+            .body,
+        json!(3)
+    );
+    assert_eq!(
+        source
+            .delete("/subjects/orders-value/versions/2?permanent=true")
+            .await
+            .body,
+        json!(2)
+    );
+    source
+        .put("/config/customer", json!({"compatibility": "NONE"}))
+        .await;
+    source.delete("/config/orders-value").await;
+    converges(&follower, &source).await;
+    let r = follower.get("/subjects/orders-value/versions/4").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!({"subject": "orders-value", "version": 4, "id": 101, "schema": "\"bytes\""})
+        )
+    );
+
+    // Writes to the follower are refused, whatever they are.
+    assert_error(
+        &follower.register("new", "\"int\"").await,
+        422,
+        42205,
+        "Subject new is in read-only mode",
+    );
+    // Re-registering what the replica holds writes nothing: it answers, as reads do.
+    let known = follower.register("orders-value", "\"bytes\"").await;
+    assert_eq!((known.status, known.body), (200, json!({"id": 101})));
+    assert_error(
+        &follower
+            .put("/config", json!({"compatibility": "NONE"}))
+            .await,
+        422,
+        42205,
+        "Subject null is in read-only mode",
+    );
+    assert_error(
+        &follower
+            .put("/mode/customer", json!({"mode": "READWRITE"}))
+            .await,
+        422,
+        42205,
+        "Subject customer is in read-only mode",
+    );
+    assert_error(
+        &follower.delete("/subjects/customer/versions/1").await,
+        422,
+        42205,
+        "Subject customer is in read-only mode",
+    );
+    // The source is untouched by the attempts.
+    converges(&follower, &source).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_authenticates_to_its_source() {
+    use base64::Engine;
+
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let basic = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+    let gated = behind_auth(source.base.clone(), format!("Basic {basic}")).await;
+    let wrong = follower_of(&gated, None).await;
+    let follower = follower_of(
+        &gated,
+        Some(Credentials::Basic {
+            user: "alice".into(),
+            password: "s3cret".into(),
+        }),
+    )
+    .await;
+    converges(&follower, &source).await;
+    // Without credentials nothing comes across.
+    assert_eq!(wrong.get("/subjects").await.body, json!([]));
 }

@@ -1,6 +1,6 @@
 //! A registry read over its REST API (Confluent's, so Confluent, Karapace, Redpanda and
-//! Schemata alike), as the records its state folds from: what `export --url` writes and
-//! `import --from-url` copies.
+//! Schemata alike), as the records its state folds from: what `export --url` writes,
+//! `import --from-url` copies and a follower (`serve --follow`) keeps.
 
 use std::collections::HashSet;
 
@@ -9,41 +9,78 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::args::AuthArgs;
-use super::Invalid;
 use crate::storage::{ConfigValue, Mode, ModeValue, Record, SchemaValue};
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
-/// A registry's REST API, with its credentials.
+/// Why talking to a registry failed; the message names the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RemoteError(pub String);
+
+/// A registry's REST API, with its credentials (never printed).
+#[derive(Clone)]
 pub struct Remote {
     base: String,
     client: reqwest::Client,
-    auth: Option<Auth>,
+    auth: Option<Credentials>,
 }
 
-enum Auth {
-    Basic(String, String),
+/// How to authenticate to a registry.
+#[derive(Clone)]
+pub enum Credentials {
+    Basic { user: String, password: String },
     Bearer(String),
 }
 
-impl Remote {
-    pub fn new(url: &str, auth: &AuthArgs) -> Result<Remote, Invalid> {
-        let auth = match (&auth.basic_auth, &auth.bearer_token) {
+impl std::fmt::Debug for Credentials {
+    /// Never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Basic { user, .. } => write!(f, "Basic({user}:***)"),
+            Credentials::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
+}
+
+impl Credentials {
+    /// From the command line's `USER:PASSWORD` or token; `None` without either.
+    pub fn from_args(
+        basic: Option<&str>,
+        bearer: Option<&str>,
+    ) -> Result<Option<Credentials>, RemoteError> {
+        match (basic, bearer) {
             (Some(info), _) => {
                 let (user, password) = info
                     .split_once(':')
-                    .ok_or_else(|| Invalid("basic credentials must be USER:PASSWORD".into()))?;
-                Some(Auth::Basic(user.to_string(), password.to_string()))
+                    .ok_or_else(|| RemoteError("basic credentials must be USER:PASSWORD".into()))?;
+                Ok(Some(Credentials::Basic {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                }))
             }
-            (None, Some(token)) => Some(Auth::Bearer(token.clone())),
-            (None, None) => None,
-        };
-        Ok(Remote {
+            (None, Some(token)) => Ok(Some(Credentials::Bearer(token.to_string()))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("base", &self.base)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl Remote {
+    pub fn new(url: &str, auth: Option<Credentials>) -> Remote {
+        Remote {
             base: url.trim_end_matches('/').to_string(),
             client: reqwest::Client::new(),
             auth,
-        })
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -57,15 +94,15 @@ impl Remote {
         method: Method,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<(u16, Value), Invalid> {
+    ) -> Result<(u16, Value), RemoteError> {
         let url = format!("{}{path}", self.base);
         let mut request = self
             .client
             .request(method.clone(), &url)
             .header("Accept", CONTENT_TYPE);
         request = match &self.auth {
-            Some(Auth::Basic(user, password)) => request.basic_auth(user, Some(password)),
-            Some(Auth::Bearer(token)) => request.bearer_auth(token),
+            Some(Credentials::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            Some(Credentials::Bearer(token)) => request.bearer_auth(token),
             None => request,
         };
         if let Some(body) = body {
@@ -76,14 +113,14 @@ impl Remote {
         let response = request
             .send()
             .await
-            .map_err(|e| Invalid(format!("{method} {url}: {e}")))?;
+            .map_err(|e| RemoteError(format!("{method} {url}: {e}")))?;
         let status = response.status().as_u16();
         let text = response
             .text()
             .await
-            .map_err(|e| Invalid(format!("{method} {url}: {e}")))?;
+            .map_err(|e| RemoteError(format!("{method} {url}: {e}")))?;
         let value = serde_json::from_str(&text).map_err(|_| {
-            Invalid(format!(
+            RemoteError(format!(
                 "{method} {url}: the registry answered {status} with a body that is not JSON: {}",
                 text.chars().take(200).collect::<String>()
             ))
@@ -92,11 +129,11 @@ impl Remote {
     }
 
     /// GET that must answer 200 (or, when `missing_ok`, 404: `None`).
-    async fn get(&self, path: &str, missing_ok: bool) -> Result<Option<Value>, Invalid> {
+    async fn get(&self, path: &str, missing_ok: bool) -> Result<Option<Value>, RemoteError> {
         match self.send(Method::GET, path, None).await? {
             (200, v) => Ok(Some(v)),
             (404, _) if missing_ok => Ok(None),
-            (status, v) => Err(Invalid(format!(
+            (status, v) => Err(RemoteError(format!(
                 "GET {}{path}: the registry answered {status}: {v}",
                 self.base
             ))),
@@ -135,7 +172,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads every subject (soft-deleted ones too), version, config and mode.
-    pub async fn read(remote: &Remote) -> Result<Snapshot, Invalid> {
+    pub async fn read(remote: &Remote) -> Result<Snapshot, RemoteError> {
         let mut snapshot = Snapshot::default();
         let subjects: Vec<String> = from_json(
             remote.get("/subjects?deleted=true", false).await?,
@@ -240,25 +277,28 @@ struct Shown {
     ts: Option<i64>,
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(v: Option<Value>, what: &str) -> Result<T, Invalid> {
+fn from_json<T: serde::de::DeserializeOwned>(
+    v: Option<Value>,
+    what: &str,
+) -> Result<T, RemoteError> {
     let v = v.unwrap_or(Value::Null);
     serde_json::from_value(v.clone())
-        .map_err(|e| Invalid(format!("unexpected answer for {what}: {e}: {v}")))
+        .map_err(|e| RemoteError(format!("unexpected answer for {what}: {e}: {v}")))
 }
 
 /// A config as GET /config answers it, as the record stores it.
-fn config_value(v: Value, subject: Option<&str>) -> Result<ConfigValue, Invalid> {
+fn config_value(v: Value, subject: Option<&str>) -> Result<ConfigValue, RemoteError> {
     let mut value: ConfigValue = from_json(Some(v), "a config")?;
     value.subject = subject.map(str::to_string);
     Ok(value)
 }
 
-fn mode_of(v: Value) -> Result<Mode, Invalid> {
+fn mode_of(v: Value) -> Result<Mode, RemoteError> {
     let text = v["mode"]
         .as_str()
-        .ok_or_else(|| Invalid(format!("unexpected answer for a mode: {v}")))?;
+        .ok_or_else(|| RemoteError(format!("unexpected answer for a mode: {v}")))?;
     text.parse()
-        .map_err(|()| Invalid(format!("unknown mode '{text}'")))
+        .map_err(|()| RemoteError(format!("unknown mode '{text}'")))
 }
 
 /// By id, then subject and version; a version whose references are not written yet waits
