@@ -178,40 +178,19 @@ impl Snapshot {
             remote.get("/subjects?deleted=true", false).await?,
             "/subjects",
         )?;
+        let listed = match listed(remote).await? {
+            Some(versions) => versions,
+            None => {
+                let mut versions = Vec::new();
+                for subject in &subjects {
+                    versions.extend(one_by_one(remote, subject).await?);
+                }
+                versions
+            }
+        };
+        snapshot.versions = listed;
         for subject in &subjects {
             let s = encode(subject);
-            let all: Vec<i32> = from_json(
-                remote
-                    .get(&format!("/subjects/{s}/versions?deleted=true"), false)
-                    .await?,
-                "versions",
-            )?;
-            let live: HashSet<i32> =
-                match remote.get(&format!("/subjects/{s}/versions"), true).await? {
-                    Some(v) => from_json::<Vec<i32>>(Some(v), "versions")?
-                        .into_iter()
-                        .collect(),
-                    None => HashSet::new(),
-                };
-            for version in all {
-                let body = remote
-                    .get(
-                        &format!("/subjects/{s}/versions/{version}?deleted=true"),
-                        false,
-                    )
-                    .await?;
-                let shown: Shown = from_json(body, "a version")?;
-                snapshot.versions.push(Version {
-                    subject: subject.clone(),
-                    version,
-                    id: shown.id,
-                    schema_type: shown.schema_type.unwrap_or_else(|| "AVRO".into()),
-                    schema: shown.schema,
-                    references: shown.references.unwrap_or_default(),
-                    deleted: !live.contains(&version),
-                    ts: shown.ts,
-                });
-            }
             if let Some(config) = remote.get(&format!("/config/{s}"), true).await? {
                 snapshot
                     .configs
@@ -247,6 +226,122 @@ impl Snapshot {
         }));
         records
     }
+}
+
+/// Every version from `GET /schemas` (pages of [`PAGE`]), soft-deleted ones told apart by
+/// listing twice: a few requests instead of one per version. `None` when the registry does
+/// not answer it (older ones, some others): then each version is read on its own.
+async fn listed(remote: &Remote) -> Result<Option<Vec<Version>>, RemoteError> {
+    let Some(all) = pages(remote, true).await? else {
+        return Ok(None);
+    };
+    let Some(live) = pages(remote, false).await? else {
+        return Ok(None);
+    };
+    let live: HashSet<(String, i32)> = live.into_iter().map(|l| (l.subject, l.version)).collect();
+    Ok(Some(
+        all.into_iter()
+            .map(|l| {
+                let deleted = !live.contains(&(l.subject.clone(), l.version));
+                Version {
+                    subject: l.subject,
+                    version: l.version,
+                    id: l.id,
+                    schema_type: l.schema_type.unwrap_or_else(|| "AVRO".into()),
+                    schema: l.schema,
+                    references: l.references.unwrap_or_default(),
+                    deleted,
+                    ts: l.ts,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Items per `GET /schemas` page: Confluent's default and largest.
+const PAGE: usize = 1000;
+
+/// Every page of `GET /schemas`. A registry that ignores `offset` and `limit` (Confluent
+/// before 7.5 lists everything at once) is recognised by a page longer than asked, or one that
+/// starts again with what was already read.
+async fn pages(remote: &Remote, deleted: bool) -> Result<Option<Vec<Listed>>, RemoteError> {
+    let mut out: Vec<Listed> = Vec::new();
+    let mut seen: HashSet<(String, i32)> = HashSet::new();
+    loop {
+        let path = format!(
+            "/schemas?deleted={deleted}&offset={}&limit={PAGE}",
+            out.len()
+        );
+        let page = match remote.send(Method::GET, &path, None).await? {
+            (200, body) => match serde_json::from_value::<Vec<Listed>>(body) {
+                Ok(page) => page,
+                Err(_) => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let len = page.len();
+        let mut fresh = 0;
+        for item in page {
+            if seen.insert((item.subject.clone(), item.version)) {
+                fresh += 1;
+                out.push(item);
+            }
+        }
+        if len != PAGE || fresh < len {
+            return Ok(Some(out));
+        }
+    }
+}
+
+/// A subject's versions, each read on its own.
+async fn one_by_one(remote: &Remote, subject: &str) -> Result<Vec<Version>, RemoteError> {
+    let s = encode(subject);
+    let all: Vec<i32> = from_json(
+        remote
+            .get(&format!("/subjects/{s}/versions?deleted=true"), false)
+            .await?,
+        "versions",
+    )?;
+    let live: HashSet<i32> = match remote.get(&format!("/subjects/{s}/versions"), true).await? {
+        Some(v) => from_json::<Vec<i32>>(Some(v), "versions")?
+            .into_iter()
+            .collect(),
+        None => HashSet::new(),
+    };
+    let mut versions = Vec::with_capacity(all.len());
+    for version in all {
+        let body = remote
+            .get(
+                &format!("/subjects/{s}/versions/{version}?deleted=true"),
+                false,
+            )
+            .await?;
+        let shown: Shown = from_json(body, "a version")?;
+        versions.push(Version {
+            subject: subject.to_string(),
+            version,
+            id: shown.id,
+            schema_type: shown.schema_type.unwrap_or_else(|| "AVRO".into()),
+            schema: shown.schema,
+            references: shown.references.unwrap_or_default(),
+            deleted: !live.contains(&version),
+            ts: shown.ts,
+        });
+    }
+    Ok(versions)
+}
+
+/// An item of `GET /schemas`: the fields this copy keeps.
+#[derive(serde::Deserialize)]
+struct Listed {
+    subject: String,
+    version: i32,
+    id: u32,
+    #[serde(rename = "schemaType")]
+    schema_type: Option<String>,
+    schema: String,
+    references: Option<Vec<Reference>>,
+    ts: Option<i64>,
 }
 
 pub fn version_record(v: &Version) -> Record {

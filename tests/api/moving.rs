@@ -575,6 +575,12 @@ async fn import_from_url_into_a_storage_writes_what_export_reads() {
 /// A registry behind a gate that wants `Authorization: <accepted>`, answering 401 as
 /// Confluent does otherwise; its base URL.
 async fn behind_auth(upstream: String, accepted: String) -> String {
+    gate(upstream, Some(accepted), false).await
+}
+
+/// A registry behind a proxy that may want credentials, and may hide `GET /schemas` (404, as
+/// registries without it answer); its base URL.
+async fn gate(upstream: String, accepted: Option<String>, hide_list: bool) -> String {
     use axum::body::{to_bytes, Body};
     use axum::extract::Request;
     use axum::response::Response;
@@ -587,7 +593,16 @@ async fn behind_auth(upstream: String, accepted: String) -> String {
                 .headers()
                 .get("authorization")
                 .and_then(|v| v.to_str().ok());
-            if given != Some(accepted.as_str()) {
+            if hide_list && req.uri().path() == "/schemas" {
+                return Response::builder()
+                    .status(404)
+                    .header("Content-Type", "application/json")
+                    .body(Body::from(
+                        r#"{"error_code":404,"message":"HTTP 404 Not Found"}"#,
+                    ))
+                    .unwrap();
+            }
+            if accepted.is_some() && given != accepted.as_deref() {
                 return Response::builder()
                     .status(401)
                     .header("Content-Type", "application/json")
@@ -814,4 +829,76 @@ async fn a_follower_authenticates_to_its_source() {
     converges(&follower, &source).await;
     // Without credentials nothing comes across.
     assert_eq!(wrong.get("/subjects").await.body, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_without_the_schema_list_is_read_version_by_version() {
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    let hidden = gate(source.base.clone(), None, true).await;
+    assert_eq!(
+        outcome(&schemata(&["export", "--url", &hidden]).await),
+        outcome(&schemata(&["export", "--url", &source.base]).await)
+    );
+    let target = TestApp::spawn().await;
+    let out = schemata(&["import", "--from-url", &hidden, "--url", &target.base]).await;
+    assert_eq!(outcome(&out).0, Some(0));
+    assert_eq!(answers(&target).await, answers(&source).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_schema_list_is_read_page_by_page() {
+    // 2,500 versions (Confluent pages GET /schemas by 1,000), made fast through a dump.
+    let mut dump = String::new();
+    for i in 1..=2500 {
+        let subject = format!("s{:02}", i % 40);
+        let version = i / 40 + 1;
+        dump.push_str(&format!(
+            "{{\"keytype\":\"SCHEMA\",\"subject\":\"{subject}\",\"version\":{version},\"magic\":1}}\t\
+             {{\"subject\":\"{subject}\",\"version\":{version},\"id\":{i},\"schema\":\"{{\\\"type\\\":\\\"fixed\\\",\\\"name\\\":\\\"F{i}\\\",\\\"size\\\":{i}}}\",\"deleted\":{}}}\n",
+            i % 7 == 0
+        ));
+    }
+    let dir = Arc::new(TempDir::new().unwrap());
+    let file = dir.path().join("dump");
+    std::fs::write(&file, &dump).unwrap();
+    let storage = file_url(&dir.path().join("data"));
+    let out = schemata(&["import", "--storage", &storage, file.to_str().unwrap()]).await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(0),
+            format!(
+                "imported 2500 records into {storage}: SCHEMA 2500 (357 soft-deleted)\n\
+                 it now holds 40 subjects (0 soft-deleted), 2500 schemas, highest id 2500\n"
+            ),
+            String::new()
+        )
+    );
+    let mut source = TestApp::on(&storage, ApiFormat::V7, 4 * 1024 * 1024).await;
+    let copy = TempDir::new().unwrap();
+    let target = file_url(copy.path());
+    let out = schemata(&["import", "--from-url", &source.base, "--storage", &target]).await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(0),
+            format!(
+                "read from {}: 40 subjects, 2500 versions (357 soft-deleted), 1 configs, 1 modes\n\
+                 imported 2502 records into {target}: SCHEMA 2500 (357 soft-deleted), CONFIG 1, MODE 1; 0 already there\n\
+                 it now holds 40 subjects (0 soft-deleted), 2500 schemas, highest id 2500\n",
+                source.base
+            ),
+            String::new()
+        )
+    );
+    source.stop().await;
+    // The same versions, deleted flags and ids as the dump (in id order, then the settings).
+    let exported = export(&target).await;
+    let versions: Vec<&str> = exported.lines().take(2500).collect();
+    let expected: Vec<String> = dump
+        .lines()
+        .map(|l| l.replace(",\"schema\":", ",\"schemaType\":\"AVRO\",\"schema\":"))
+        .collect();
+    assert_eq!(versions, expected);
 }
