@@ -21,6 +21,7 @@ use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
 use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
+use crate::replication::exporter;
 use crate::replication::follower::{self, Follow};
 use crate::replication::remote::{Credentials, Remote, RemoteError};
 
@@ -116,6 +117,7 @@ impl Server {
         if let Some(follow) = &options.follow {
             follower::spawn(&registry, follow.clone());
         }
+        let exporters = exporter::start(&registry);
         metrics.spawn_upkeep();
         Ok(Server {
             state: AppState {
@@ -124,6 +126,7 @@ impl Server {
                 max_body_bytes: options.max_body_bytes,
                 metrics,
                 metrics_route: options.metrics_route,
+                exporters,
             },
         })
     }

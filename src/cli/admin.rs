@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::args::{DownloadArgs, SetConfigArgs, SetModeArgs};
 use super::{Invalid, INVALID};
+use crate::registry::wildcard;
 use crate::replication::remote::{encode, Remote};
 
 fn finish(result: Result<String, Invalid>) -> ExitCode {
@@ -86,30 +87,6 @@ pub async fn set_mode(args: SetModeArgs) -> ExitCode {
     )
 }
 
-/// Whether `subject` matches `pattern` (`*`: any text, `?`: one character).
-fn matches(pattern: &str, subject: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), subject.chars().collect());
-    // Classic two-pointer wildcard match, backtracking to the last `*`.
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < s.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(st) = star {
-            i = st + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|c| *c == '*')
-}
-
 fn extension(schema_type: &str) -> &'static str {
     match schema_type {
         "PROTOBUF" => "proto",
@@ -150,7 +127,7 @@ async fn download_all(args: &DownloadArgs) -> Result<String, Invalid> {
     };
     let chosen: Vec<&String> = subjects
         .iter()
-        .filter(|s| args.subjects.iter().any(|p| matches(p, s)))
+        .filter(|s| args.subjects.iter().any(|p| wildcard(p, s)))
         .collect();
     if chosen.is_empty() {
         return Err(Invalid(format!(
@@ -248,22 +225,4 @@ fn save(dir: &Path, name: &str, shown: &Value) -> Result<String, Invalid> {
         shown["id"],
         path.display()
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subject_patterns() {
-        assert!(matches("orders-value", "orders-value"));
-        assert!(matches("orders-*", "orders-value"));
-        assert!(matches("*-value", "orders-value"));
-        assert!(matches("*", ""));
-        assert!(matches("o?ders*e", "orders-value"));
-        assert!(!matches("orders-?", "orders-value"));
-        assert!(!matches("orders", "orders-value"));
-        assert!(matches("a*b*c", "axxbyyc"));
-        assert!(!matches("a*b*c", "axxbyy"));
-    }
 }

@@ -71,6 +71,7 @@ struct Tally {
     clear_subject: usize,
     configs: usize,
     modes: usize,
+    exporters: usize,
 }
 
 impl Tally {
@@ -88,6 +89,7 @@ impl Tally {
             Record::ClearSubject { .. } => self.clear_subject += 1,
             Record::Config { .. } => self.configs += 1,
             Record::Mode { .. } => self.modes += 1,
+            Record::Exporter { .. } => self.exporters += 1,
         }
     }
 
@@ -112,6 +114,7 @@ impl Tally {
             ("CLEAR_SUBJECT", self.clear_subject),
             ("CONFIG", self.configs),
             ("MODE", self.modes),
+            ("EXPORTER", self.exporters),
         ] {
             if n > 0 {
                 parts.push(format!("{name} {n}"));

@@ -16,6 +16,7 @@
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
+//! - `exporters.rs`: schema exporters' definitions and durable state.
 //! - `replica.rs`: a read-only replica of another registry (`serve --follow`): the state as
 //!   records, and applying a source's changes.
 //! - `follow.rs`: applying other nodes' writes (shared stores), and how far behind that is.
@@ -26,6 +27,7 @@ mod compatibility;
 mod config;
 mod delete;
 mod diff;
+mod exporters;
 mod follow;
 mod metrics;
 mod mode;
@@ -48,6 +50,7 @@ use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
+pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
 pub use read::{DeletedFilter, SchemaFilter};
 pub use register::{RegisterRequest, Registered};
 pub use replica::WeakRegistry;

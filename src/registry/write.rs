@@ -26,6 +26,8 @@ pub(crate) enum Operation {
     DeleteMode,
     /// A replica applying its source's changes.
     Replicate,
+    /// Creating, changing or deleting a schema exporter.
+    UpdateExporter,
 }
 
 impl Operation {
@@ -40,6 +42,7 @@ impl Operation {
             Operation::UpdateMode => "Failed to update mode",
             Operation::DeleteMode => "Failed to delete mode",
             Operation::Replicate => "Error while replicating",
+            Operation::UpdateExporter => "Error while updating the exporter",
         }
     }
 }
@@ -70,7 +73,9 @@ impl Write {
         let refusal = match (self.operation, mode) {
             (Operation::Replicate, _) => return Ok(()),
             _ if self.replica => "is in read-only mode",
-            (Operation::UpdateMode | Operation::DeleteMode, _) => return Ok(()),
+            (Operation::UpdateMode | Operation::DeleteMode | Operation::UpdateExporter, _) => {
+                return Ok(())
+            }
             (_, Mode::ReadOnly | Mode::ReadOnlyOverride) => "is in read-only mode",
             (Operation::Register, Mode::Import) => "is not in read-write mode",
             (Operation::Import, Mode::ReadWrite) => "is not in import mode",

@@ -465,6 +465,6 @@ mod tests {
             v("d", 4, &[("missing", 1)]),
         ]);
         let names: Vec<&str> = order.iter().map(|v| v.subject.as_str()).collect();
-        assert_eq!(names, ["c", "b", "a", "d"]);
+        assert_eq!(names, ["c", "d", "b", "a"]);
     }
 }

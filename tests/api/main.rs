@@ -9,6 +9,7 @@ mod compatibility;
 mod config;
 mod diff;
 mod errors;
+mod exporters;
 mod health;
 mod json;
 mod logs;
