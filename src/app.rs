@@ -39,6 +39,8 @@ pub struct Options {
     pub metrics_route: bool,
     /// Another registry this one is a read-only replica of (`--follow`).
     pub follow: Option<Follow>,
+    /// Whether this node runs the schema exporters (`--run-exporters`).
+    pub run_exporters: bool,
 }
 
 impl Options {
@@ -52,6 +54,7 @@ impl Options {
             metrics: true,
             metrics_route: true,
             follow: None,
+            run_exporters: true,
         }
     }
 
@@ -89,6 +92,7 @@ impl TryFrom<&ServeArgs> for Options {
             metrics: args.metrics,
             metrics_route: args.metrics_listen.is_none(),
             follow,
+            run_exporters: args.run_exporters,
         })
     }
 }
@@ -117,7 +121,11 @@ impl Server {
         if let Some(follow) = &options.follow {
             follower::spawn(&registry, follow.clone());
         }
-        let exporters = exporter::start(&registry);
+        let exporters = if options.run_exporters {
+            exporter::start(&registry)
+        } else {
+            exporter::Exporters::elsewhere()
+        };
         metrics.spawn_upkeep();
         Ok(Server {
             state: AppState {

@@ -334,6 +334,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SCHEMATA_ACCESS_LOG", default_value_t = false, action = clap::ArgAction::Set)]
     pub access_log: bool,
 
+    /// Run the schema exporters on this node. With several nodes on one PostgreSQL database,
+    /// set it on one node only (each node runs every exporter otherwise).
+    #[arg(long, env = "SCHEMATA_RUN_EXPORTERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_exporters: bool,
+
     /// Be a read-only replica of the registry at this URL (Confluent's or ours), kept by
     /// polling its REST API; writes are refused with Confluent's read-only error.
     #[arg(long, env = "SCHEMATA_FOLLOW", value_name = "URL")]

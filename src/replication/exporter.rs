@@ -44,9 +44,19 @@ pub struct Status {
 #[derive(Clone, Default)]
 pub struct Exporters {
     statuses: Arc<Mutex<HashMap<String, Status>>>,
+    /// Set on a node that does not run the exporters (`--run-exporters false`).
+    elsewhere: bool,
 }
 
 impl Exporters {
+    /// The statuses of a node that does not run exporters: each says so in its trace.
+    pub fn elsewhere() -> Exporters {
+        Exporters {
+            elsewhere: true,
+            ..Exporters::default()
+        }
+    }
+
     /// The status of `exporter`: paused (at its stored offset) when it is, else what its run
     /// last reported.
     pub fn status(&self, exporter: &Exporter) -> Status {
@@ -65,7 +75,9 @@ impl Exporters {
                 state: "STARTING",
                 offset: exporter.offset,
                 ts: now_ms(),
-                trace: None,
+                trace: self
+                    .elsewhere
+                    .then(|| "this node does not run exporters (--run-exporters false)".into()),
             },
         }
     }

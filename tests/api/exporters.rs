@@ -330,3 +330,34 @@ async fn a_destination_not_in_import_mode_shows_in_the_status() {
     destination.put("/mode", json!({"mode": "IMPORT"})).await;
     within_2s(&destination, "/subjects", |b| *b == json!(["customer"])).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_an_exporter_made_on_one_node_runs_on_the_node_that_runs_exporters() {
+    let Some(db) = crate::pg::TestDb::create().await else {
+        return;
+    };
+    let runner = TestApp::on(&db.url, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let mut options = schemata::app::Options::new(&db.url);
+    options.run_exporters = false;
+    let other = TestApp::with(options).await;
+    let destination = TestApp::spawn().await;
+    destination.put("/mode", json!({"mode": "IMPORT"})).await;
+    assert_eq!(other.register_ok("customer", "\"int\"").await, 1);
+    let r = other
+        .post("/exporters", exporter("to-b", &destination.base))
+        .await;
+    assert_eq!(r.status, 200);
+    within_2s(&destination, "/subjects", |b| *b == json!(["customer"])).await;
+    within_2s(&runner, "/exporters/to-b/status", |b| {
+        b["state"] == "RUNNING" && b["offset"] == 1
+    })
+    .await;
+    let status = other.get("/exporters/to-b/status").await.body;
+    assert_eq!(
+        (&status["state"], &status["trace"]),
+        (
+            &json!("STARTING"),
+            &json!("this node does not run exporters (--run-exporters false)")
+        )
+    );
+}
