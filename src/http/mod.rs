@@ -29,6 +29,7 @@ pub mod openapi;
 mod params;
 mod root;
 mod schemas;
+mod stream;
 mod subjects;
 pub mod trace;
 mod ui;

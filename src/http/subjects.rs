@@ -10,7 +10,7 @@ use super::dto::{SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
 use super::params::{Deleted, Format, Normalize, Page};
-use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
+use super::{json_response, ok, stream, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
 use crate::registry::{DeletedFilter, Registered};
 
@@ -39,8 +39,9 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
         .get("subjectPrefix")
         .filter(|p| *p != ":*:")
         .unwrap_or("");
+    let (offset, limit) = params.page_bounds(None)?;
     let subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
-    Ok(ok(&params.page(subjects, None)?))
+    Ok(stream::json_array(subjects.skip(offset).take(limit)))
 }
 
 /// `POST /subjects/{subject}`: is this schema registered under the subject?

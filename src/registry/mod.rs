@@ -35,6 +35,7 @@ mod read;
 mod register;
 mod replica;
 mod state;
+mod versions;
 mod write;
 
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
 pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
-pub use read::{DeletedFilter, SchemaFilter};
+pub use read::{DeletedFilter, SchemaFilter, SubjectNames};
 pub use register::{RegisterRequest, Registered};
 pub use replica::WeakRegistry;
 pub use state::{State, StoredSchema, VersionInfo};

@@ -4,13 +4,13 @@
 //! the next one from the last in O(log n) and readers keep using theirs without locks. Replay on
 //! start and every write go through the same [`State::apply`].
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use compat::{Reference, SchemaType};
 use imbl::{HashMap, OrdMap};
 
+use crate::registry::versions::VersionList;
 use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreError};
 
 /// A schema known by its global id: its text and everything derived from it once.
@@ -39,7 +39,7 @@ pub struct VersionInfo {
 }
 
 /// A subject's versions, by number. Shared between snapshots; cloned when written.
-pub type Versions = Arc<BTreeMap<i32, VersionInfo>>;
+pub type Versions = Arc<VersionList>;
 
 /// The subject versions holding one id, sorted.
 pub type Usages = Arc<Vec<(String, i32)>>;
@@ -109,7 +109,7 @@ impl State {
             },
             Record::DeleteSubject { subject, version } => {
                 if let Some(versions) = self.subjects.get_mut(&subject) {
-                    for (_, info) in Arc::make_mut(versions).range_mut(..=version) {
+                    for info in Arc::make_mut(versions).up_to_mut(version) {
                         info.deleted = true;
                     }
                 }
@@ -175,6 +175,8 @@ impl State {
         let users = Arc::make_mut(self.usages.entry(value.id).or_default());
         let user = (subject.to_string(), version);
         if let Err(at) = users.binary_search(&user) {
+            // Most ids have one user: no room for four (a push's first allocation).
+            users.reserve_exact(1);
             users.insert(at, user);
         }
         self.max_id = self.max_id.max(value.id);
