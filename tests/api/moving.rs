@@ -902,3 +902,81 @@ async fn the_schema_list_is_read_page_by_page() {
         .collect();
     assert_eq!(versions, expected);
 }
+
+/// Confluent's Python serializers (client/tests/python/interop.py), off the runtime's threads;
+/// `None` when Python or confluent-kafka is missing (and not required).
+async fn python(args: &[&str]) -> Option<String> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/client/tests/python/interop.py"
+    );
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let ready = Command::new("python3")
+            .args(["-c", "import confluent_kafka.schema_registry, fastavro"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ready {
+            assert!(
+                std::env::var_os("SCHEMATA_REQUIRE_PYTHON").is_none(),
+                "confluent-kafka for Python is required"
+            );
+            eprintln!("skipped: python3 with confluent-kafka[avro,schemaregistry] not found");
+            return None;
+        }
+        let out = Command::new("python3")
+            .arg(script)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_framed_by_confluent_s_python_serializer_against_the_source_decodes_against_the_copy(
+) {
+    let source = TestApp::spawn().await;
+    populate(&source).await;
+    // Registered by the Python serializer itself, under the id after the source's highest.
+    let Some(framed) = python(&[&source.base, "avro", "encode"]).await else {
+        return;
+    };
+    assert_eq!(
+        &framed[..10],
+        "0000000065",
+        "magic byte, then id 101: {framed}"
+    );
+    for into_storage in [false, true] {
+        let (target, _dir) = if into_storage {
+            let dir = Arc::new(TempDir::new().unwrap());
+            let url = file_url(dir.path());
+            let out = schemata(&["import", "--from-url", &source.base, "--storage", &url]).await;
+            assert_eq!(outcome(&out).0, Some(0));
+            (
+                TestApp::start(dir.clone(), ApiFormat::V7, 4 * 1024 * 1024).await,
+                Some(dir),
+            )
+        } else {
+            let target = TestApp::spawn().await;
+            let out =
+                schemata(&["import", "--from-url", &source.base, "--url", &target.base]).await;
+            assert_eq!(outcome(&out).0, Some(0));
+            (target, None)
+        };
+        let decoded = python(&[&target.base, "avro", "decode", &framed])
+            .await
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&decoded).unwrap(),
+            json!({"id": 42, "name": "schemata"})
+        );
+    }
+}
