@@ -27,7 +27,11 @@ async fn run(args: &ExportArgs) -> Result<usize, Invalid> {
     let records = match (&args.storage, &args.url) {
         (Some(url), _) => stored(url).await?,
         (None, Some(url)) => Snapshot::read(&args.auth.remote(url)?).await?.records(),
-        (None, None) => unreachable!("clap requires --url or --storage"),
+        (None, None) => {
+            return Err(Invalid(
+                "nothing to export: give --url URL or --storage URL".into(),
+            ))
+        }
     };
     let format: KeyFormat = args.key_format.into();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -52,12 +52,21 @@ async fn run(args: &ImportArgs) -> Result<(String, bool), Invalid> {
                 (None, Some(url)) => {
                     into_registry(&snapshot, &args.auth.remote(url)?, args.force).await?
                 }
-                (None, None) => unreachable!("clap requires --url or --storage"),
+                (None, None) => {
+                    return Err(Invalid(
+                        "nowhere to import into: give --url TARGET or --storage URL".into(),
+                    ))
+                }
             };
             report.push_str(&done);
             Ok((report, complete))
         }
-        _ => unreachable!("clap requires FILE with --storage, or --from-url"),
+        (Some(_), _, None, _) => Err(Invalid(
+            "a dump is imported into a storage (--storage URL); --url takes --from-url".into(),
+        )),
+        (None, None, _, _) => Err(Invalid(
+            "nothing to import: give a dump FILE or --from-url SOURCE".into(),
+        )),
     }
 }
 

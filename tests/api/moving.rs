@@ -259,6 +259,22 @@ async fn a_dump_that_cannot_be_imported_is_refused_with_its_line() {
             format!("error: {storage} already holds 14 records; --force imports on top of them\n")
         )
     );
+    let out = schemata(&[
+        "import",
+        dump.to_str().unwrap(),
+        "--url",
+        "http://127.0.0.1:9",
+    ])
+    .await;
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(2),
+            String::new(),
+            "error: a dump is imported into a storage (--storage URL); --url takes --from-url\n"
+                .into()
+        )
+    );
     let out = schemata(&["export", "--storage", "file:///nonexistent/schemata"]).await;
     assert_eq!(
         outcome(&out),
