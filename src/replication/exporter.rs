@@ -19,7 +19,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::remote::{encode, Credentials, Remote, RemoteError, Snapshot};
-use crate::registry::{Exporter, Registry};
+use crate::registry::{Exporter, Registry, State};
 use crate::storage::{ConfigValue, Record, SchemaValue};
 
 /// How often the exporters look for something to write.
@@ -122,6 +122,10 @@ struct Run {
     view: Option<HashMap<Vec<u8>, Record>>,
     retry_at: Option<Instant>,
     backoff: Duration,
+    /// The registry state last written out in full: while it is still the published one,
+    /// there is nothing to compare (a weak reference, so its allocation, and so its address,
+    /// cannot be reused meanwhile).
+    pushed: Option<std::sync::Weak<State>>,
 }
 
 /// Starts running the exporters of `registry` until it is dropped; their statuses.
@@ -241,6 +245,7 @@ async fn push(
     destination: &Remote,
 ) -> Result<u64, (u64, RemoteError)> {
     if run.view.is_none() {
+        run.pushed = None;
         let snapshot = Snapshot::read(destination).await.map_err(|e| (0, e))?;
         let view = snapshot
             .records()
@@ -250,8 +255,16 @@ async fn push(
             .collect();
         run.view = Some(view);
     }
+    let state = registry.snapshot();
+    if run
+        .pushed
+        .as_ref()
+        .is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&state)))
+    {
+        return Ok(0);
+    }
     let view = run.view.as_mut().expect("read above");
-    let wanted: Vec<Record> = registry
+    let wanted: Vec<Record> = state
         .records()
         .into_iter()
         .filter(|r| subject_of(r).is_some_and(|s| exporter.exports(s)))
@@ -288,6 +301,7 @@ async fn push(
         view.remove(&old.key());
         written += 1;
     }
+    run.pushed = Some(Arc::downgrade(&state));
     Ok(written)
 }
 
