@@ -2,7 +2,8 @@
 # Memory and cold start at scale (issue 20): COUNT schemas of examples/gen_log's shape, one per
 # subject, held by the embedded log.
 #   1. written straight to a log by gen_log, then served: time from start to serving, and RSS;
-#   2. registered through the API by wrk (32 connections): RSS of that server, then of a restart
+#   2. compacted (every record live): its time and peak memory;
+#   3. registered through the API by wrk (32 connections): RSS of that server, then of a restart
 #      on the same log.
 # Usage: bench/memory.sh [COUNT]   (default 1000000)
 set -euo pipefail
@@ -10,8 +11,9 @@ cd "$(dirname "$0")/.."
 COUNT="${1:-1000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --quiet
-cargo build --release --quiet --example gen_log
-BIN="$CARGO_TARGET_DIR/release/schemata"
+cargo build --release --quiet --example gen_log --example compact_log
+# BIN: another build to measure (an older commit, say); the default is this checkout.
+BIN="${BIN:-$CARGO_TARGET_DIR/release/schemata}"
 WORK=$(mktemp -d)
 PID=
 cleanup() {
@@ -37,6 +39,9 @@ echo "== $COUNT schemas; log $(du -m "$WORK/generated" | cut -f1) MB"
 secs=$(serve "$WORK/generated")
 echo "written by gen_log, then served:  ready in ${secs} s, RSS $(rss_mb "$PID") MB"
 stop
+# Every record is live: compaction rewrites them all. Writes wait for it meanwhile (the log's
+# one writer thread compacts), so its time is also the longest pause it causes to writes.
+"$CARGO_TARGET_DIR/release/examples/compact_log" "$WORK/generated"
 
 mkdir "$WORK/api"
 serve "$WORK/api" >/dev/null

@@ -86,11 +86,7 @@ impl LogStore {
             file.set_len(scan.valid_len)?;
             file.sync_all()?;
         }
-        let records = scan
-            .frames
-            .iter()
-            .filter_map(|f| f.record().transpose())
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = file::decode_all(&scan.frames)?;
         let generation = Arc::new(AtomicU64::new(0));
         let mut flusher = Flusher::new(
             dir.clone(),
