@@ -21,6 +21,9 @@ use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
 use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
+use crate::replication::exporter;
+use crate::replication::follower::{self, Follow};
+use crate::replication::remote::{Credentials, Remote, RemoteError};
 
 /// What a server is built from: `serve`'s arguments, less the addresses and the logs.
 #[derive(Debug, Clone)]
@@ -34,6 +37,10 @@ pub struct Options {
     pub metrics: bool,
     /// Whether the API's listener answers `GET /metrics` (not when they have their own).
     pub metrics_route: bool,
+    /// Another registry this one is a read-only replica of (`--follow`).
+    pub follow: Option<Follow>,
+    /// Whether this node runs the schema exporters (`--run-exporters`).
+    pub run_exporters: bool,
 }
 
 impl Options {
@@ -46,6 +53,8 @@ impl Options {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             metrics: true,
             metrics_route: true,
+            follow: None,
+            run_exporters: true,
         }
     }
 
@@ -58,16 +67,33 @@ impl Options {
     }
 }
 
-impl From<&ServeArgs> for Options {
-    fn from(args: &ServeArgs) -> Options {
-        Options {
+impl TryFrom<&ServeArgs> for Options {
+    type Error = RemoteError;
+
+    fn try_from(args: &ServeArgs) -> Result<Options, RemoteError> {
+        let follow = match &args.follow {
+            Some(url) => Some(Follow {
+                source: Remote::new(
+                    url,
+                    Credentials::from_args(
+                        args.follow_basic_auth.as_deref(),
+                        args.follow_bearer_token.as_deref(),
+                    )?,
+                ),
+                interval: std::time::Duration::from_millis(args.follow_interval_ms),
+            }),
+            None => None,
+        };
+        Ok(Options {
             storage: args.storage.clone(),
             default_compatibility: args.default_compatibility,
             api: args.api_format.into(),
             max_body_bytes: args.max_body_bytes,
             metrics: args.metrics,
             metrics_route: args.metrics_listen.is_none(),
-        }
+            follow,
+            run_exporters: args.run_exporters,
+        })
     }
 }
 
@@ -92,6 +118,14 @@ impl Server {
         let registry = Registry::open(store, defaults, &metrics)
             .await
             .context("loading the registry")?;
+        if let Some(follow) = &options.follow {
+            follower::spawn(&registry, follow.clone());
+        }
+        let exporters = if options.run_exporters {
+            exporter::start(&registry)
+        } else {
+            exporter::Exporters::elsewhere()
+        };
         metrics.spawn_upkeep();
         Ok(Server {
             state: AppState {
@@ -100,6 +134,7 @@ impl Server {
                 max_body_bytes: options.max_body_bytes,
                 metrics,
                 metrics_route: options.metrics_route,
+                exporters,
             },
         })
     }

@@ -12,6 +12,8 @@
 //! - [`registry`]: the use cases over the in-memory state: register and lookup, reads, deletes,
 //!   configs, modes, compatibility, diffs, following other nodes; `write.rs` is how every write
 //!   writes (the writer lock, the one mode gate, commit).
+//! - [`replication`]: registries read and written over their REST API (`import --from-url`,
+//!   `export --url`) and the follower (`serve --follow`).
 //! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
 //!   topic, the embedded log (`storage/log/`) and PostgreSQL.
 //! - [`error`]: [`error::ApiError`], every error with its HTTP status and Confluent code.
@@ -24,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod replication;
 pub mod storage;
 
 /// The commit this binary was built from (see `build.rs`).

@@ -192,6 +192,25 @@ impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
     }
 }
 
+/// `{name}` of an exporter.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExporterPath {
+    /// Exporter name
+    pub name: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ExporterPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ExporterPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(ExporterPath {
+            name: param(&raw, "name")?,
+        })
+    }
+}
+
 /// `{subject}` and `{version}`. The version is parsed when the handler asks
 /// ([`SubjectVersionPath::version`]): after the body, as Confluent's resources do.
 #[derive(utoipa::IntoParams)]

@@ -19,6 +19,7 @@ mod compatibility;
 mod config;
 mod dto;
 mod error;
+mod exporters;
 mod extract;
 mod format;
 pub mod health;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether `GET /metrics` answers here (not when they have a listener of their own).
     pub metrics_route: bool,
+    /// The running exporters' statuses.
+    pub exporters: crate::replication::exporter::Exporters,
 }
 
 impl FromRef<AppState> for Registry {
@@ -121,6 +124,17 @@ fn api() -> OpenApiRouter<AppState> {
             mode::put_subject,
             mode::delete_subject
         ))
+        .routes(routes!(exporters::list, exporters::create))
+        .routes(routes!(
+            exporters::get,
+            exporters::update,
+            exporters::delete
+        ))
+        .routes(routes!(exporters::status))
+        .routes(routes!(exporters::get_config, exporters::put_config))
+        .routes(routes!(exporters::pause))
+        .routes(routes!(exporters::resume))
+        .routes(routes!(exporters::reset))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(metrics::scrape))

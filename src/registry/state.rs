@@ -59,6 +59,8 @@ pub struct State {
     pub configs: HashMap<Option<String>, ConfigValue>,
     /// Modes; `None` is the global one.
     pub modes: HashMap<Option<String>, Mode>,
+    /// Schema exporters, by name.
+    pub exporters: HashMap<String, Arc<super::exporters::Exporter>>,
     /// Highest id ever seen; new ids come after it.
     pub max_id: u32,
     /// Where in the store's record sequence this state was read up to. It lives here, with the
@@ -129,6 +131,7 @@ impl State {
                     self.remove_version(&subject, v);
                 }
             }
+            Record::Exporter { name, value } => self.put_exporter(name, value)?,
         }
         Ok(())
     }

@@ -59,6 +59,12 @@ impl TestApp {
             max_body_bytes,
             ..Options::new(url)
         };
+        TestApp::with(options).await
+    }
+
+    /// A registry built from `options`.
+    pub async fn with(options: Options) -> TestApp {
+        let (url, api) = (options.storage.clone(), options.api);
         let server = Server::open(&options).await.expect("server opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -115,6 +115,11 @@ impl LogStore {
         })
     }
 
+    /// Whether `dir` holds a log already (so opening it would not create one).
+    pub fn exists(dir: impl AsRef<Path>) -> bool {
+        dir.as_ref().join(LOG_NAME).is_file()
+    }
+
     /// Free bytes on the log's file system for an unprivileged writer.
     fn free_space(&self) -> Option<u64> {
         let stat = rustix::fs::statvfs(&self.dir).ok()?;
