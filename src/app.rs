@@ -3,6 +3,7 @@
 //! [`run`] is what `schemata serve` does: the probes answer while the registry is loading.
 
 use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use axum::extract::Request;
@@ -17,7 +18,9 @@ use tokio::sync::watch;
 use tower::{Layer, Service};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
+use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
+use crate::http::guard::Guard;
 use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
@@ -34,6 +37,8 @@ pub struct Options {
     pub metrics: bool,
     /// Whether the API's listener answers `GET /metrics` (not when they have their own).
     pub metrics_route: bool,
+    /// The auth file (`--auth-file`); `None`: no authentication.
+    pub auth_file: Option<PathBuf>,
 }
 
 impl Options {
@@ -46,6 +51,7 @@ impl Options {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             metrics: true,
             metrics_route: true,
+            auth_file: None,
         }
     }
 
@@ -67,6 +73,7 @@ impl From<&ServeArgs> for Options {
             max_body_bytes: args.max_body_bytes,
             metrics: args.metrics,
             metrics_route: args.metrics_listen.is_none(),
+            auth_file: args.auth_file.clone(),
         }
     }
 }
@@ -83,6 +90,7 @@ impl Server {
     }
 
     async fn open_with(options: &Options, metrics: Metrics) -> anyhow::Result<Server> {
+        let auth = load_auth(options)?;
         let store = crate::storage::open(&options.storage, &metrics)
             .await
             .context("opening storage")?;
@@ -100,6 +108,7 @@ impl Server {
                 max_body_bytes: options.max_body_bytes,
                 metrics,
                 metrics_route: options.metrics_route,
+                auth,
             },
         })
     }
@@ -115,6 +124,25 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// The auth file, read and checked: a mistake stops the start with its line and reason.
+fn load_auth(options: &Options) -> anyhow::Result<Option<Arc<Authenticator>>> {
+    let Some(path) = &options.auth_file else {
+        tracing::warn!(
+            "no --auth-file: anyone who reaches the server may read and change everything"
+        );
+        return Ok(None);
+    };
+    let auth = Authenticator::load(path).map_err(|e| anyhow::anyhow!("auth file {e}"))?;
+    let keys = auth.keys();
+    tracing::info!(
+        path = %path.display(),
+        basic = keys.has_users(),
+        bearer = keys.has_jwt(),
+        "authentication required"
+    );
+    Ok(Some(Arc::new(auth)))
 }
 
 /// `schemata serve`: serves on `listener` (and the metrics alone on `metrics_listener`, when
@@ -173,9 +201,9 @@ pub async fn run(
 
 /// A whole server as a service: the router, its tracing and metrics, and trailing slashes
 /// trimmed (Java's client sends `/compatibility/subjects/s/versions/`).
-type App = NormalizePath<Trace<Router>>;
+type App = NormalizePath<Trace<Guard<Router>>>;
 
-fn app(routes: Trace<Router>) -> App {
+fn app(routes: Trace<Guard<Router>>) -> App {
     NormalizePathLayer::trim_trailing_slash().layer(routes)
 }
 

@@ -19,6 +19,7 @@
 //! Schema parsing and compatibility live in the `schemata-compat` crate (`compat/`).
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod http;

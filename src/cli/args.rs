@@ -199,6 +199,12 @@ pub struct ServeArgs {
     /// Log one line per request (method, route, status, latency, bytes, request id).
     #[arg(long, env = "SCHEMATA_ACCESS_LOG", default_value_t = false, action = clap::ArgAction::Set)]
     pub access_log: bool,
+
+    /// Users, JWT keys and grants (TOML, see the README's Security section). Given, every
+    /// request but `GET /` and the probes needs credentials, and only what a grant allows is
+    /// allowed. Re-read on SIGHUP.
+    #[arg(long, env = "SCHEMATA_AUTH_FILE")]
+    pub auth_file: Option<PathBuf>,
 }
 
 /// How log lines are written.

@@ -3,12 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
+use super::guard::Caller;
 use super::params::{Deleted, Format, Normalize, Page};
 use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -33,13 +35,20 @@ fn deleted_filter(params: &Params) -> DeletedFilter {
     params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), Page),
     responses((status = 200, description = "Subject names, sorted", body = Vec<String>))
 )]
-pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    params: Params,
+) -> Result<Response, ApiError> {
     // `:*:` (all contexts) is the 7.2+ default; there is only the default context.
     let prefix = params
         .get("subjectPrefix")
         .filter(|p| *p != ":*:")
         .unwrap_or("");
-    let subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
+    let mut subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
+    if let Some(Extension(caller)) = caller {
+        subjects.retain(|s| caller.may_read(s));
+    }
     Ok(ok(&params.page(subjects, None)?))
 }
 
