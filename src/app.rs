@@ -86,11 +86,14 @@ pub struct Server {
 impl Server {
     /// Opens the storage and loads the registry from it.
     pub async fn open(options: &Options) -> anyhow::Result<Server> {
-        Server::open_with(options, options.new_metrics()).await
+        Server::open_with(options, options.new_metrics(), load_auth(options)?).await
     }
 
-    async fn open_with(options: &Options, metrics: Metrics) -> anyhow::Result<Server> {
-        let auth = load_auth(options)?;
+    async fn open_with(
+        options: &Options,
+        metrics: Metrics,
+        auth: Option<Arc<Authenticator>>,
+    ) -> anyhow::Result<Server> {
         let store = crate::storage::open(&options.storage, &metrics)
             .await
             .context("opening storage")?;
@@ -145,6 +148,23 @@ fn load_auth(options: &Options) -> anyhow::Result<Option<Arc<Authenticator>>> {
     Ok(Some(Arc::new(auth)))
 }
 
+/// On each SIGHUP, re-reads the auth file. One with a mistake leaves the one in force.
+async fn reload_on_hangup(auth: Option<Arc<Authenticator>>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("SIGHUP cannot be caught: the auth file will not be re-read");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Some(auth) = &auth {
+            match auth.reload() {
+                Ok(()) => tracing::info!(path = %auth.path().display(), "auth file re-read"),
+                Err(e) => tracing::error!("auth file not re-read, the one in force stays: {e}"),
+            }
+        }
+    }
+}
+
 /// `schemata serve`: serves on `listener` (and the metrics alone on `metrics_listener`, when
 /// given) until `shutdown` resolves. While the storage is opened and its records replayed, the
 /// listener already answers the probes (`/health/ready`: 503, replaying) and the metrics, and
@@ -166,6 +186,8 @@ pub async fn run(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
+    let auth = load_auth(options)?;
+    tokio::spawn(reload_on_hangup(auth.clone()));
     let metrics = options.new_metrics();
     if let Some(listener) = metrics_listener {
         let app = metrics_only(metrics.clone());
@@ -190,7 +212,7 @@ pub async fn run(
             .into_future(),
     );
     let server = tokio::select! {
-        server = Server::open_with(options, metrics) => server?,
+        server = Server::open_with(options, metrics, auth) => server?,
         () = stopped() => return Ok(()),
     };
     let _ = loaded.set(app(routes(server.state)));

@@ -31,6 +31,9 @@ pub enum Command {
     Check(RemoteArgs),
     /// Register a schema file under a subject on a running registry. Exit codes as `compat`.
     Register(RemoteArgs),
+    /// Read a password from stdin (one line) and print its argon2id hash, for the auth file's
+    /// `password_hash`.
+    HashPassword,
 }
 
 /// A schema language, as the command line spells it.

@@ -160,7 +160,6 @@ pub struct Shared {
     auth: Arc<Authenticator>,
     rules: Rules,
     registry: Registry,
-    challenges: Vec<HeaderValue>,
 }
 
 #[derive(Clone)]
@@ -175,19 +174,11 @@ impl GuardLayer {
     }
 
     pub fn new(auth: Arc<Authenticator>, templates: &[String], registry: Registry) -> GuardLayer {
-        // The UI works in a browser because Basic is offered as a challenge.
-        let mut challenges = vec![HeaderValue::from_static(
-            "Basic realm=\"schemata\", charset=\"UTF-8\"",
-        )];
-        if auth.keys().has_jwt() {
-            challenges.push(HeaderValue::from_static("Bearer realm=\"schemata\""));
-        }
         GuardLayer {
             shared: Some(Arc::new(Shared {
                 auth,
                 rules: Rules::new(templates),
                 registry,
-                challenges,
             })),
         }
     }
@@ -307,10 +298,17 @@ impl Shared {
 
     fn unauthorized(&self, refusal: Refusal) -> Response {
         let mut response = ApiError::Unauthorized.into_response();
-        for challenge in &self.challenges {
-            response
-                .headers_mut()
-                .append(header::WWW_AUTHENTICATE, challenge.clone());
+        // The UI works in a browser because Basic is offered.
+        let headers = response.headers_mut();
+        headers.append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"schemata\", charset=\"UTF-8\""),
+        );
+        if self.auth.keys().has_jwt() {
+            headers.append(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"schemata\""),
+            );
         }
         response.extensions_mut().insert(Audit {
             principal: None,

@@ -54,11 +54,26 @@ impl TestApp {
 
     /// A registry on the store `url` names (e.g. a test database).
     pub async fn on(url: &str, api: ApiFormat, max_body_bytes: usize) -> TestApp {
-        let options = Options {
+        TestApp::with_options(Options {
             api,
             max_body_bytes,
             ..Options::new(url)
-        };
+        })
+        .await
+    }
+
+    /// A 7.x-shaped registry on a new data directory, with `options` changed by `change`.
+    pub async fn spawn_changed(change: impl FnOnce(&mut Options)) -> TestApp {
+        let dir = Arc::new(TempDir::new().expect("temp dir"));
+        let mut options = Options::new(&format!("file://{}", dir.path().display()));
+        change(&mut options);
+        let mut app = TestApp::with_options(options).await;
+        app.dir = Some(dir);
+        app
+    }
+
+    async fn with_options(options: Options) -> TestApp {
+        let (url, api) = (options.storage.clone(), options.api);
         let server = Server::open(&options).await.expect("server opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -74,11 +89,24 @@ impl TestApp {
         TestApp {
             base,
             client: http_client(),
-            storage: url.to_string(),
+            storage: url,
             dir: None,
             api,
             shutdown: Some(tx),
             server: Some(server),
+        }
+    }
+
+    /// A client of a server started some other way (the binary), at `base`.
+    pub fn attach(base: &str) -> TestApp {
+        TestApp {
+            base: base.to_string(),
+            client: http_client(),
+            storage: String::new(),
+            dir: None,
+            api: ApiFormat::V7,
+            shutdown: None,
+            server: None,
         }
     }
 

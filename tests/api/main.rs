@@ -20,6 +20,7 @@ mod postgres_faults;
 mod protobuf;
 mod schemas;
 mod schemathesis;
+mod security;
 mod subjects;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
