@@ -2,6 +2,7 @@
 //! the registry, and serve the router (with its middleware) on a listener until told to stop.
 //! [`run`] is what `schemata serve` does: the probes answer while the registry is loading.
 
+use std::convert::Infallible;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 
@@ -24,6 +25,7 @@ use crate::http::guard::Guard;
 use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
+use crate::tls::{ConnectTls, Tls, TlsFiles, TlsListener};
 
 /// What a server is built from: `serve`'s arguments, less the addresses and the logs.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub struct Options {
     pub metrics_route: bool,
     /// The auth file (`--auth-file`); `None`: no authentication.
     pub auth_file: Option<PathBuf>,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-client-ca`); `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Options {
@@ -52,6 +56,7 @@ impl Options {
             metrics: true,
             metrics_route: true,
             auth_file: None,
+            tls: None,
         }
     }
 
@@ -74,6 +79,15 @@ impl From<&ServeArgs> for Options {
             metrics: args.metrics,
             metrics_route: args.metrics_listen.is_none(),
             auth_file: args.auth_file.clone(),
+            tls: args
+                .tls_cert
+                .clone()
+                .zip(args.tls_key.clone())
+                .map(|(cert, key)| TlsFiles {
+                    cert,
+                    key,
+                    client_ca: args.tls_client_ca.clone(),
+                }),
         }
     }
 }
@@ -81,12 +95,16 @@ impl From<&ServeArgs> for Options {
 /// A registry ready to serve.
 pub struct Server {
     state: AppState,
+    tls: Option<Arc<Tls>>,
 }
 
 impl Server {
     /// Opens the storage and loads the registry from it.
     pub async fn open(options: &Options) -> anyhow::Result<Server> {
-        Server::open_with(options, options.new_metrics(), load_auth(options)?).await
+        let mut server =
+            Server::open_with(options, options.new_metrics(), load_auth(options)?).await?;
+        server.tls = load_tls(options)?;
+        Ok(server)
     }
 
     async fn open_with(
@@ -113,6 +131,7 @@ impl Server {
                 metrics_route: options.metrics_route,
                 auth,
             },
+            tls: None,
         })
     }
 
@@ -122,10 +141,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = app(routes(self.state));
-        axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown)
-            .await
+        serve_on(listener, self.tls, app(routes(self.state)), shutdown).await
     }
 }
 
@@ -148,14 +164,62 @@ fn load_auth(options: &Options) -> anyhow::Result<Option<Arc<Authenticator>>> {
     Ok(Some(Arc::new(auth)))
 }
 
-/// On each SIGHUP, re-reads the auth file. One with a mistake leaves the one in force.
-async fn reload_on_hangup(auth: Option<Arc<Authenticator>>) {
+/// Serves `service` on `listener`, over TLS when configured, until `shutdown` resolves.
+async fn serve_on<S>(
+    listener: TcpListener,
+    tls: Option<Arc<Tls>>,
+    service: S,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    S: Service<Request, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    match tls {
+        None => {
+            axum::serve(listener, ServiceExt::<Request>::into_make_service(service))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(tls) => {
+            axum::serve(TlsListener::new(listener, tls)?, ConnectTls(service))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
+}
+
+/// The TLS files, read and checked.
+fn load_tls(options: &Options) -> anyhow::Result<Option<Arc<Tls>>> {
+    let Some(files) = &options.tls else {
+        return Ok(None);
+    };
+    let tls = Tls::load(files).map_err(anyhow::Error::msg)?;
+    tracing::info!(
+        client_certificates = files.client_ca.is_some(),
+        "serving HTTPS"
+    );
+    Ok(Some(Arc::new(tls)))
+}
+
+/// On each SIGHUP, re-reads the auth file and the TLS files. One with a mistake leaves the one
+/// in force.
+async fn reload_on_hangup(auth: Option<Arc<Authenticator>>, tls: Option<Arc<Tls>>) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("SIGHUP cannot be caught: the auth file will not be re-read");
+        tracing::warn!("SIGHUP cannot be caught: the auth and TLS files will not be re-read");
         return;
     };
     while hangups.recv().await.is_some() {
+        if let Some(tls) = &tls {
+            match tls.reload() {
+                Ok(()) => tracing::info!("TLS files re-read"),
+                Err(e) => tracing::error!("TLS files not re-read, the ones in force stay: {e}"),
+            }
+        }
         if let Some(auth) = &auth {
             match auth.reload() {
                 Ok(()) => tracing::info!(path = %auth.path().display(), "auth file re-read"),
@@ -187,7 +251,8 @@ pub async fn run(
         }
     };
     let auth = load_auth(options)?;
-    tokio::spawn(reload_on_hangup(auth.clone()));
+    let tls = load_tls(options)?;
+    tokio::spawn(reload_on_hangup(auth.clone(), tls.clone()));
     let metrics = options.new_metrics();
     if let Some(listener) = metrics_listener {
         let app = metrics_only(metrics.clone());
@@ -206,11 +271,7 @@ pub async fn run(
         loaded: loaded.clone(),
         current: None,
     };
-    let serving = tokio::spawn(
-        axum::serve(listener, ServiceExt::<Request>::into_make_service(phases))
-            .with_graceful_shutdown(stopped())
-            .into_future(),
-    );
+    let serving = tokio::spawn(serve_on(listener, tls, phases, stopped()));
     let server = tokio::select! {
         server = Server::open_with(options, metrics, auth) => server?,
         () = stopped() => return Ok(()),

@@ -14,6 +14,8 @@
 //!   writes (the writer lock, the one mode gate, commit).
 //! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
 //!   topic, the embedded log (`storage/log/`) and PostgreSQL.
+//! - [`auth`]: the auth file: users, JWT keys, roles and grants (applied by `http/guard.rs`).
+//! - [`tls`]: HTTPS and client certificates, re-read on SIGHUP.
 //! - [`error`]: [`error::ApiError`], every error with its HTTP status and Confluent code.
 //!
 //! Schema parsing and compatibility live in the `schemata-compat` crate (`compat/`).
@@ -26,6 +28,7 @@ pub mod http;
 pub mod metrics;
 pub mod registry;
 pub mod storage;
+pub mod tls;
 
 /// The commit this binary was built from (see `build.rs`).
 pub const COMMIT: &str = env!("SCHEMATA_COMMIT");

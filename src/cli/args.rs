@@ -208,6 +208,20 @@ pub struct ServeArgs {
     /// allowed. Re-read on SIGHUP.
     #[arg(long, env = "SCHEMATA_AUTH_FILE")]
     pub auth_file: Option<PathBuf>,
+
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first). Re-read on
+    /// SIGHUP.
+    #[arg(long, env = "SCHEMATA_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of `--tls-cert` (PKCS#8, RSA or EC). Re-read on SIGHUP.
+    #[arg(long, env = "SCHEMATA_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by a CA in this PEM file (mTLS); a certificate's
+    /// subject CN (else its first DNS, else URI name) is its principal in the auth file.
+    #[arg(long, env = "SCHEMATA_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// How log lines are written.
