@@ -22,6 +22,7 @@ mod schemas;
 mod schemathesis;
 mod security;
 mod subjects;
+mod tls;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
 mod ui;
