@@ -18,6 +18,7 @@ mod pg;
 mod postgres;
 mod postgres_faults;
 mod protobuf;
+mod python_auth;
 mod schemas;
 mod schemathesis;
 mod security;
