@@ -2,13 +2,12 @@
 //! the registry, and serve the router (with its middleware) on a listener until told to stop.
 //! [`run`] is what `schemata serve` does: the probes answer while the registry is loading.
 
-use std::convert::Infallible;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::Request;
-use axum::ServiceExt;
 use compat::CompatibilityLevel;
 use std::sync::{Arc, OnceLock};
 use std::task::Poll;
@@ -25,7 +24,8 @@ use crate::http::guard::Guard;
 use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
-use crate::tls::{ConnectTls, Tls, TlsFiles, TlsListener};
+use crate::serve::Limits;
+use crate::tls::{Tls, TlsFiles};
 
 /// What a server is built from: `serve`'s arguments, less the addresses and the logs.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct Options {
     pub auth_file: Option<PathBuf>,
     /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-client-ca`); `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// `--header-read-timeout`, `--max-connections`.
+    pub limits: Limits,
 }
 
 impl Options {
@@ -57,6 +59,7 @@ impl Options {
             metrics_route: true,
             auth_file: None,
             tls: None,
+            limits: Limits::default(),
         }
     }
 
@@ -88,6 +91,10 @@ impl From<&ServeArgs> for Options {
                     key,
                     client_ca: args.tls_client_ca.clone(),
                 }),
+            limits: Limits {
+                header_read_timeout: Duration::from_secs(args.header_read_timeout),
+                max_connections: args.max_connections,
+            },
         }
     }
 }
@@ -96,6 +103,7 @@ impl From<&ServeArgs> for Options {
 pub struct Server {
     state: AppState,
     tls: Option<Arc<Tls>>,
+    limits: Limits,
 }
 
 impl Server {
@@ -104,6 +112,7 @@ impl Server {
         let mut server =
             Server::open_with(options, options.new_metrics(), load_auth(options)?).await?;
         server.tls = load_tls(options)?;
+        server.limits = options.limits;
         Ok(server)
     }
 
@@ -132,6 +141,7 @@ impl Server {
                 auth,
             },
             tls: None,
+            limits: options.limits,
         })
     }
 
@@ -141,7 +151,14 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        serve_on(listener, self.tls, app(routes(self.state)), shutdown).await
+        crate::serve::serve(
+            listener,
+            self.tls,
+            self.limits,
+            app(routes(self.state)),
+            shutdown,
+        )
+        .await
     }
 }
 
@@ -162,34 +179,6 @@ fn load_auth(options: &Options) -> anyhow::Result<Option<Arc<Authenticator>>> {
         "authentication required"
     );
     Ok(Some(Arc::new(auth)))
-}
-
-/// Serves `service` on `listener`, over TLS when configured, until `shutdown` resolves.
-async fn serve_on<S>(
-    listener: TcpListener,
-    tls: Option<Arc<Tls>>,
-    service: S,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()>
-where
-    S: Service<Request, Response = axum::response::Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
-{
-    match tls {
-        None => {
-            axum::serve(listener, ServiceExt::<Request>::into_make_service(service))
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
-        Some(tls) => {
-            axum::serve(TlsListener::new(listener, tls)?, ConnectTls(service))
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
-    }
 }
 
 /// The TLS files, read and checked.
@@ -271,7 +260,13 @@ pub async fn run(
         loaded: loaded.clone(),
         current: None,
     };
-    let serving = tokio::spawn(serve_on(listener, tls, phases, stopped()));
+    let serving = tokio::spawn(crate::serve::serve(
+        listener,
+        tls,
+        options.limits,
+        phases,
+        stopped(),
+    ));
     let server = tokio::select! {
         server = Server::open_with(options, metrics, auth) => server?,
         () = stopped() => return Ok(()),

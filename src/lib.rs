@@ -15,6 +15,7 @@
 //! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
 //!   topic, the embedded log (`storage/log/`) and PostgreSQL.
 //! - [`auth`]: the auth file: users, JWT keys, roles and grants (applied by `http/guard.rs`).
+//! - [`serve`]: the accept loop, with a header read timeout and a cap on connections.
 //! - [`tls`]: HTTPS and client certificates, re-read on SIGHUP.
 //! - [`error`]: [`error::ApiError`], every error with its HTTP status and Confluent code.
 //!
@@ -27,6 +28,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod serve;
 pub mod storage;
 pub mod tls;
 

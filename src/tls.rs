@@ -2,15 +2,14 @@
 //! handshake refuses a client without one signed by that CA). rustls on ring, the provider the
 //! rest of the process uses.
 //!
-//! [`TlsListener`] hands axum connections whose handshake is done: handshakes run in their own
-//! tasks (with a deadline), so a slow or silent client never holds the accept loop. The
+//! Handshakes run in each connection's task (`serve.rs`), with a deadline, so a slow or silent
+//! client never holds the accept loop. The
 //! certificate, key and CA are re-read by [`Tls::reload`] (SIGHUP): new connections get the new
 //! ones, open connections keep theirs.
 //!
 //! A client certificate's principal is its subject's common name (CN), else its first DNS name,
 //! else its first URI among the subject alternative names.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,13 +18,11 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::Request;
-use axum::serve::IncomingStream;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
@@ -58,6 +55,35 @@ impl Tls {
             config: ArcSwap::from_pointee(server_config(files)?),
             files: files.clone(),
         })
+    }
+
+    /// The server side of a TLS handshake on `tcp`, with the client certificate's principal;
+    /// `None` when it fails or takes too long (logged at debug: clients do that).
+    pub async fn handshake(
+        &self,
+        tcp: TcpStream,
+        addr: SocketAddr,
+    ) -> Option<(TlsStream<TcpStream>, Option<Arc<str>>)> {
+        let acceptor = TlsAcceptor::from(self.config.load_full());
+        let stream = match tokio::time::timeout(HANDSHAKE_DEADLINE, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                tracing::debug!(%addr, "TLS handshake failed: {e}");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(%addr, "TLS handshake took too long");
+                return None;
+            }
+        };
+        let name = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(principal)
+            .map(Arc::from);
+        Some((stream, name))
     }
 
     /// Re-reads the files; on an error the configuration in force stays.
@@ -107,116 +133,18 @@ fn certificates(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certs)
 }
 
-/// Who is at the other end of a connection.
-#[derive(Debug, Clone)]
-pub struct Peer {
-    pub addr: SocketAddr,
-    /// The client certificate's principal (mTLS).
-    pub name: Option<Arc<str>>,
-}
-
-/// A listener whose connections have finished their TLS handshake.
-pub struct TlsListener {
-    local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, Peer)>,
-}
-
-impl TlsListener {
-    pub fn new(listener: TcpListener, tls: Arc<Tls>) -> std::io::Result<TlsListener> {
-        let local = listener.local_addr()?;
-        let (tx, ready) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let (tcp, addr) = match listener.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        tracing::warn!("accepting a connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let acceptor = TlsAcceptor::from(tls.config.load_full());
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let stream = match tokio::time::timeout(
-                        HANDSHAKE_DEADLINE,
-                        acceptor.accept(tcp),
-                    )
-                    .await
-                    {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(e)) => {
-                            tracing::debug!(%addr, "TLS handshake failed: {e}");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%addr, "TLS handshake took too long");
-                            return;
-                        }
-                    };
-                    let name = stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .and_then(|chain| chain.first())
-                        .and_then(principal)
-                        .map(Arc::from);
-                    let _ = tx.send((stream, Peer { addr, name })).await;
-                });
-            }
-        });
-        Ok(TlsListener { local, ready })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = Peer;
-
-    async fn accept(&mut self) -> (Self::Io, Peer) {
-        match self.ready.recv().await {
-            Some(ready) => ready,
-            // The accept task never ends while the listener lives.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Peer> {
-        Ok(Peer {
-            addr: self.local,
-            name: None,
-        })
-    }
-}
-
-/// Makes, per TLS connection, the service that serves it: `S` with the connection's client
-/// certificate name on each request ([`PeerName`], which the guard reads).
-#[derive(Clone)]
-pub struct ConnectTls<S>(pub S);
-
-impl<S: Clone> tower::Service<IncomingStream<'_, TlsListener>> for ConnectTls<S> {
-    type Response = WithPeer<S>;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<WithPeer<S>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, stream: IncomingStream<'_, TlsListener>) -> Self::Future {
-        std::future::ready(Ok(WithPeer {
-            inner: self.0.clone(),
-            name: stream.remote_addr().name.clone(),
-        }))
-    }
-}
-
-/// One TLS connection's service.
+/// One connection's service: `S`, with the client certificate's name on each request
+/// ([`PeerName`], which the guard reads).
 #[derive(Clone)]
 pub struct WithPeer<S> {
     inner: S,
     name: Option<Arc<str>>,
+}
+
+impl<S> WithPeer<S> {
+    pub fn new(inner: S, name: Option<Arc<str>>) -> WithPeer<S> {
+        WithPeer { inner, name }
+    }
 }
 
 impl<S: tower::Service<Request>> tower::Service<Request> for WithPeer<S> {

@@ -222,6 +222,15 @@ pub struct ServeArgs {
     /// subject CN (else its first DNS, else URI name) is its principal in the auth file.
     #[arg(long, env = "SCHEMATA_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// Seconds a connection may take to send a request's head, counted from when the server
+    /// waits for it: also how long a keep-alive connection may sit idle.
+    #[arg(long, env = "SCHEMATA_HEADER_READ_TIMEOUT", default_value_t = crate::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+
+    /// Open connections at most; more wait in the kernel's backlog until one closes.
+    #[arg(long, env = "SCHEMATA_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
 }
 
 /// How log lines are written.

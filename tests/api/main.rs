@@ -22,6 +22,7 @@ mod python_auth;
 mod schemas;
 mod schemathesis;
 mod security;
+mod slow_clients;
 mod subjects;
 mod tls;
 #[path = "../common/tmpfs.rs"]
