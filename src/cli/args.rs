@@ -159,6 +159,32 @@ pub struct RemoteArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
 
+    /// HTTP Basic credentials, as USER:PASSWORD.
+    #[arg(
+        long,
+        env = "SCHEMATA_USER",
+        value_name = "USER:PASSWORD",
+        conflicts_with = "token",
+        hide_env_values = true
+    )]
+    pub user: Option<String>,
+
+    /// A bearer token (JWT).
+    #[arg(long, env = "SCHEMATA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// A PEM client certificate (mTLS), with `--key`.
+    #[arg(long, env = "SCHEMATA_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The PEM private key of `--cert`.
+    #[arg(long, env = "SCHEMATA_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// PEM CA certificates to trust for the registry's certificate, besides the system's.
+    #[arg(long, env = "SCHEMATA_CA")]
+    pub ca: Option<PathBuf>,
+
     /// The schema file.
     pub file: PathBuf,
 }

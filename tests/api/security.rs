@@ -668,3 +668,73 @@ fn wait_for(serve: &mut crate::logs::Serve, text: &str) {
         }
     }
 }
+
+/// `schemata` run with `args` off the runtime's threads (the server answers from them).
+async fn schemata_cli(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_schemata"))
+            .args(args)
+            .env_remove("SCHEMATA_USER")
+            .env_remove("SCHEMATA_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn check_and_register_send_the_credentials_they_are_given() {
+    let s = secured().await;
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("v1.avsc");
+    std::fs::write(&file, schema(1)).unwrap();
+    let run = |cmd: &str, credentials: &[&str]| {
+        let mut args: Vec<String> = [cmd, "--url", &s.app.base, "--subject", "orders-value"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        args.extend(credentials.iter().map(|a| a.to_string()));
+        args.push(file.display().to_string());
+        schemata_cli(args)
+    };
+    let out = run("register", &[]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr,
+        "error: the registry answered 401: {\"error_code\":401,\"message\":\"Unauthorized\"}\n"
+    );
+    let out = run("register", &["--user", "reader:pw-reader"]).await;
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()),
+        (Some(2), "error: the registry answered 403: {\"error_code\":40301,\"message\":\"User is denied operation Write on Subject: orders-value\"}\n")
+    );
+    let out = run("register", &["--user", "writer:pw-writer"]).await;
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (
+            Some(0),
+            format!(
+                "registered under orders-value with id 1\n{}: compatible (BACKWARD)\n",
+                file.display()
+            )
+            .as_str()
+        )
+    );
+    let token = token(claims("reader"), SECRET);
+    let out = run("check", &["--token", &token]).await;
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (
+            Some(0),
+            format!("{}: compatible (BACKWARD)\n", file.display()).as_str()
+        )
+    );
+}

@@ -147,3 +147,48 @@ async fn no_certificate_another_ca_or_an_expired_one_is_refused_in_the_handshake
     let r = ci.get(format!("{}/", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn check_presents_a_client_certificate_and_trusts_the_given_ca() {
+    let s = secure().await;
+    let dir = TempDir::new().unwrap();
+    let (cert, key) = s.ca.issue("ci", &[], false);
+    let cert = write(dir.path(), "ci.pem", &cert);
+    let key = write(dir.path(), "ci-key.pem", &key);
+    let ca = write(dir.path(), "ca.pem", &s.ca.issuer.pem());
+    let file = write(dir.path(), "s.avsc", "\"string\"");
+    let mut args: Vec<String> = ["check", "--url", &s.base, "--subject", "orders-value"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    for path in [
+        ("--cert", &cert),
+        ("--key", &key),
+        ("--ca", &ca),
+        ("", &file),
+    ] {
+        if !path.0.is_empty() {
+            args.push(path.0.to_string());
+        }
+        args.push(path.1.display().to_string());
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_schemata"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    // Authenticated as `ci` (a reader of everything); the subject has no versions yet.
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        (
+            Some(0),
+            format!("{}: compatible (BACKWARD)\n", file.display()).as_str()
+        )
+    );
+}
