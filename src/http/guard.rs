@@ -204,8 +204,7 @@ pub struct Guard<S> {
 /// What the route asks of the request, its parameters decoded.
 struct Target {
     rule: Rule,
-    /// `{subject}`, `{id}` or `{guid}`, percent-decoded. `None` when it is not UTF-8: the
-    /// handler then answers 400 before anything is read.
+    /// `{subject}`, `{id}` or `{guid}`, percent-decoded. `None` when it is not UTF-8.
     param: Option<String>,
 }
 
@@ -263,10 +262,11 @@ impl Shared {
             Rule::Subject(_) | Rule::SubjectDelete | Rule::SubjectMode => {
                 let operation = operation(target.rule, req);
                 match subject {
-                    Some(s) if !access.allows(operation, s) => {
-                        Err(deny(operation, format!("Subject: {s}")))
-                    }
-                    _ => Ok(target.rule == Rule::SubjectMode),
+                    Some(s) if access.allows(operation, s) => Ok(target.rule == Rule::SubjectMode),
+                    Some(s) => Err(deny(operation, format!("Subject: {s}"))),
+                    // No grant can name it; an admin gets the handler's 400.
+                    None if access.is_admin() => Ok(false),
+                    None => Err(deny(operation, "Subject: (not UTF-8)".into())),
                 }
             }
             Rule::Schema { listing, .. } if access.reads_all() => Ok(listing),

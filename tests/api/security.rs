@@ -378,6 +378,31 @@ async fn listings_show_only_what_the_principal_may_read() {
             );
         }
     }
+    // A subject name that is not UTF-8 matches no grant; an admin is told it is invalid.
+    let r = call(
+        app,
+        reader,
+        Method::GET,
+        "/subjects/orders-%FF/versions",
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.body), denied("Read", "Subject: (not UTF-8)"));
+    let r = call(
+        app,
+        admin,
+        Method::GET,
+        "/subjects/orders-%FF/versions",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            400,
+            json!({"error_code": 400, "message": "Path is not valid UTF-8"})
+        )
+    );
     // Global reads need a grant of some kind.
     let r = call(app, reader, Method::GET, "/config", None).await;
     assert_eq!(
