@@ -13,15 +13,13 @@ use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 use tokio::net::TcpListener;
 
-use axum::Router;
 use tokio::sync::watch;
 use tower::{Layer, Service};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
-use crate::http::guard::Guard;
-use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
+use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
 use crate::serve::Limits;
@@ -45,6 +43,8 @@ pub struct Options {
     pub tls: Option<TlsFiles>,
     /// `--header-read-timeout`, `--max-connections`.
     pub limits: Limits,
+    /// Origins whose browser preflights are answered (`--cors-allow-origin`).
+    pub cors_allow_origins: Vec<String>,
 }
 
 impl Options {
@@ -60,6 +60,7 @@ impl Options {
             auth_file: None,
             tls: None,
             limits: Limits::default(),
+            cors_allow_origins: Vec::new(),
         }
     }
 
@@ -95,6 +96,7 @@ impl From<&ServeArgs> for Options {
                 header_read_timeout: Duration::from_secs(args.header_read_timeout),
                 max_connections: args.max_connections,
             },
+            cors_allow_origins: args.cors_allow_origin.clone(),
         }
     }
 }
@@ -121,6 +123,14 @@ impl Server {
         metrics: Metrics,
         auth: Option<Arc<Authenticator>>,
     ) -> anyhow::Result<Server> {
+        let cors_origins = options
+            .cors_allow_origins
+            .iter()
+            .map(|o| {
+                axum::http::HeaderValue::from_str(o)
+                    .with_context(|| format!("--cors-allow-origin {o:?}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let store = crate::storage::open(&options.storage, &metrics)
             .await
             .context("opening storage")?;
@@ -139,6 +149,7 @@ impl Server {
                 metrics,
                 metrics_route: options.metrics_route,
                 auth,
+                cors_origins,
             },
             tls: None,
             limits: options.limits,
@@ -279,9 +290,9 @@ pub async fn run(
 
 /// A whole server as a service: the router, its tracing and metrics, and trailing slashes
 /// trimmed (Java's client sends `/compatibility/subjects/s/versions/`).
-type App = NormalizePath<Trace<Guard<Router>>>;
+type App = NormalizePath<Api>;
 
-fn app(routes: Trace<Guard<Router>>) -> App {
+fn app(routes: Api) -> App {
     NormalizePathLayer::trim_trailing_slash().layer(routes)
 }
 

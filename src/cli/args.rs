@@ -257,6 +257,12 @@ pub struct ServeArgs {
     /// Open connections at most; more wait in the kernel's backlog until one closes.
     #[arg(long, env = "SCHEMATA_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,
+
+    /// Answer browser preflights (CORS) from this origin, e.g. `https://ui.example.com`, for
+    /// third-party UIs. Repeat for several (the variable takes them comma-separated). Off by
+    /// default.
+    #[arg(long, env = "SCHEMATA_CORS_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub cors_allow_origin: Vec<String>,
 }
 
 /// How log lines are written.

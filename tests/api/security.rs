@@ -763,3 +763,66 @@ async fn check_and_register_send_the_credentials_they_are_given() {
         )
     );
 }
+
+#[tokio::test]
+async fn browser_preflights_are_answered_for_the_allowed_origins_only() {
+    let keys = TempDir::new().unwrap();
+    let path = auth_file(keys.path());
+    let app = TestApp::spawn_changed(|o| {
+        o.auth_file = Some(path);
+        o.cors_allow_origins = vec!["https://ui.example.com".into()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, format!("{}/subjects", app.base))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "authorization")
+            .send()
+    };
+    let r = preflight("https://ui.example.com").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://ui.example.com");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "authorization,content-type,accept"
+    );
+    let r = preflight("https://evil.example.com").await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    // The request itself still needs credentials.
+    let r = app
+        .client
+        .get(format!("{}/subjects", app.base))
+        .header("Origin", "https://ui.example.com")
+        .basic_auth("reader", Some("pw-reader"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://ui.example.com"
+    );
+    assert_eq!(r.headers()["access-control-expose-headers"], "x-request-id");
+}
+
+#[tokio::test]
+async fn without_cors_origins_no_cors_headers() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(format!("{}/subjects", app.base))
+        .header("Origin", "https://ui.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .headers()
+        .keys()
+        .all(|k| !k.as_str().starts_with("access-control-")));
+    assert!(r.headers().get("vary").is_none());
+}
