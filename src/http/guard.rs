@@ -139,6 +139,11 @@ impl Caller {
     }
 }
 
+/// Left by a handler on the response of a write that changed nothing (a known schema
+/// registered again): it leaves no audit line.
+#[derive(Debug, Clone, Copy)]
+pub struct Unchanged;
+
 /// Left on the response of a write or a refusal, for its audit line (`trace.rs`).
 #[derive(Debug, Clone)]
 pub struct Audit {
@@ -450,9 +455,7 @@ where
                         match shared.admit(principal, &target, req) {
                             Admission::Serve(req, audit) => {
                                 let Ok(mut response) = inner.call(req).await;
-                                if let Some(audit) = audit {
-                                    response.extensions_mut().insert(audit);
-                                }
+                                leave(&mut response, audit);
                                 response
                             }
                             Admission::Refuse(response) => response,
@@ -460,6 +463,15 @@ where
                     }),
                 }
             }
+        }
+    }
+}
+
+/// Leaves `audit` on the response of a write, unless its handler says it changed nothing.
+fn leave(response: &mut Response, audit: Option<Audit>) {
+    if let Some(audit) = audit {
+        if response.extensions_mut().remove::<Unchanged>().is_none() {
+            response.extensions_mut().insert(audit);
         }
     }
 }
@@ -483,9 +495,7 @@ where
         match self.project() {
             GuardProj::Inner { inner, audit } => {
                 let Ok(mut response) = std::task::ready!(inner.poll(cx));
-                if let Some(audit) = audit.take() {
-                    response.extensions_mut().insert(audit);
-                }
+                leave(&mut response, audit.take());
                 Poll::Ready(Ok(response))
             }
             GuardProj::Ready { response } => Poll::Ready(Ok(response

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::dto::{SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
-use super::guard::Caller;
+use super::guard::{Caller, Unchanged};
 use super::params::{Deleted, Format, Normalize, Page};
 use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -162,11 +162,12 @@ pub async fn register(
         version,
         ts,
         schema,
+        created,
     } = match registered {
         Ok(r) => r,
         Err(e) => return Ok(error_response(&e, app.api)),
     };
-    Ok(match app.api {
+    let mut response = match app.api {
         ApiFormat::V7 => ok(&IdView { id: schema.id }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
@@ -178,7 +179,13 @@ pub async fn register(
             ts,
             deleted: false,
         }),
-    })
+    };
+    // A producer re-registering what is there changes nothing: no audit line (one per request
+    // would cost the hot path more than the rest of it).
+    if !created && app.auth.is_some() {
+        response.extensions_mut().insert(Unchanged);
+    }
+    Ok(response)
 }
 
 /// `GET /subjects/{subject}/versions/{version}`.

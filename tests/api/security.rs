@@ -826,3 +826,147 @@ async fn without_cors_origins_no_cors_headers() {
         .all(|k| !k.as_str().starts_with("access-control-")));
     assert!(r.headers().get("vary").is_none());
 }
+
+/// The next audit line (JSON) the server writes.
+fn audit_line(serve: &mut crate::logs::Serve) -> Value {
+    loop {
+        let line = serve.line();
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            if v["target"] == "schemata::audit" {
+                return v;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn writes_and_refusals_leave_one_audit_line_each_without_secrets() {
+    let dir = TempDir::new().unwrap();
+    let path = auth_file(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut serve = crate::logs::Serve::start(
+        &data,
+        &[
+            "--auth-file",
+            path.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+    );
+    let app = TestApp::attach(&serve.base);
+    let send = |who: As<'static>, method: Method, path: &'static str, id: &'static str| {
+        let mut req = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .header("Content-Type", CONTENT_TYPE)
+            .header("X-Request-Id", id)
+            .body(json!({"schema": schema(1)}).to_string());
+        if let As::User(u) = who {
+            req = req.basic_auth(u, Some(format!("pw-{u}")));
+        }
+        if let As::Password(u, p) = who {
+            req = req.basic_auth(u, Some(p));
+        }
+        req.send()
+    };
+    let r = send(
+        As::User("writer"),
+        Method::POST,
+        "/subjects/orders-value/versions",
+        "w-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let line = audit_line(&mut serve);
+    let fields = |l: &Value| {
+        [
+            "principal",
+            "operation",
+            "resource",
+            "outcome",
+            "status",
+            "reason",
+            "request_id",
+        ]
+        .map(|k| l[k].clone())
+    };
+    assert_eq!(
+        fields(&line),
+        [
+            json!("writer"),
+            json!("Write"),
+            json!("Subject: orders-value"),
+            json!("done"),
+            json!(200),
+            Value::Null,
+            json!("w-1")
+        ]
+    );
+    // Registering a known schema again changes nothing, and reads leave no line either: the
+    // next line is the refusal.
+    let r = send(
+        As::User("writer"),
+        Method::POST,
+        "/subjects/orders-value/versions",
+        "w-2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = send(
+        As::User("reader"),
+        Method::GET,
+        "/subjects/orders-value/versions",
+        "r-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = send(
+        As::User("reader"),
+        Method::DELETE,
+        "/subjects/orders-value",
+        "r-2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let line = audit_line(&mut serve);
+    assert_eq!(
+        fields(&line),
+        [
+            json!("reader"),
+            json!("Write"),
+            json!("Subject: orders-value"),
+            json!("denied"),
+            json!(403),
+            Value::Null,
+            json!("r-2")
+        ]
+    );
+    let r = send(
+        As::Password("writer", "a-wrong-secret"),
+        Method::GET,
+        "/subjects",
+        "x-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 401);
+    let line = audit_line(&mut serve);
+    assert_eq!(
+        fields(&line),
+        [
+            Value::Null,
+            json!("Authenticate"),
+            Value::Null,
+            json!("unauthenticated"),
+            json!(401),
+            json!("unknown user or wrong password"),
+            json!("x-1")
+        ]
+    );
+    assert!(!line.to_string().contains("a-wrong-secret"));
+}
