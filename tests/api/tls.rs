@@ -192,3 +192,38 @@ async fn check_presents_a_client_certificate_and_trusts_the_given_ca() {
         )
     );
 }
+
+#[tokio::test]
+async fn sighup_re_reads_the_certificate_and_key() {
+    let dir = TempDir::new().unwrap();
+    let (first, second) = (Ca::new("first CA"), Ca::new("second CA"));
+    let (cert, key) = first.issue("schemata", &["127.0.0.1"], false);
+    let cert_path = write(dir.path(), "server.pem", &cert);
+    let key_path = write(dir.path(), "server-key.pem", &key);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut serve = crate::logs::Serve::start(
+        &data,
+        &[
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    let base = serve.base.replace("http://", "https://");
+    let get = |ca: &Ca| client(ca, None).get(format!("{base}/")).send();
+    assert_eq!(get(&first).await.unwrap().status(), 200);
+    assert!(get(&second).await.is_err());
+    let (cert, key) = second.issue("schemata", &["127.0.0.1"], false);
+    write(dir.path(), "server.pem", &cert);
+    write(dir.path(), "server-key.pem", &key);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    while !serve.line().contains("TLS files re-read") {}
+    assert_eq!(get(&second).await.unwrap().status(), 200);
+    assert!(get(&first).await.is_err());
+}
