@@ -970,3 +970,89 @@ async fn writes_and_refusals_leave_one_audit_line_each_without_secrets() {
     );
     assert!(!line.to_string().contains("a-wrong-secret"));
 }
+
+#[tokio::test]
+async fn tokens_signed_by_a_key_of_the_jwks_file() {
+    // An ES256 key made now; its public half is the JWKS file's only key.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let point = key.public_key_raw();
+    assert_eq!(
+        (point.len(), point[0]),
+        (65, 4),
+        "an uncompressed P-256 point"
+    );
+    let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "x": b64url(&point[1..33]), "y": b64url(&point[33..])}]});
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("jwks.json"), jwks.to_string()).unwrap();
+    let path = dir.path().join("auth.toml");
+    std::fs::write(
+        &path,
+        format!("[jwt]\njwks_file = \"jwks.json\"\nissuer = \"{ISSUER}\"\naudience = \"{AUDIENCE}\"\n\n[[grants]]\nprincipal = \"svc\"\nrole = \"reader\"\nsubjects = \"*\"\n"),
+    )
+    .unwrap();
+    let app = TestApp::spawn_changed(|o| o.auth_file = Some(path)).await;
+    let signed = |kid: Option<&str>, signer: &rcgen::KeyPair| {
+        let mut header = Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = kid.map(str::to_string);
+        let t = jsonwebtoken::encode(
+            &header,
+            &claims("svc"),
+            &EncodingKey::from_ec_der(&signer.serialize_der()),
+        )
+        .unwrap();
+        format!("Bearer {t}").into_bytes()
+    };
+    for kid in [Some("k1"), None] {
+        let r = call(
+            &app,
+            As::Header(&signed(kid, &key)),
+            Method::GET,
+            "/subjects",
+            None,
+        )
+        .await;
+        assert_eq!((r.status, r.body), (200, json!([])), "kid {kid:?}");
+    }
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let bad = [
+        ("another key", signed(Some("k1"), &other)),
+        ("an unknown kid", signed(Some("k2"), &key)),
+        // HS256 with the public key's bytes as the secret: the key confusion attack.
+        (
+            "HS256",
+            format!("Bearer {}", token(claims("svc"), point)).into_bytes(),
+        ),
+    ];
+    for (what, header) in bad {
+        let r = call(&app, As::Header(&header), Method::GET, "/subjects", None).await;
+        assert_eq!((r.status, r.body), unauthorized(), "{what}");
+    }
+}
+
+#[test]
+fn hash_password_prints_an_argon2id_hash_of_the_line_read() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_schemata"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cret pass\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let hash = text.strip_suffix('\n').unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let stored = schemata::auth::password::StoredHash::parse(hash).unwrap();
+    assert!(stored.verify(b"s3cret pass"));
+    assert!(!stored.verify(b"s3cret pass\n"));
+}
