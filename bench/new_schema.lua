@@ -1,4 +1,6 @@
 -- wrk: every request registers a schema never seen before, under its own subject.
+-- PREFIX (default R) keeps the names of two wrk processes run side by side apart.
+local prefix = os.getenv("PREFIX") or "R"
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
@@ -7,7 +9,7 @@ end
 local n = 0
 function request()
   n = n + 1
-  local name = "R" .. tid .. "x" .. n
+  local name = prefix .. tid .. "x" .. n
   local body = '{"schema":"{\\"type\\":\\"record\\",\\"name\\":\\"' .. name ..
     '\\",\\"fields\\":[{\\"name\\":\\"id\\",\\"type\\":\\"long\\"},{\\"name\\":\\"note\\",\\"type\\":[\\"null\\",\\"string\\"],\\"default\\":null}]}"}'
   return wrk.format("POST", "/subjects/" .. name .. "-value/versions",

@@ -22,6 +22,9 @@ use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
 use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
+use crate::replication::exporter;
+use crate::replication::follower::{self, Follow};
+use crate::replication::remote::{Credentials, Remote, RemoteError};
 use crate::serve::Limits;
 use crate::tls::{Tls, TlsFiles};
 
@@ -45,6 +48,10 @@ pub struct Options {
     pub limits: Limits,
     /// Origins whose browser preflights are answered (`--cors-allow-origin`).
     pub cors_allow_origins: Vec<String>,
+    /// Another registry this one is a read-only replica of (`--follow`).
+    pub follow: Option<Follow>,
+    /// Whether this node runs the schema exporters (`--run-exporters`).
+    pub run_exporters: bool,
 }
 
 impl Options {
@@ -61,6 +68,8 @@ impl Options {
             tls: None,
             limits: Limits::default(),
             cors_allow_origins: Vec::new(),
+            follow: None,
+            run_exporters: true,
         }
     }
 
@@ -73,9 +82,24 @@ impl Options {
     }
 }
 
-impl From<&ServeArgs> for Options {
-    fn from(args: &ServeArgs) -> Options {
-        Options {
+impl TryFrom<&ServeArgs> for Options {
+    type Error = RemoteError;
+
+    fn try_from(args: &ServeArgs) -> Result<Options, RemoteError> {
+        let follow = match &args.follow {
+            Some(url) => Some(Follow {
+                source: Remote::new(
+                    url,
+                    Credentials::from_args(
+                        args.follow_basic_auth.as_deref(),
+                        args.follow_bearer_token.as_deref(),
+                    )?,
+                ),
+                interval: std::time::Duration::from_millis(args.follow_interval_ms),
+            }),
+            None => None,
+        };
+        Ok(Options {
             storage: args.storage.clone(),
             default_compatibility: args.default_compatibility,
             api: args.api_format.into(),
@@ -97,7 +121,9 @@ impl From<&ServeArgs> for Options {
                 max_connections: args.max_connections,
             },
             cors_allow_origins: args.cors_allow_origin.clone(),
-        }
+            follow,
+            run_exporters: args.run_exporters,
+        })
     }
 }
 
@@ -140,6 +166,14 @@ impl Server {
         let registry = Registry::open(store, defaults, &metrics)
             .await
             .context("loading the registry")?;
+        if let Some(follow) = &options.follow {
+            follower::spawn(&registry, follow.clone());
+        }
+        let exporters = if options.run_exporters {
+            exporter::start(&registry)
+        } else {
+            exporter::Exporters::elsewhere()
+        };
         metrics.spawn_upkeep();
         Ok(Server {
             state: AppState {
@@ -150,6 +184,7 @@ impl Server {
                 metrics_route: options.metrics_route,
                 auth,
                 cors_origins,
+                exporters,
             },
             tls: None,
             limits: options.limits,

@@ -105,6 +105,30 @@ pub enum ApiError {
         operation: &'static str,
         resource: String,
     },
+    /// 40450.
+    #[error("Exporter '{0}' not found.")]
+    ExporterNotFound(String),
+    /// 40950.
+    #[error("Missing or invalid exporter name: '{0}'")]
+    InvalidExporterName(String),
+    /// 40951: the message says what is wrong.
+    #[error("Missing or invalid exporter config: {0}")]
+    InvalidExporterConfig(String),
+    /// 40952.
+    #[error("Invalid exporter subjects: {0}")]
+    InvalidExporterSubjects(String),
+    /// 40960.
+    #[error("Exporter '{0}' already exists.")]
+    ExporterExists(String),
+    /// 40961.
+    #[error("Exporter '{0}' is already running.")]
+    ExporterRunning(String),
+    /// 40962.
+    #[error("Exporter '{0}' is already paused.")]
+    ExporterPaused(String),
+    /// 40963.
+    #[error("Exporter '{0}' is not paused.")]
+    ExporterNotPaused(String),
     /// 503 (code 503): the registry is still replaying its records.
     #[error("The registry is starting: it is replaying its stored records")]
     Starting,
@@ -146,6 +170,14 @@ impl ApiError {
             ApiError::Unauthorized => (401, 401),
             ApiError::Forbidden { .. } => (403, 40301),
             ApiError::Starting => (503, 503),
+            ApiError::ExporterNotFound(_) => (404, 40450),
+            ApiError::InvalidExporterName(_) => (409, 40950),
+            ApiError::InvalidExporterConfig(_) => (409, 40951),
+            ApiError::InvalidExporterSubjects(_) => (409, 40952),
+            ApiError::ExporterExists(_) => (409, 40960),
+            ApiError::ExporterRunning(_) => (409, 40961),
+            ApiError::ExporterPaused(_) => (409, 40962),
+            ApiError::ExporterNotPaused(_) => (409, 40963),
         }
     }
 }

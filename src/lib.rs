@@ -12,6 +12,8 @@
 //! - [`registry`]: the use cases over the in-memory state: register and lookup, reads, deletes,
 //!   configs, modes, compatibility, diffs, following other nodes; `write.rs` is how every write
 //!   writes (the writer lock, the one mode gate, commit).
+//! - [`replication`]: registries read and written over their REST API (`import --from-url`,
+//!   `export --url`) and the follower (`serve --follow`).
 //! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
 //!   topic, the embedded log (`storage/log/`) and PostgreSQL.
 //! - [`auth`]: the auth file: users, JWT keys, roles and grants (applied by `http/guard.rs`).
@@ -28,6 +30,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod replication;
 pub mod serve;
 pub mod storage;
 pub mod tls;

@@ -50,6 +50,35 @@ async fn main() -> anyhow::Result<ExitCode> {
             schemata::cli::register(args).await
         }
         Command::HashPassword => hash_password()?,
+        // stdout is the dump.
+        Command::Export(args) => {
+            stderr_logs();
+            schemata::cli::export(args).await
+        }
+        Command::Import(args) => {
+            stderr_logs();
+            schemata::cli::import(args).await
+        }
+        Command::Validate(args) => {
+            stderr_logs();
+            schemata::cli::validate(args)
+        }
+        Command::Diff(args) => {
+            stderr_logs();
+            schemata::cli::diff(args)
+        }
+        Command::Download(args) => {
+            stderr_logs();
+            schemata::cli::download(args).await
+        }
+        Command::SetConfig(args) => {
+            stderr_logs();
+            schemata::cli::set_config(args).await
+        }
+        Command::SetMode(args) => {
+            stderr_logs();
+            schemata::cli::set_mode(args).await
+        }
     })
 }
 
@@ -97,7 +126,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!("schemata listening on {}", listener.local_addr()?);
     schemata::app::run(
-        &Options::from(&args),
+        &Options::try_from(&args)?,
         listener,
         metrics_listener,
         shutdown_signal(),

@@ -34,6 +34,140 @@ pub enum Command {
     /// Read a password from stdin (one line) and print its argon2id hash, for the auth file's
     /// `password_hash`.
     HashPassword,
+    /// Write every record of a registry to stdout, one `KEY<TAB>VALUE` line each, as Confluent's
+    /// `_schemas` topic holds them, in an order that replays. Exit code 0, or 2 on failure.
+    Export(ExportArgs),
+    /// Import a dump into a storage no server is using, or copy a running registry (Confluent,
+    /// Karapace, Redpanda, Schemata) into another or into a storage. Prints what it did.
+    /// Exit code 0, 1 when some records could not be copied, 2 on failure.
+    Import(ImportArgs),
+    /// Parse schema files as a registration would, offline. Exit code 0: every file is valid,
+    /// 2: one is not (the error names it).
+    Validate(ValidateArgs),
+    /// Every change between two schema files, offline, as the JSON of
+    /// `GET /subjects/{subject}/diff`. Exit code 0, or 2 for invalid input.
+    Diff(DiffArgs),
+    /// Download the schemas of the subjects matching a pattern from a running registry, one file
+    /// per schema (`.avsc`, `.proto`, `.json`), with the versions they reference.
+    Download(DownloadArgs),
+    /// Set the compatibility level of a subject, or the global one, on a running registry.
+    SetConfig(SetConfigArgs),
+    /// Set the mode of a subject, or the global one, on a running registry.
+    SetMode(SetModeArgs),
+}
+
+/// How a dump spells the global config and mode keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyFormatArg {
+    /// `{"keytype":"CONFIG","magic":0}`, as Confluent 6.2 and later write them.
+    Confluent,
+    /// `{"keytype":"CONFIG","subject":null,"magic":0}`, as earlier Confluent, Karapace,
+    /// Redpanda and Schemata's own stores write them.
+    Legacy,
+}
+
+impl From<KeyFormatArg> for crate::storage::dump::KeyFormat {
+    fn from(f: KeyFormatArg) -> Self {
+        match f {
+            KeyFormatArg::Confluent => Self::Confluent,
+            KeyFormatArg::Legacy => Self::Legacy,
+        }
+    }
+}
+
+/// Credentials for a registry's REST API.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuthArgs {
+    /// HTTP Basic credentials for `--url`, as USER:PASSWORD (Confluent's
+    /// `basic.auth.user.info`).
+    #[arg(
+        long,
+        env = "SCHEMATA_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub basic_auth: Option<String>,
+
+    /// A bearer token for `--url`.
+    #[arg(
+        long,
+        env = "SCHEMATA_BEARER_TOKEN",
+        conflicts_with = "basic_auth",
+        hide_env_values = true
+    )]
+    pub bearer_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["url", "storage"]))]
+pub struct ExportArgs {
+    /// A running registry to export over its REST API (soft deletes, configs and modes come
+    /// across; hard-deleted versions are gone from an API).
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// A storage no server is using: `file:///path/to/dir` or `postgres://...` (every record,
+    /// hard-delete tombstones included).
+    #[arg(long)]
+    pub storage: Option<String>,
+
+    /// Spelling of the global config and mode keys.
+    #[arg(long, value_enum, default_value = "confluent")]
+    pub key_format: KeyFormatArg,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["file", "from_url"]))]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["url", "storage"]))]
+pub struct ImportArgs {
+    /// A dump: `schemata export` output, `kafka-console-consumer --property print.key=true`
+    /// or `kcat -K` output, or JSON lines `{"key":..,"value":..}` (kcat -J). `-` reads stdin.
+    #[arg(requires = "storage")]
+    pub file: Option<PathBuf>,
+
+    /// A running registry to copy: every subject, soft-deleted ones included, every version
+    /// with its id, configs and modes.
+    #[arg(long, value_name = "SOURCE")]
+    pub from_url: Option<String>,
+
+    /// HTTP Basic credentials for `--from-url`, as USER:PASSWORD.
+    #[arg(
+        long,
+        env = "SCHEMATA_FROM_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub from_basic_auth: Option<String>,
+
+    /// A bearer token for `--from-url`.
+    #[arg(
+        long,
+        env = "SCHEMATA_FROM_BEARER_TOKEN",
+        conflicts_with = "from_basic_auth",
+        hide_env_values = true
+    )]
+    pub from_bearer_token: Option<String>,
+
+    /// The storage to write, which no server may be using: `file:///path/to/dir` or
+    /// `postgres://...`.
+    #[arg(long)]
+    pub storage: Option<String>,
+
+    /// A running registry to copy into, through its API: its global mode is set to IMPORT for
+    /// the copy and to the source's afterwards.
+    #[arg(long, requires = "from_url")]
+    pub url: Option<String>,
+
+    /// Import into a target that already holds records (a storage), or subjects (a registry:
+    /// its mode is then set to IMPORT with `force=true`).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// A schema language, as the command line spells it.
@@ -263,6 +397,37 @@ pub struct ServeArgs {
     /// default.
     #[arg(long, env = "SCHEMATA_CORS_ALLOW_ORIGIN", value_delimiter = ',')]
     pub cors_allow_origin: Vec<String>,
+    /// Run the schema exporters on this node. With several nodes on one PostgreSQL database,
+    /// set it on one node only (each node runs every exporter otherwise).
+    #[arg(long, env = "SCHEMATA_RUN_EXPORTERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_exporters: bool,
+
+    /// Be a read-only replica of the registry at this URL (Confluent's or ours), kept by
+    /// polling its REST API; writes are refused with Confluent's read-only error.
+    #[arg(long, env = "SCHEMATA_FOLLOW", value_name = "URL")]
+    pub follow: Option<String>,
+
+    /// How often the replica looks at `--follow`'s registry, in milliseconds.
+    #[arg(long, env = "SCHEMATA_FOLLOW_INTERVAL_MS", default_value_t = 1000)]
+    pub follow_interval_ms: u64,
+
+    /// HTTP Basic credentials for `--follow`, as USER:PASSWORD.
+    #[arg(
+        long,
+        env = "SCHEMATA_FOLLOW_BASIC_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub follow_basic_auth: Option<String>,
+
+    /// A bearer token for `--follow`.
+    #[arg(
+        long,
+        env = "SCHEMATA_FOLLOW_BEARER_TOKEN",
+        conflicts_with = "follow_basic_auth",
+        hide_env_values = true
+    )]
+    pub follow_bearer_token: Option<String>,
 }
 
 /// How log lines are written.
@@ -278,4 +443,109 @@ fn parse_level(s: &str) -> Result<CompatibilityLevel, String> {
     s.parse().map_err(|()| {
         format!("'{s}' is not a compatibility level (NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE)")
     })
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Schema language of every file.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// A schema the files reference, as NAME=FILE. Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=FILE")]
+    pub references: Vec<String>,
+
+    /// The schema files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// Schema language of both files.
+    #[arg(long = "type", value_enum, default_value = "avro")]
+    pub schema_type: TypeArg,
+
+    /// A schema the files reference, as NAME=FILE. Repeat for several.
+    #[arg(long = "reference", value_name = "NAME=FILE")]
+    pub references: Vec<String>,
+
+    /// The old version.
+    pub old: PathBuf,
+
+    /// The new version.
+    pub new: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// Subjects to download: a name, or a pattern with `*` (any text) and `?` (one character).
+    /// Repeat for several.
+    #[arg(long = "subject", required = true, value_name = "PATTERN")]
+    pub subjects: Vec<String>,
+
+    /// The directory to write to (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Every live version (`SUBJECT-vN.EXT`) instead of the latest (`SUBJECT.EXT`).
+    #[arg(long)]
+    pub all_versions: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetConfigArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// The subject; without it, the global config.
+    #[arg(long)]
+    pub subject: Option<String>,
+
+    /// The compatibility level.
+    #[arg(value_parser = parse_level)]
+    pub level: CompatibilityLevel,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// A registry mode, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ModeArg {
+    Readwrite,
+    Readonly,
+    ReadonlyOverride,
+    Import,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetModeArgs {
+    /// Base URL of the registry.
+    #[arg(long, env = "SCHEMATA_URL", default_value = "http://localhost:8081")]
+    pub url: String,
+
+    /// The subject; without it, the global mode.
+    #[arg(long)]
+    pub subject: Option<String>,
+
+    /// The mode.
+    #[arg(value_enum, ignore_case = true)]
+    pub mode: ModeArg,
+
+    /// Enter IMPORT mode even where subjects hold versions.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }

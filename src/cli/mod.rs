@@ -2,14 +2,33 @@
 //! (offline, from files), `schemata check` and `schemata register` (against a running registry).
 //! Each prints every incompatible change with its rule id, location and message, and exits 0
 //! (compatible), 1 (incompatible) or 2 (invalid input).
+//!
+//! Moving schemas: `schemata export` (`export.rs`) writes every record as the lines of
+//! Confluent's `_schemas` topic; `schemata import` (`import.rs`) reads such a dump into a
+//! storage, or copies a running registry, read over its API (`replication::remote`), into a storage or into
+//! another registry.
+//!
+//! What Confluent's Maven plugin does besides: `schemata validate` and `schemata diff` offline
+//! (`files.rs`), `schemata download`, `set-config` and `set-mode` against a registry
+//! (`admin.rs`).
 
+mod admin;
 pub mod args;
+mod export;
+mod files;
+mod import;
 mod offline;
 mod output;
 mod remote;
 
+pub use admin::{download, set_config, set_mode};
+pub use export::export;
+pub use files::{diff, validate};
+pub use import::import;
 pub use offline::compat;
 pub use remote::{check, register};
+
+use crate::replication::remote::{Credentials, Remote};
 
 /// The verdict of a checking command, printed by `output.rs`.
 #[derive(Debug, serde::Serialize)]
@@ -40,6 +59,21 @@ pub struct Item {
 pub const COMPATIBLE: u8 = 0;
 pub const INCOMPATIBLE: u8 = 1;
 pub const INVALID: u8 = 2;
+
+impl args::AuthArgs {
+    /// The credentials these options give.
+    fn credentials(&self) -> Result<Option<Credentials>, Invalid> {
+        Ok(Credentials::from_args(
+            self.basic_auth.as_deref(),
+            self.bearer_token.as_deref(),
+        )?)
+    }
+
+    /// The registry at `url`, with these credentials.
+    fn remote(&self, url: &str) -> Result<Remote, Invalid> {
+        Ok(Remote::new(url, self.credentials()?))
+    }
+}
 
 /// An input problem: printed, then exit code 2.
 #[derive(Debug)]

@@ -28,29 +28,12 @@ pub fn compat(args: CompatArgs) -> ExitCode {
 }
 
 fn run(args: &CompatArgs) -> Result<Outcome, Invalid> {
-    let ty: SchemaType = args.schema_type.into();
-    let mut references: Vec<(String, String)> = Vec::new();
-    for r in &args.references {
-        let (name, path) = name_value(r)?;
-        let text = std::fs::read_to_string(path).map_err(|e| Invalid(format!("{path}: {e}")))?;
-        references.push((name.to_string(), text));
-    }
-    let deps: Vec<Dependency<'_>> = references
-        .iter()
-        .map(|(name, schema)| Dependency { name, schema })
-        .collect();
-    let options = ParseOptions {
-        normalize: args.normalize,
-        validate: true,
-    };
-    let mut schemas: Vec<Schema> = Vec::with_capacity(args.files.len());
-    for path in &args.files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Invalid(format!("{}: {e}", path.display())))?;
-        let schema = parse(ty, &text, &deps, options)
-            .map_err(|e| Invalid(format!("{}: {e}", path.display())))?;
-        schemas.push(schema);
-    }
+    let schemas = parse_files(
+        args.schema_type.into(),
+        &args.references,
+        &args.files,
+        args.normalize,
+    )?;
     let (new, old) = schemas.split_last().expect("at least two files");
     let history: Vec<Previous<'_>> = old
         .iter()
@@ -91,4 +74,37 @@ fn run(args: &CompatArgs) -> Result<Outcome, Invalid> {
             .collect(),
         notes: Vec::new(),
     })
+}
+
+/// Parses `files` with the registry's parsers (validating, as a registration does), each
+/// resolving the `NAME=FILE` references; an error names the file.
+pub(super) fn parse_files(
+    ty: SchemaType,
+    reference_args: &[String],
+    files: &[std::path::PathBuf],
+    normalize: bool,
+) -> Result<Vec<Schema>, Invalid> {
+    let mut references: Vec<(String, String)> = Vec::new();
+    for r in reference_args {
+        let (name, path) = name_value(r)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Invalid(format!("{path}: {e}")))?;
+        references.push((name.to_string(), text));
+    }
+    let deps: Vec<Dependency<'_>> = references
+        .iter()
+        .map(|(name, schema)| Dependency { name, schema })
+        .collect();
+    let options = ParseOptions {
+        normalize,
+        validate: true,
+    };
+    files
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Invalid(format!("{}: {e}", path.display())))?;
+            parse(ty, &text, &deps, options)
+                .map_err(|e| Invalid(format!("{}: {e}", path.display())))
+        })
+        .collect()
 }

@@ -54,6 +54,12 @@ impl Params {
 
     /// `offset`/`limit` applied to a list: a limit outside `1..=max` means the default.
     pub fn page<T>(&self, items: Vec<T>, default_limit: Option<usize>) -> Result<Vec<T>, ApiError> {
+        let (offset, limit) = self.page_bounds(default_limit)?;
+        Ok(items.into_iter().skip(offset).take(limit).collect())
+    }
+
+    /// `offset` and `limit` (see [`Params::page`]), for a listing that skips and takes itself.
+    pub fn page_bounds(&self, default_limit: Option<usize>) -> Result<(usize, usize), ApiError> {
         let offset = self.int("offset")?.unwrap_or(0).max(0) as usize;
         let limit = self
             .int("limit")?
@@ -61,7 +67,7 @@ impl Params {
             .map(|l| l as usize)
             .or(default_limit)
             .unwrap_or(usize::MAX);
-        Ok(items.into_iter().skip(offset).take(limit).collect())
+        Ok((offset, limit))
     }
 }
 
@@ -182,6 +188,25 @@ impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
         let raw = path_params(parts, state).await?;
         Ok(SubjectPath {
             subject: param(&raw, "subject")?,
+        })
+    }
+}
+
+/// `{name}` of an exporter.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExporterPath {
+    /// Exporter name
+    pub name: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ExporterPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ExporterPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(ExporterPath {
+            name: param(&raw, "name")?,
         })
     }
 }

@@ -94,6 +94,9 @@ fn rule(template: &str, method: &Method) -> Rule {
         "/config/{subject}" | "/mode/{subject}" if get => Rule::Subject(Read),
         "/mode/{subject}" if put => Rule::SubjectMode,
         "/config/{subject}" | "/mode/{subject}" => Rule::Subject(AlterConfigs),
+        // Exporters copy every subject they name elsewhere, and their configs hold the
+        // destination's credentials: admins only, reads included.
+        t if t.starts_with("/exporters") => Rule::GlobalAdmin,
         _ => Rule::GlobalAdmin,
     }
 }
@@ -522,8 +525,9 @@ mod tests {
         for template in templates {
             for method in METHODS {
                 let r = rule(&template, &method);
-                let admin_by_design =
-                    matches!(template.as_str(), "/config" | "/mode") && method != Method::GET;
+                let admin_by_design = (matches!(template.as_str(), "/config" | "/mode")
+                    && method != Method::GET)
+                    || template.starts_with("/exporters");
                 assert!(
                     r != Rule::GlobalAdmin || admin_by_design,
                     "{method} {template} falls to the default"

@@ -21,6 +21,7 @@ mod compatibility;
 mod config;
 mod dto;
 mod error;
+mod exporters;
 mod extract;
 mod format;
 pub mod guard;
@@ -31,6 +32,7 @@ pub mod openapi;
 mod params;
 mod root;
 mod schemas;
+mod stream;
 mod subjects;
 pub mod trace;
 mod ui;
@@ -76,6 +78,8 @@ pub struct AppState {
     pub auth: Option<Arc<Authenticator>>,
     /// Origins whose browser preflights are answered (`--cors-allow-origin`); none: no CORS.
     pub cors_origins: Vec<HeaderValue>,
+    /// The running exporters' statuses.
+    pub exporters: crate::replication::exporter::Exporters,
 }
 
 impl FromRef<AppState> for Registry {
@@ -131,6 +135,17 @@ fn api() -> OpenApiRouter<AppState> {
             mode::put_subject,
             mode::delete_subject
         ))
+        .routes(routes!(exporters::list, exporters::create))
+        .routes(routes!(
+            exporters::get,
+            exporters::update,
+            exporters::delete
+        ))
+        .routes(routes!(exporters::status))
+        .routes(routes!(exporters::get_config, exporters::put_config))
+        .routes(routes!(exporters::pause))
+        .routes(routes!(exporters::resume))
+        .routes(routes!(exporters::reset))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(metrics::scrape))

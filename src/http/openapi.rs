@@ -23,6 +23,7 @@ use super::CONTENT_TYPE;
         (name = "compatibility", description = "Would a schema be accepted?"),
         (name = "config", description = "Compatibility levels"),
         (name = "mode", description = "Registry modes"),
+        (name = "exporters", description = "Schema exporters: copy subjects to another registry and keep them in step"),
         (name = "metadata", description = "Server metadata (`GET /` is Confluent's liveness answer)"),
         (name = "operations", description = "Health probes and Prometheus metrics"),
     )

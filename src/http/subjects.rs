@@ -12,7 +12,7 @@ use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
 use super::guard::{Caller, Unchanged};
 use super::params::{Deleted, Format, Normalize, Page};
-use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
+use super::{json_response, ok, stream, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
 use crate::registry::{DeletedFilter, Registered};
 
@@ -45,11 +45,11 @@ pub async fn list(
         .get("subjectPrefix")
         .filter(|p| *p != ":*:")
         .unwrap_or("");
-    let mut subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
-    if let Some(Extension(caller)) = caller {
-        subjects.retain(|s| caller.may_read(s));
-    }
-    Ok(ok(&params.page(subjects, None)?))
+    let (offset, limit) = params.page_bounds(None)?;
+    let subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
+    let caller = caller.map(|Extension(c)| c);
+    let readable = subjects.filter(move |s| caller.as_ref().is_none_or(|c| c.may_read(s)));
+    Ok(stream::json_array(readable.skip(offset).take(limit)))
 }
 
 /// `POST /subjects/{subject}`: is this schema registered under the subject?

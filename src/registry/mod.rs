@@ -16,6 +16,9 @@
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
+//! - `exporters.rs`: schema exporters' definitions and durable state.
+//! - `replica.rs`: a read-only replica of another registry (`serve --follow`): the state as
+//!   records, and applying a source's changes.
 //! - `follow.rs`: applying other nodes' writes (shared stores), and how far behind that is.
 //! - `metrics.rs`: what the use cases measure.
 //! - `readiness`: whether the registry can take writes ([`Registry::readiness`]).
@@ -24,12 +27,15 @@ mod compatibility;
 mod config;
 mod delete;
 mod diff;
+mod exporters;
 mod follow;
 mod metrics;
 mod mode;
 mod read;
 mod register;
+mod replica;
 mod state;
+mod versions;
 mod write;
 
 use std::sync::Arc;
@@ -45,8 +51,10 @@ use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
 pub use diff::VersionDiff;
-pub use read::{DeletedFilter, SchemaFilter};
+pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
+pub use read::{DeletedFilter, SchemaFilter, SubjectNames};
 pub use register::{RegisterRequest, Registered};
+pub use replica::WeakRegistry;
 pub use state::{State, StoredSchema, VersionInfo};
 
 /// What the server assumes where nothing is stored.
@@ -92,6 +100,8 @@ struct Inner {
     sync: follow::SyncStatus,
     /// Dropped with the registry, which ends the task following other nodes.
     _closed: tokio::sync::watch::Sender<()>,
+    /// Set on a replica of another registry: only replication writes.
+    replica: std::sync::atomic::AtomicBool,
 }
 
 /// The writer's view: the state including writes not yet durable.
@@ -145,6 +155,7 @@ impl Registry {
                 metrics: metrics::RegistryMetrics::new(metrics),
                 sync: follow::SyncStatus::new(),
                 _closed: closed,
+                replica: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         metrics::observe_state(metrics, &registry.inner);

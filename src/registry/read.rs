@@ -1,12 +1,14 @@
 //! Reads: everything here answers from the published in-memory state.
 
+use std::collections::VecDeque;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use compat::SchemaType;
 
-use super::{Registry, StoredSchema, SubjectVersion, VersionSpec};
+use super::{Registry, State, StoredSchema, SubjectVersion, VersionSpec};
 use crate::error::ApiError;
 
 /// Filters of `GET /schemas`.
@@ -191,22 +193,16 @@ impl Registry {
         out
     }
 
-    /// `GET /subjects`: subjects with a version the filter admits, sorted.
-    pub fn list_subjects(&self, prefix: &str, filter: DeletedFilter) -> Vec<String> {
-        let state = self.snapshot();
-        state
-            .subjects
-            .range(prefix.to_string()..)
-            .take_while(|(s, _)| s.starts_with(prefix))
-            .filter(|(_, vs)| {
-                if filter.deleted_only {
-                    vs.values().all(|i| i.deleted)
-                } else {
-                    vs.values().any(|i| filter.admits(i.deleted))
-                }
-            })
-            .map(|(s, _)| s.clone())
-            .collect()
+    /// `GET /subjects`: subjects with a version the filter admits, sorted, read from one
+    /// snapshot a batch at a time (a million names need not be copied at once).
+    pub fn list_subjects(&self, prefix: &str, filter: DeletedFilter) -> SubjectNames {
+        SubjectNames {
+            state: self.snapshot(),
+            prefix: prefix.to_string(),
+            filter,
+            next: Bound::Included(prefix.to_string()),
+            batch: VecDeque::new(),
+        }
     }
 
     /// `GET /subjects/{subject}/versions`; soft-deleted versions as negative numbers when
@@ -275,5 +271,143 @@ impl Registry {
     pub fn referenced_by(&self, subject: &str, spec: VersionSpec) -> Result<Vec<u32>, ApiError> {
         let version = self.get_version(subject, spec, true)?.version;
         Ok(self.snapshot().referrers(subject, version))
+    }
+}
+
+/// The subject names of one snapshot that start with a prefix and have a version a filter
+/// admits, in order. Each batch resumes after the last name of the one before.
+pub struct SubjectNames {
+    state: Arc<State>,
+    prefix: String,
+    filter: DeletedFilter,
+    /// Where the next batch starts; `Unbounded` once the prefix's names are exhausted.
+    next: Bound<String>,
+    batch: VecDeque<String>,
+}
+
+impl SubjectNames {
+    const BATCH: usize = 512;
+
+    fn refill(&mut self) {
+        let start = std::mem::replace(&mut self.next, Bound::Unbounded);
+        if start == Bound::Unbounded {
+            return;
+        }
+        let range = (start.as_ref().map(String::as_str), Bound::Unbounded);
+        let mut scanned = self.state.subjects.range::<_, str>(range);
+        for _ in 0..Self::BATCH {
+            let Some((subject, versions)) =
+                scanned.next().filter(|(s, _)| s.starts_with(&self.prefix))
+            else {
+                self.next = Bound::Unbounded;
+                return;
+            };
+            let admitted = if self.filter.deleted_only {
+                versions.values().all(|i| i.deleted)
+            } else {
+                versions.values().any(|i| self.filter.admits(i.deleted))
+            };
+            if admitted {
+                self.batch.push_back(subject.clone());
+            }
+            self.next = Bound::Excluded(subject.clone());
+        }
+    }
+}
+
+impl Iterator for SubjectNames {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        while self.batch.is_empty() && self.next != Bound::Unbounded {
+            self.refill();
+        }
+        self.batch.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Record, SchemaValue};
+
+    /// 3,000 subjects under three prefixes, every third one soft-deleted: several batches.
+    fn state() -> Arc<State> {
+        let mut state = State::default();
+        for n in 0..3000u32 {
+            let subject = format!("{}-{n:05}", ["a", "ab", "b"][n as usize % 3]);
+            state
+                .apply(Record::Schema {
+                    subject: subject.clone(),
+                    version: 1,
+                    value: Some(SchemaValue {
+                        subject,
+                        version: 1,
+                        id: n + 1,
+                        schema_type: "AVRO".into(),
+                        references: vec![],
+                        schema: format!("{{\"type\":\"fixed\",\"name\":\"f\",\"size\":{n}}}"),
+                        deleted: n % 7 == 0,
+                        ts: None,
+                    }),
+                })
+                .unwrap();
+        }
+        Arc::new(state)
+    }
+
+    fn names(state: &Arc<State>, prefix: &str, filter: DeletedFilter) -> Vec<String> {
+        SubjectNames {
+            state: state.clone(),
+            prefix: prefix.into(),
+            filter,
+            next: Bound::Included(prefix.into()),
+            batch: VecDeque::new(),
+        }
+        .collect()
+    }
+
+    /// What the batches must add up to: every subject, filtered in one pass.
+    fn expected(state: &State, prefix: &str, filter: DeletedFilter) -> Vec<String> {
+        let mut all: Vec<String> = state
+            .subjects
+            .iter()
+            .filter(|(s, _)| s.starts_with(prefix))
+            .filter(|(_, vs)| {
+                let deleted = vs.values().next().unwrap().deleted;
+                filter.admits(deleted)
+            })
+            .map(|(s, _)| s.clone())
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn subject_names_come_in_batches_that_add_up_to_the_whole_listing() {
+        let state = state();
+        let filters = [
+            DeletedFilter::default(),
+            DeletedFilter {
+                deleted: true,
+                deleted_only: false,
+            },
+            DeletedFilter {
+                deleted: false,
+                deleted_only: true,
+            },
+        ];
+        for prefix in ["", "a", "ab", "b", "c", "a-0001"] {
+            for filter in filters {
+                let got = names(&state, prefix, filter);
+                assert_eq!(got, expected(&state, prefix, filter), "{prefix} {filter:?}");
+            }
+        }
+        assert_eq!(names(&state, "", filters[1]).len(), 3000);
+        assert_eq!(names(&state, "a", filters[1]).len(), 2000);
+        assert_eq!(
+            names(&state, "a-0001", filters[1]),
+            ["a-00012", "a-00015", "a-00018"]
+        );
     }
 }

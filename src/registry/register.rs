@@ -247,7 +247,11 @@ impl Registry {
             ))
         })?;
         let identity = compat::identity(parsed.canonical(), &references);
-        if request.references.iter().all(|r| r.version > 0) {
+        // A spelling is remembered only when `known` cannot find the schema without it: the
+        // canonical text itself (what Java serializers send) is found by its identity.
+        let found_directly =
+            !normalize && text == parsed.canonical() && request.references == references;
+        if !found_directly && request.references.iter().all(|r| r.version > 0) {
             let key = spelling(schema_type, text, &request.references, normalize);
             self.inner.spellings.rcu(|map| {
                 let mut map = (**map).clone();

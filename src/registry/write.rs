@@ -24,6 +24,10 @@ pub(crate) enum Operation {
     DeleteConfig,
     UpdateMode,
     DeleteMode,
+    /// A replica applying its source's changes.
+    Replicate,
+    /// Creating, changing or deleting a schema exporter.
+    UpdateExporter,
 }
 
 impl Operation {
@@ -37,6 +41,8 @@ impl Operation {
             Operation::DeleteConfig => "Failed to delete compatibility level",
             Operation::UpdateMode => "Failed to update mode",
             Operation::DeleteMode => "Failed to delete mode",
+            Operation::Replicate => "Error while replicating",
+            Operation::UpdateExporter => "Error while updating the exporter",
         }
     }
 }
@@ -44,6 +50,8 @@ impl Operation {
 /// An open write: the writer lock, the store transaction and the state to decide against.
 pub(crate) struct Write {
     writer: OwnedMutexGuard<Writer>,
+    /// Whether this registry is a replica, which takes only replication writes.
+    replica: bool,
     txn: Box<dyn Transaction>,
     operation: Operation,
     /// The subject written, `None` for the global config or mode; named in the logs.
@@ -57,12 +65,17 @@ impl Write {
 
     /// The one read-only/IMPORT gate every write passes: whether the mode in force for the
     /// subject lets this operation write. Modes themselves can always be changed, or a
-    /// read-only registry could never be made writable again.
+    /// read-only registry could never be made writable again; but a replica takes nothing
+    /// except its source's changes.
     pub(crate) fn permit(&self) -> Result<(), ApiError> {
         let subject = self.subject.as_deref();
         let mode = self.writer.pending.effective_mode(subject);
         let refusal = match (self.operation, mode) {
-            (Operation::UpdateMode | Operation::DeleteMode, _) => return Ok(()),
+            (Operation::Replicate, _) => return Ok(()),
+            _ if self.replica => "is in read-only mode",
+            (Operation::UpdateMode | Operation::DeleteMode | Operation::UpdateExporter, _) => {
+                return Ok(())
+            }
             (_, Mode::ReadOnly | Mode::ReadOnlyOverride) => "is in read-only mode",
             (Operation::Register, Mode::Import) => "is not in read-write mode",
             (Operation::Import, Mode::ReadWrite) => "is not in import mode",
@@ -125,6 +138,7 @@ impl Registry {
             }
         }
         Ok(Write {
+            replica: self.is_replica(),
             writer,
             txn,
             operation,
@@ -148,6 +162,7 @@ impl Registry {
         let published = next.clone();
         let Write {
             mut writer,
+            replica: _,
             txn,
             operation,
             subject,

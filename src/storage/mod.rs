@@ -6,9 +6,13 @@
 //! several registry nodes (PostgreSQL) can serialise them across nodes; both backends take
 //! commits in order and share one flush among concurrent ones (group commit).
 //!
+//! [`dump`] writes the records as the lines of Confluent's `_schemas` topic and reads such lines
+//! back (`schemata export` and `schemata import`).
+//!
 //! [`open`] picks the backend from a URL: `file:///path` (the embedded log) or
 //! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
 
+pub mod dump;
 pub mod log;
 pub mod postgres;
 mod record;

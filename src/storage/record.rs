@@ -7,6 +7,10 @@
 //! | MODE           | `{"keytype":"MODE","subject":s or null,"magic":0}`          | [`ModeValue`], or none         |
 //! | DELETE_SUBJECT | `{"keytype":"DELETE_SUBJECT","subject":s,"magic":0}`        | `{"subject","version"}`        |
 //! | CLEAR_SUBJECT  | `{"keytype":"CLEAR_SUBJECT","subject":s,"magic":0}`         | `{"subject"}`                  |
+//! | EXPORTER       | `{"keytype":"EXPORTER","name":n,"magic":0}`                 | the exporter (JSON), or none   |
+//!
+//! EXPORTER is Schemata's own keytype (Confluent keeps exporters in another topic): keeping
+//! them with the records makes them durable, shared by PostgreSQL nodes and carried by dumps.
 //!
 //! Keys are compact JSON with Confluent's field order, byte for byte: compaction keeps the last
 //! value per key *bytes*, so a key must have exactly one encoding. A dump of a Confluent registry's
@@ -41,6 +45,11 @@ pub enum Record {
     DeleteSubject { subject: String, version: i32 },
     /// Drops every soft-deleted version of `subject` (written when entering IMPORT mode).
     ClearSubject { subject: String },
+    /// A schema exporter's definition and durable state, read by the registry; `None` deletes it.
+    Exporter {
+        name: String,
+        value: Option<serde_json::Value>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,6 +224,16 @@ struct KeyIn {
     subject: Option<String>,
     #[serde(default)]
     version: Option<i32>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// An EXPORTER key: keytype, name, magic.
+#[derive(Serialize)]
+struct ExporterKey<'a> {
+    keytype: &'static str,
+    name: &'a str,
+    magic: u8,
 }
 
 /// A record that cannot be read back.
@@ -258,6 +277,14 @@ impl Record {
                 version: None,
                 magic: 0,
             },
+            Record::Exporter { name, .. } => {
+                let key = ExporterKey {
+                    keytype: "EXPORTER",
+                    name,
+                    magic: 0,
+                };
+                return serde_json::to_vec(&key).expect("keys serialize");
+            }
         };
         serde_json::to_vec(&key).expect("keys serialize")
     }
@@ -277,6 +304,7 @@ impl Record {
             Record::ClearSubject { subject } => Some(serde_json::to_vec(&ClearSubjectValue {
                 subject: subject.clone(),
             })),
+            Record::Exporter { value, .. } => value.as_ref().map(serde_json::to_vec),
         };
         bytes.map(|b| b.expect("values serialize"))
     }
@@ -321,6 +349,12 @@ impl Record {
             },
             "CLEAR_SUBJECT" => Record::ClearSubject {
                 subject: need_subject(k.subject)?,
+            },
+            "EXPORTER" => Record::Exporter {
+                name: k
+                    .name
+                    .ok_or_else(|| DecodeError("EXPORTER key without name".into()))?,
+                value: parse(value)?,
             },
             _ => return Ok(None),
         };

@@ -54,12 +54,12 @@ impl TestApp {
 
     /// A registry on the store `url` names (e.g. a test database).
     pub async fn on(url: &str, api: ApiFormat, max_body_bytes: usize) -> TestApp {
-        TestApp::with_options(Options {
+        let options = Options {
             api,
             max_body_bytes,
             ..Options::new(url)
-        })
-        .await
+        };
+        TestApp::with(options).await
     }
 
     /// A 7.x-shaped registry on a new data directory, with `options` changed by `change`.
@@ -67,12 +67,13 @@ impl TestApp {
         let dir = Arc::new(TempDir::new().expect("temp dir"));
         let mut options = Options::new(&format!("file://{}", dir.path().display()));
         change(&mut options);
-        let mut app = TestApp::with_options(options).await;
+        let mut app = TestApp::with(options).await;
         app.dir = Some(dir);
         app
     }
 
-    async fn with_options(options: Options) -> TestApp {
+    /// A registry built from `options`.
+    pub async fn with(options: Options) -> TestApp {
         let (url, api) = (options.storage.clone(), options.api);
         let server = Server::open(&options).await.expect("server opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

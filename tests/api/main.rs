@@ -4,14 +4,17 @@ mod helpers;
 
 mod bad_input;
 mod cli;
+mod cli_tools;
 mod compatibility;
 mod config;
 mod diff;
 mod errors;
+mod exporters;
 mod health;
 mod json;
 mod logs;
 mod metrics;
+mod moving;
 mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;

@@ -2,11 +2,13 @@
 //! back from `load` after reopening, folded the same way whatever the backend keeps.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use compat::CompatibilityLevel;
 use schemata::metrics::Metrics;
 use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaValue, Store};
 use tempfile::TempDir;
+use tokio::time::timeout;
 
 use crate::pg::TestDb;
 
@@ -51,6 +53,7 @@ contract!(
     records_come_back_after_reopening,
     later_values_replace_earlier_ones_and_tombstones_delete,
     a_second_store_on_the_same_backend_catches_up,
+    a_write_whose_caller_went_away_holds_nothing_up,
 );
 
 fn schema(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
@@ -199,4 +202,33 @@ async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
         second.catch_up(loaded.position).await.unwrap().records,
         vec![schema("x", 1, 1, false), schema("y", 1, 2, false)]
     );
+}
+
+/// A write abandoned while it waits to begin (its client disconnected, and the server dropped
+/// the request) must not keep the store, or on PostgreSQL the cluster-wide write lock, to
+/// itself: the next write, here and on another node, goes ahead at once.
+async fn a_write_whose_caller_went_away_holds_nothing_up(backend: &Backend) {
+    let first = backend.open().await;
+    first.load().await.unwrap();
+    let mut begin = first.begin();
+    std::future::poll_fn(|cx| {
+        let _ = begin.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    drop(begin);
+    let other = if first.is_shared() {
+        let other = backend.open().await;
+        other.load().await.unwrap();
+        other
+    } else {
+        first.clone()
+    };
+    let within = Duration::from_secs(5);
+    timeout(within, commit(&other, vec![schema("x", 1, 1, false)]))
+        .await
+        .expect("the other node's write goes ahead");
+    timeout(within, commit(&first, vec![schema("y", 1, 2, false)]))
+        .await
+        .expect("so does the next write on the first");
 }

@@ -86,11 +86,7 @@ impl LogStore {
             file.set_len(scan.valid_len)?;
             file.sync_all()?;
         }
-        let records = scan
-            .frames
-            .iter()
-            .filter_map(|f| f.record().transpose())
-            .collect::<Result<Vec<_>, _>>()?;
+        let records = file::decode_all(&scan.frames)?;
         let generation = Arc::new(AtomicU64::new(0));
         let mut flusher = Flusher::new(
             dir.clone(),
@@ -117,6 +113,11 @@ impl LogStore {
             full,
             _lock: lock,
         })
+    }
+
+    /// Whether `dir` holds a log already (so opening it would not create one).
+    pub fn exists(dir: impl AsRef<Path>) -> bool {
+        dir.as_ref().join(LOG_NAME).is_file()
     }
 
     /// Free bytes on the log's file system for an unprivileged writer.

@@ -82,6 +82,7 @@ impl Writes {
             conn: None,
             locked_at: Instant::now(),
             in_flight: 0,
+            catch_up_owed: false,
             queue: Vec::new(),
             waiting: Vec::new(),
         };
@@ -193,6 +194,8 @@ struct Committer {
     locked_at: Instant,
     /// Writes begun and not yet committed or abandoned.
     in_flight: usize,
+    /// The lock was taken and no write has caught up with the database since.
+    catch_up_owed: bool,
     /// Records handed over since the transaction in flight started.
     queue: Vec<Commit>,
     /// Writes waiting for the lock to be let go and taken again.
@@ -229,17 +232,15 @@ impl Committer {
                 if self.locked_at.elapsed() > MAX_HOLD {
                     self.waiting.push(reply);
                 } else {
-                    self.in_flight += 1;
-                    let _ = reply.send(Ok(false));
+                    self.grant(reply);
                 }
             }
-            Msg::Begin(reply) => {
-                let taken = self.take_lock().await;
-                if taken.is_ok() {
-                    self.in_flight += 1;
+            Msg::Begin(reply) => match self.take_lock().await {
+                Ok(()) => self.grant(reply),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
                 }
-                let _ = reply.send(taken.map(|()| true));
-            }
+            },
             Msg::Commit(commit) => {
                 self.in_flight -= 1;
                 if commit.generation == self.generation.load(Ordering::SeqCst) {
@@ -269,18 +270,27 @@ impl Committer {
         if !self.waiting.is_empty() {
             // Behind any other node already waiting for the lock.
             let taken = self.take_lock().await;
-            for (i, reply) in std::mem::take(&mut self.waiting).into_iter().enumerate() {
-                let answer = match &taken {
-                    Ok(()) => {
-                        self.in_flight += 1;
-                        Ok(i == 0)
+            for reply in std::mem::take(&mut self.waiting) {
+                match &taken {
+                    Ok(()) => self.grant(reply),
+                    Err(e) => {
+                        let _ = reply.send(Err(again(e)));
                     }
-                    Err(e) => Err(again(e)),
-                };
-                let _ = reply.send(answer);
+                }
             }
         }
         None
+    }
+
+    /// Lets a write begin under the lock this node holds. The first write after the lock was
+    /// taken must catch up first. A write counts as in progress only when it is still there
+    /// to end: one whose client went away while it waited would otherwise keep the lock held
+    /// forever, and the catch-up falls to the next one.
+    fn grant(&mut self, reply: oneshot::Sender<Result<bool, StoreError>>) {
+        if reply.send(Ok(self.catch_up_owed)).is_ok() {
+            self.catch_up_owed = false;
+            self.in_flight += 1;
+        }
     }
 
     async fn take_lock(&mut self) -> Result<(), StoreError> {
@@ -305,6 +315,7 @@ impl Committer {
             .store(u32::try_from(ids).unwrap_or(u32::MAX), Ordering::SeqCst);
         self.conn = Some(conn);
         self.locked_at = Instant::now();
+        self.catch_up_owed = true;
         self.holding.store(true, Ordering::SeqCst);
         Ok(())
     }

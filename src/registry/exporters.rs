@@ -1,0 +1,376 @@
+//! Schema exporters (Confluent's Schema Linking API): their definitions and durable state
+//! (paused or not, how far they got) are records, so they survive restarts and every
+//! PostgreSQL node sees them; what an exporter is doing right now lives with the task that
+//! runs it (`replication::exporter`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::write::Operation;
+use super::{Registry, State};
+use crate::error::ApiError;
+use crate::storage::{Record, StoreError};
+
+/// An exporter, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exporter {
+    pub name: String,
+    /// Subject patterns (`*` any text): which subjects are exported. Empty: all.
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// The destination's name for a subject: `${subject}` is replaced by the subject.
+    #[serde(
+        rename = "subjectRenameFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subject_rename_format: Option<String>,
+    #[serde(rename = "contextType", default = "none")]
+    pub context_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The destination: `schema.registry.url`, `basic.auth.user.info`, `bearer.auth.token`.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Paused by `PUT /exporters/{name}/pause` (durable).
+    #[serde(default)]
+    pub paused: bool,
+    /// Changes written to the destination since the exporter was created or reset (durable).
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn none() -> String {
+    "NONE".into()
+}
+
+/// Config keys whose values are secrets: never shown back.
+pub const SECRET_KEYS: [&str; 2] = ["basic.auth.user.info", "bearer.auth.token"];
+
+impl Exporter {
+    /// Whether `subject` is one this exporter exports.
+    pub fn exports(&self, subject: &str) -> bool {
+        self.subjects.is_empty() || self.subjects.iter().any(|p| wildcard(p, subject))
+    }
+
+    /// The destination's name for `subject`.
+    pub fn rename(&self, subject: &str) -> String {
+        match &self.subject_rename_format {
+            Some(format) => format.replace("${subject}", subject),
+            None => subject.to_string(),
+        }
+    }
+
+    /// The local subject a destination subject is the export of, if any.
+    pub fn source_of(&self, destination: &str) -> Option<String> {
+        let format = self
+            .subject_rename_format
+            .as_deref()
+            .unwrap_or("${subject}");
+        let (prefix, suffix) = format.split_once("${subject}")?;
+        let subject = destination.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        (self.rename(subject) == destination && self.exports(subject)).then(|| subject.to_string())
+    }
+
+    /// Checks a definition as it is created or updated.
+    fn check(&self) -> Result<(), ApiError> {
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !name_ok {
+            return Err(ApiError::InvalidExporterName(self.name.clone()));
+        }
+        match self.config.get("schema.registry.url") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {}
+            _ => {
+                return Err(ApiError::InvalidExporterConfig(
+                    "schema.registry.url must be the destination's http:// or https:// URL".into(),
+                ))
+            }
+        }
+        if self.context_type != "NONE" {
+            return Err(ApiError::InvalidExporterConfig(format!(
+                "contextType {} needs contexts, which this registry does not have yet: use NONE",
+                self.context_type
+            )));
+        }
+        if self.subjects.iter().any(|s| s.trim().is_empty()) {
+            return Err(ApiError::InvalidExporterSubjects(
+                "a subject pattern is empty".into(),
+            ));
+        }
+        if let Some(format) = &self.subject_rename_format {
+            if !format.contains("${subject}") {
+                return Err(ApiError::InvalidExporterSubjects(format!(
+                    "subjectRenameFormat '{format}' does not contain ${{subject}}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// This exporter as a record.
+    fn record(&self) -> Record {
+        Record::Exporter {
+            name: self.name.clone(),
+            value: Some(serde_json::to_value(self).expect("exporters serialize")),
+        }
+    }
+}
+
+/// `*` any text, `?` one character.
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+impl State {
+    /// Applies an EXPORTER record.
+    pub(super) fn put_exporter(
+        &mut self,
+        name: String,
+        value: Option<serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        match value {
+            Some(v) => {
+                let exporter: Exporter = serde_json::from_value(v).map_err(|e| {
+                    StoreError::Corrupt(format!("exporter {name} cannot be read: {e}"))
+                })?;
+                self.exporters.insert(name, Arc::new(exporter));
+            }
+            None => {
+                self.exporters.remove(&name);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What becomes of an exporter.
+enum Next {
+    Keep,
+    Put(Exporter),
+    Delete,
+}
+
+/// A change to an exporter's definition (`PUT /exporters/{name}`): what is given replaces.
+#[derive(Debug, Default)]
+pub struct ExporterUpdate {
+    pub subjects: Option<Vec<String>>,
+    pub subject_rename_format: Option<String>,
+    pub context_type: Option<String>,
+    pub context: Option<String>,
+    /// Merged into the config: given keys replace, others stay.
+    pub config: Option<BTreeMap<String, String>>,
+}
+
+impl Registry {
+    pub fn exporter_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.snapshot().exporters.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    pub fn exporters(&self) -> Vec<Arc<Exporter>> {
+        self.snapshot().exporters.values().cloned().collect()
+    }
+
+    pub fn exporter(&self, name: &str) -> Result<Arc<Exporter>, ApiError> {
+        self.snapshot()
+            .exporters
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ApiError::ExporterNotFound(name.to_string()))
+    }
+
+    /// `POST /exporters`.
+    pub async fn create_exporter(&self, exporter: Exporter) -> Result<(), ApiError> {
+        exporter.check()?;
+        let write = self.begin(Operation::UpdateExporter, None).await?;
+        write.permit()?;
+        if write.state().exporters.contains_key(&exporter.name) {
+            return Err(ApiError::ExporterExists(exporter.name));
+        }
+        self.commit(write, vec![exporter.record()]).await
+    }
+
+    /// Changes an exporter under the writer lock; `change` decides from the stored one.
+    async fn change_exporter(
+        &self,
+        name: &str,
+        change: impl FnOnce(&Exporter) -> Result<Next, ApiError>,
+    ) -> Result<(), ApiError> {
+        let write = self.begin(Operation::UpdateExporter, None).await?;
+        write.permit()?;
+        let Some(current) = write.state().exporters.get(name).cloned() else {
+            return Err(ApiError::ExporterNotFound(name.to_string()));
+        };
+        let record = match change(&current)? {
+            Next::Keep => return Ok(()),
+            Next::Put(next) => next.record(),
+            Next::Delete => Record::Exporter {
+                name: name.to_string(),
+                value: None,
+            },
+        };
+        self.commit(write, vec![record]).await
+    }
+
+    /// `PUT /exporters/{name}` and `PUT /exporters/{name}/config`: only while paused.
+    pub async fn update_exporter(
+        &self,
+        name: &str,
+        update: ExporterUpdate,
+    ) -> Result<(), ApiError> {
+        self.change_exporter(name, |current| {
+            if !current.paused {
+                return Err(ApiError::ExporterNotPaused(name.to_string()));
+            }
+            let mut next = current.clone();
+            if let Some(s) = update.subjects {
+                next.subjects = s;
+            }
+            if let Some(f) = update.subject_rename_format {
+                next.subject_rename_format = Some(f);
+            }
+            if let Some(t) = update.context_type {
+                next.context_type = t;
+            }
+            if let Some(c) = update.context {
+                next.context = Some(c);
+            }
+            if let Some(config) = update.config {
+                next.config.extend(config);
+            }
+            next.check()?;
+            Ok(Next::Put(next))
+        })
+        .await
+    }
+
+    pub async fn delete_exporter(&self, name: &str) -> Result<(), ApiError> {
+        self.change_exporter(name, |_| Ok(Next::Delete)).await
+    }
+
+    pub async fn pause_exporter(&self, name: &str) -> Result<(), ApiError> {
+        self.change_exporter(name, |current| {
+            if current.paused {
+                return Err(ApiError::ExporterPaused(name.to_string()));
+            }
+            Ok(Next::Put(Exporter {
+                paused: true,
+                ..current.clone()
+            }))
+        })
+        .await
+    }
+
+    pub async fn resume_exporter(&self, name: &str) -> Result<(), ApiError> {
+        self.change_exporter(name, |current| {
+            if !current.paused {
+                return Err(ApiError::ExporterRunning(name.to_string()));
+            }
+            Ok(Next::Put(Exporter {
+                paused: false,
+                ..current.clone()
+            }))
+        })
+        .await
+    }
+
+    /// `PUT /exporters/{name}/reset`: only while paused; it starts again from nothing (what
+    /// the destination already holds is not written again).
+    pub async fn reset_exporter(&self, name: &str) -> Result<(), ApiError> {
+        self.change_exporter(name, |current| {
+            if !current.paused {
+                return Err(ApiError::ExporterNotPaused(name.to_string()));
+            }
+            Ok(Next::Put(Exporter {
+                offset: 0,
+                ..current.clone()
+            }))
+        })
+        .await
+    }
+
+    /// Records how far a running exporter got; nothing when it was paused, reset or deleted
+    /// meanwhile (`from` is the offset it started from).
+    pub async fn advance_exporter(&self, name: &str, from: u64, by: u64) -> Result<(), ApiError> {
+        self.change_exporter(name, |current| {
+            if current.paused || current.offset != from {
+                return Ok(Next::Keep);
+            }
+            Ok(Next::Put(Exporter {
+                offset: from + by,
+                ..current.clone()
+            }))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exporter(format: Option<&str>, subjects: &[&str]) -> Exporter {
+        Exporter {
+            name: "e".into(),
+            subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            subject_rename_format: format.map(str::to_string),
+            context_type: "NONE".into(),
+            context: None,
+            config: BTreeMap::new(),
+            paused: false,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn subject_patterns() {
+        assert!(wildcard("orders-value", "orders-value"));
+        assert!(wildcard("orders-*", "orders-value"));
+        assert!(wildcard("*-value", "orders-value"));
+        assert!(wildcard("*", ""));
+        assert!(wildcard("o?ders*e", "orders-value"));
+        assert!(!wildcard("orders-?", "orders-value"));
+        assert!(!wildcard("orders", "orders-value"));
+        assert!(wildcard("a*b*c", "axxbyyc"));
+        assert!(!wildcard("a*b*c", "axxbyy"));
+    }
+
+    #[test]
+    fn subjects_are_renamed_and_recognised_back() {
+        let e = exporter(Some("dc1.${subject}.copy"), &["orders-*"]);
+        assert_eq!(e.rename("orders-value"), "dc1.orders-value.copy");
+        assert_eq!(
+            e.source_of("dc1.orders-value.copy").as_deref(),
+            Some("orders-value")
+        );
+        assert_eq!(e.source_of("dc1.payments.copy"), None);
+        assert_eq!(e.source_of("orders-value"), None);
+        let all = exporter(None, &[]);
+        assert_eq!(all.source_of("x").as_deref(), Some("x"));
+    }
+}
