@@ -3,27 +3,30 @@
 //! [`run`] is what `schemata serve` does: the probes answer while the registry is loading.
 
 use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::Request;
-use axum::ServiceExt;
 use compat::CompatibilityLevel;
 use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 use tokio::net::TcpListener;
 
-use axum::Router;
 use tokio::sync::watch;
 use tower::{Layer, Service};
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
+use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
-use crate::http::{metrics_only, routes, starting, ApiFormat, AppState, Trace};
+use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
 use crate::replication::exporter;
 use crate::replication::follower::{self, Follow};
 use crate::replication::remote::{Credentials, Remote, RemoteError};
+use crate::serve::Limits;
+use crate::tls::{Tls, TlsFiles};
 
 /// What a server is built from: `serve`'s arguments, less the addresses and the logs.
 #[derive(Debug, Clone)]
@@ -37,6 +40,14 @@ pub struct Options {
     pub metrics: bool,
     /// Whether the API's listener answers `GET /metrics` (not when they have their own).
     pub metrics_route: bool,
+    /// The auth file (`--auth-file`); `None`: no authentication.
+    pub auth_file: Option<PathBuf>,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-client-ca`); `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// `--header-read-timeout`, `--max-connections`.
+    pub limits: Limits,
+    /// Origins whose browser preflights are answered (`--cors-allow-origin`).
+    pub cors_allow_origins: Vec<String>,
     /// Another registry this one is a read-only replica of (`--follow`).
     pub follow: Option<Follow>,
     /// Whether this node runs the schema exporters (`--run-exporters`).
@@ -53,6 +64,10 @@ impl Options {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             metrics: true,
             metrics_route: true,
+            auth_file: None,
+            tls: None,
+            limits: Limits::default(),
+            cors_allow_origins: Vec::new(),
             follow: None,
             run_exporters: true,
         }
@@ -91,6 +106,21 @@ impl TryFrom<&ServeArgs> for Options {
             max_body_bytes: args.max_body_bytes,
             metrics: args.metrics,
             metrics_route: args.metrics_listen.is_none(),
+            auth_file: args.auth_file.clone(),
+            tls: args
+                .tls_cert
+                .clone()
+                .zip(args.tls_key.clone())
+                .map(|(cert, key)| TlsFiles {
+                    cert,
+                    key,
+                    client_ca: args.tls_client_ca.clone(),
+                }),
+            limits: Limits {
+                header_read_timeout: Duration::from_secs(args.header_read_timeout),
+                max_connections: args.max_connections,
+            },
+            cors_allow_origins: args.cors_allow_origin.clone(),
             follow,
             run_exporters: args.run_exporters,
         })
@@ -100,15 +130,33 @@ impl TryFrom<&ServeArgs> for Options {
 /// A registry ready to serve.
 pub struct Server {
     state: AppState,
+    tls: Option<Arc<Tls>>,
+    limits: Limits,
 }
 
 impl Server {
     /// Opens the storage and loads the registry from it.
     pub async fn open(options: &Options) -> anyhow::Result<Server> {
-        Server::open_with(options, options.new_metrics()).await
+        let mut server =
+            Server::open_with(options, options.new_metrics(), load_auth(options)?).await?;
+        server.tls = load_tls(options)?;
+        server.limits = options.limits;
+        Ok(server)
     }
 
-    async fn open_with(options: &Options, metrics: Metrics) -> anyhow::Result<Server> {
+    async fn open_with(
+        options: &Options,
+        metrics: Metrics,
+        auth: Option<Arc<Authenticator>>,
+    ) -> anyhow::Result<Server> {
+        let cors_origins = options
+            .cors_allow_origins
+            .iter()
+            .map(|o| {
+                axum::http::HeaderValue::from_str(o)
+                    .with_context(|| format!("--cors-allow-origin {o:?}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let store = crate::storage::open(&options.storage, &metrics)
             .await
             .context("opening storage")?;
@@ -134,8 +182,12 @@ impl Server {
                 max_body_bytes: options.max_body_bytes,
                 metrics,
                 metrics_route: options.metrics_route,
+                auth,
+                cors_origins,
                 exporters,
             },
+            tls: None,
+            limits: options.limits,
         })
     }
 
@@ -145,10 +197,70 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = app(routes(self.state));
-        axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown)
-            .await
+        crate::serve::serve(
+            listener,
+            self.tls,
+            self.limits,
+            app(routes(self.state)),
+            shutdown,
+        )
+        .await
+    }
+}
+
+/// The auth file, read and checked: a mistake stops the start with its line and reason.
+fn load_auth(options: &Options) -> anyhow::Result<Option<Arc<Authenticator>>> {
+    let Some(path) = &options.auth_file else {
+        tracing::warn!(
+            "no --auth-file: anyone who reaches the server may read and change everything"
+        );
+        return Ok(None);
+    };
+    let auth = Authenticator::load(path).map_err(|e| anyhow::anyhow!("auth file {e}"))?;
+    let keys = auth.keys();
+    tracing::info!(
+        path = %path.display(),
+        basic = keys.has_users(),
+        bearer = keys.has_jwt(),
+        "authentication required"
+    );
+    Ok(Some(Arc::new(auth)))
+}
+
+/// The TLS files, read and checked.
+fn load_tls(options: &Options) -> anyhow::Result<Option<Arc<Tls>>> {
+    let Some(files) = &options.tls else {
+        return Ok(None);
+    };
+    let tls = Tls::load(files).map_err(anyhow::Error::msg)?;
+    tracing::info!(
+        client_certificates = files.client_ca.is_some(),
+        "serving HTTPS"
+    );
+    Ok(Some(Arc::new(tls)))
+}
+
+/// On each SIGHUP, re-reads the auth file and the TLS files. One with a mistake leaves the one
+/// in force.
+async fn reload_on_hangup(auth: Option<Arc<Authenticator>>, tls: Option<Arc<Tls>>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("SIGHUP cannot be caught: the auth and TLS files will not be re-read");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Some(tls) = &tls {
+            match tls.reload() {
+                Ok(()) => tracing::info!("TLS files re-read"),
+                Err(e) => tracing::error!("TLS files not re-read, the ones in force stay: {e}"),
+            }
+        }
+        if let Some(auth) = &auth {
+            match auth.reload() {
+                Ok(()) => tracing::info!(path = %auth.path().display(), "auth file re-read"),
+                Err(e) => tracing::error!("auth file not re-read, the one in force stays: {e}"),
+            }
+        }
     }
 }
 
@@ -173,6 +285,9 @@ pub async fn run(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
+    let auth = load_auth(options)?;
+    let tls = load_tls(options)?;
+    tokio::spawn(reload_on_hangup(auth.clone(), tls.clone()));
     let metrics = options.new_metrics();
     if let Some(listener) = metrics_listener {
         let app = metrics_only(metrics.clone());
@@ -191,13 +306,15 @@ pub async fn run(
         loaded: loaded.clone(),
         current: None,
     };
-    let serving = tokio::spawn(
-        axum::serve(listener, ServiceExt::<Request>::into_make_service(phases))
-            .with_graceful_shutdown(stopped())
-            .into_future(),
-    );
+    let serving = tokio::spawn(crate::serve::serve(
+        listener,
+        tls,
+        options.limits,
+        phases,
+        stopped(),
+    ));
     let server = tokio::select! {
-        server = Server::open_with(options, metrics) => server?,
+        server = Server::open_with(options, metrics, auth) => server?,
         () = stopped() => return Ok(()),
     };
     let _ = loaded.set(app(routes(server.state)));
@@ -208,9 +325,9 @@ pub async fn run(
 
 /// A whole server as a service: the router, its tracing and metrics, and trailing slashes
 /// trimmed (Java's client sends `/compatibility/subjects/s/versions/`).
-type App = NormalizePath<Trace<Router>>;
+type App = NormalizePath<Api>;
 
-fn app(routes: Trace<Router>) -> App {
+fn app(routes: Api) -> App {
     NormalizePathLayer::trim_trailing_slash().layer(routes)
 }
 

@@ -95,6 +95,16 @@ pub enum ApiError {
     /// 405 (code 405).
     #[error("HTTP 405 Method Not Allowed")]
     MethodNotAllowed,
+    /// 401 (code 401): no credentials, or not valid ones (the same answer whichever, as
+    /// Confluent's Jetty answers).
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// 40301: the principal may not do this (Confluent's wording).
+    #[error("User is denied operation {operation} on {resource}")]
+    Forbidden {
+        operation: &'static str,
+        resource: String,
+    },
     /// 40450.
     #[error("Exporter '{0}' not found.")]
     ExporterNotFound(String),
@@ -157,6 +167,8 @@ impl ApiError {
             ApiError::MissingBody => (422, 422),
             ApiError::NotFound => (404, 404),
             ApiError::MethodNotAllowed => (405, 405),
+            ApiError::Unauthorized => (401, 401),
+            ApiError::Forbidden { .. } => (403, 40301),
             ApiError::Starting => (503, 503),
             ApiError::ExporterNotFound(_) => (404, 40450),
             ApiError::InvalidExporterName(_) => (409, 40950),

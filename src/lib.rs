@@ -16,18 +16,24 @@
 //!   `export --url`) and the follower (`serve --follow`).
 //! - [`storage`]: the [`storage::Store`] trait, the record shapes of Confluent's `_schemas`
 //!   topic, the embedded log (`storage/log/`) and PostgreSQL.
+//! - [`auth`]: the auth file: users, JWT keys, roles and grants (applied by `http/guard.rs`).
+//! - [`serve`]: the accept loop, with a header read timeout and a cap on connections.
+//! - [`tls`]: HTTPS and client certificates, re-read on SIGHUP.
 //! - [`error`]: [`error::ApiError`], every error with its HTTP status and Confluent code.
 //!
 //! Schema parsing and compatibility live in the `schemata-compat` crate (`compat/`).
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod registry;
 pub mod replication;
+pub mod serve;
 pub mod storage;
+pub mod tls;
 
 /// The commit this binary was built from (see `build.rs`).
 pub const COMMIT: &str = env!("SCHEMATA_COMMIT");

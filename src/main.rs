@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             stderr_logs();
             schemata::cli::register(args).await
         }
+        Command::HashPassword => hash_password()?,
         // stdout is the dump.
         Command::Export(args) => {
             stderr_logs();
@@ -79,6 +80,22 @@ async fn main() -> anyhow::Result<ExitCode> {
             schemata::cli::set_mode(args).await
         }
     })
+}
+
+/// `schemata hash-password`: one line from stdin (its line ending is not part of it).
+fn hash_password() -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        anyhow::bail!("the password is empty");
+    }
+    let hash = schemata::auth::password::hash(password.as_bytes()).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `RUST_LOG`, else `default`.

@@ -58,6 +58,11 @@ pub struct ClientConfig {
     pub latest_ttl: Duration,
     /// How long "no schema with this id" is believed.
     pub not_found_ttl: Duration,
+    /// PEM CA certificates trusted for the registry's certificate, besides the system's.
+    pub ca_pem: Option<Vec<u8>>,
+    /// A PEM client certificate (chain) and its private key, for registries that require
+    /// client certificates (mTLS).
+    pub identity_pem: Option<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -73,6 +78,8 @@ impl ClientConfig {
             cache_capacity: 1_000,
             latest_ttl: Duration::from_secs(60),
             not_found_ttl: Duration::from_secs(5),
+            ca_pem: None,
+            identity_pem: None,
         }
     }
 }
@@ -127,17 +134,28 @@ fn segment(s: &str) -> String {
 }
 
 impl Client {
-    /// A client for `config`. Fails only when the TLS stack cannot be set up.
+    /// A client for `config`. Fails only when the TLS stack cannot be set up or the PEM given
+    /// does not parse.
     pub fn new(config: ClientConfig) -> Result<Client> {
         if config.urls.is_empty() {
             return Err(Error::Config("no registry URL".into()));
         }
         // reqwest is built without a default crypto provider; ring is ours.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| Error::Transport(e.to_string()))?;
+        let mut http = reqwest::Client::builder().timeout(config.timeout);
+        if let Some(pem) = &config.ca_pem {
+            for ca in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::Config(format!("CA certificates: {e}")))?
+            {
+                http = http.add_root_certificate(ca);
+            }
+        }
+        if let Some(pem) = &config.identity_pem {
+            let identity = reqwest::Identity::from_pem(pem)
+                .map_err(|e| Error::Config(format!("client certificate and key: {e}")))?;
+            http = http.identity(identity);
+        }
+        let http = http.build().map_err(|e| Error::Transport(e.to_string()))?;
         let cap = config.cache_capacity;
         Ok(Client {
             inner: Arc::new(Inner {

@@ -31,6 +31,9 @@ pub enum Command {
     Check(RemoteArgs),
     /// Register a schema file under a subject on a running registry. Exit codes as `compat`.
     Register(RemoteArgs),
+    /// Read a password from stdin (one line) and print its argon2id hash, for the auth file's
+    /// `password_hash`.
+    HashPassword,
     /// Write every record of a registry to stdout, one `KEY<TAB>VALUE` line each, as Confluent's
     /// `_schemas` topic holds them, in an order that replays. Exit code 0, or 2 on failure.
     Export(ExportArgs),
@@ -290,6 +293,32 @@ pub struct RemoteArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
 
+    /// HTTP Basic credentials, as USER:PASSWORD.
+    #[arg(
+        long,
+        env = "SCHEMATA_USER",
+        value_name = "USER:PASSWORD",
+        conflicts_with = "token",
+        hide_env_values = true
+    )]
+    pub user: Option<String>,
+
+    /// A bearer token (JWT).
+    #[arg(long, env = "SCHEMATA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// A PEM client certificate (mTLS), with `--key`.
+    #[arg(long, env = "SCHEMATA_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The PEM private key of `--cert`.
+    #[arg(long, env = "SCHEMATA_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// PEM CA certificates to trust for the registry's certificate, besides the system's.
+    #[arg(long, env = "SCHEMATA_CA")]
+    pub ca: Option<PathBuf>,
+
     /// The schema file.
     pub file: PathBuf,
 }
@@ -334,6 +363,40 @@ pub struct ServeArgs {
     #[arg(long, env = "SCHEMATA_ACCESS_LOG", default_value_t = false, action = clap::ArgAction::Set)]
     pub access_log: bool,
 
+    /// Users, JWT keys and grants (TOML, see the README's Security section). Given, every
+    /// request but `GET /` and the probes needs credentials, and only what a grant allows is
+    /// allowed. Re-read on SIGHUP.
+    #[arg(long, env = "SCHEMATA_AUTH_FILE")]
+    pub auth_file: Option<PathBuf>,
+
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first). Re-read on
+    /// SIGHUP.
+    #[arg(long, env = "SCHEMATA_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of `--tls-cert` (PKCS#8, RSA or EC). Re-read on SIGHUP.
+    #[arg(long, env = "SCHEMATA_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by a CA in this PEM file (mTLS); a certificate's
+    /// subject CN (else its first DNS, else URI name) is its principal in the auth file.
+    #[arg(long, env = "SCHEMATA_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Seconds a connection may take to send a request's head, counted from when the server
+    /// waits for it: also how long a keep-alive connection may sit idle.
+    #[arg(long, env = "SCHEMATA_HEADER_READ_TIMEOUT", default_value_t = crate::serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+
+    /// Open connections at most; more wait in the kernel's backlog until one closes.
+    #[arg(long, env = "SCHEMATA_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+
+    /// Answer browser preflights (CORS) from this origin, e.g. `https://ui.example.com`, for
+    /// third-party UIs. Repeat for several (the variable takes them comma-separated). Off by
+    /// default.
+    #[arg(long, env = "SCHEMATA_CORS_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub cors_allow_origin: Vec<String>,
     /// Run the schema exporters on this node. With several nodes on one PostgreSQL database,
     /// set it on one node only (each node runs every exporter otherwise).
     #[arg(long, env = "SCHEMATA_RUN_EXPORTERS", default_value_t = true, action = clap::ArgAction::Set)]

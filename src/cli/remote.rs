@@ -69,9 +69,51 @@ fn subject_url(args: &RemoteArgs, path: &str) -> String {
     )
 }
 
-async fn post(url: &str, body: &Value) -> Result<(u16, Value), Invalid> {
-    let response = reqwest::Client::new()
-        .post(url)
+/// The HTTP client `args` ask for: their CA trusted, their client certificate presented.
+fn http(args: &RemoteArgs) -> Result<reqwest::Client, Invalid> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| Invalid(format!("{}: {e}", path.display())))
+    };
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca) = &args.ca {
+        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?)
+            .map_err(|e| Invalid(format!("--ca {}: {e}", ca.display())))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let pem = [read(cert)?, b"\n".to_vec(), read(key)?].concat();
+        let identity = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| Invalid(format!("--cert and --key: {e}")))?;
+        builder = builder.identity(identity);
+    }
+    builder
+        .build()
+        .map_err(|e| Invalid(format!("setting up HTTPS: {e}")))
+}
+
+/// A request with the credentials `args` give.
+fn request(
+    args: &RemoteArgs,
+    method: reqwest::Method,
+    url: &str,
+) -> Result<reqwest::RequestBuilder, Invalid> {
+    let request = http(args)?.request(method, url);
+    Ok(match (&args.user, &args.token) {
+        (Some(user), _) => {
+            let (name, password) = user
+                .split_once(':')
+                .ok_or_else(|| Invalid("--user is USER:PASSWORD".to_string()))?;
+            request.basic_auth(name, Some(password))
+        }
+        (None, Some(token)) => request.bearer_auth(token),
+        (None, None) => request,
+    })
+}
+
+async fn post(args: &RemoteArgs, url: &str, body: &Value) -> Result<(u16, Value), Invalid> {
+    let response = request(args, reqwest::Method::POST, url)?
         .header("Content-Type", "application/vnd.schemaregistry.v1+json")
         .json(body)
         .send()
@@ -91,7 +133,7 @@ async fn verdict(args: &RemoteArgs) -> Result<Outcome, Invalid> {
         "{}&verbose=true",
         subject_url(args, "compatibility/subjects")
     );
-    let (status, answer) = post(&url, &body(args)?).await?;
+    let (status, answer) = post(args, &url, &body(args)?).await?;
     if status != 200 {
         return Err(Invalid(format!("the registry answered {status}: {answer}")));
     }
@@ -140,7 +182,8 @@ async fn level_of(args: &RemoteArgs) -> Result<String, Invalid> {
         "{}/config/{subject}?defaultToGlobal=true",
         args.url.trim_end_matches('/')
     );
-    let answer: Value = reqwest::get(&url)
+    let answer: Value = request(args, reqwest::Method::GET, &url)?
+        .send()
         .await
         .map_err(|e| Invalid(format!("{url}: {e}")))?
         .json()
@@ -153,7 +196,7 @@ async fn level_of(args: &RemoteArgs) -> Result<String, Invalid> {
 }
 
 async fn registration(args: &RemoteArgs) -> Result<String, Invalid> {
-    let (status, answer) = post(&subject_url(args, "subjects"), &body(args)?).await?;
+    let (status, answer) = post(args, &subject_url(args, "subjects"), &body(args)?).await?;
     match (status, answer["id"].as_u64()) {
         (200, Some(id)) => Ok(format!("registered under {} with id {id}", args.subject)),
         _ => Err(Invalid(format!("the registry answered {status}: {answer}"))),

@@ -11,6 +11,8 @@
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
 //! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
 //!   status, latency, request id).
+//! - `guard.rs`: the auth file applied to each request (authentication, then one table from
+//!   route to operation); handlers of listings filter through its [`guard::Caller`].
 //! - `metrics.rs`: the HTTP metrics and `GET /metrics`; `health.rs`: the probes.
 //! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `root.rs`: the
 //!   resources; `openapi.rs` serves the document; `ui.rs` the web UI.
@@ -22,6 +24,7 @@ mod error;
 mod exporters;
 mod extract;
 mod format;
+pub mod guard;
 pub mod health;
 pub mod metrics;
 mod mode;
@@ -37,7 +40,7 @@ mod ui;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -46,12 +49,16 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 pub use error::ErrorBody;
 pub use format::ApiFormat;
+use guard::{Guard, GuardLayer};
+use tower::util::Either;
 use tower::Layer;
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 pub use trace::Trace;
 use trace::{Routes, TraceLayer};
 
@@ -67,6 +74,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether `GET /metrics` answers here (not when they have a listener of their own).
     pub metrics_route: bool,
+    /// The auth file in force (`None`: no authentication, everything allowed).
+    pub auth: Option<Arc<Authenticator>>,
+    /// Origins whose browser preflights are answered (`--cors-allow-origin`); none: no CORS.
+    pub cors_origins: Vec<HeaderValue>,
     /// The running exporters' statuses.
     pub exporters: crate::replication::exporter::Exporters,
 }
@@ -141,7 +152,7 @@ fn api() -> OpenApiRouter<AppState> {
 }
 
 /// Routes outside the API's document.
-const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
+pub(crate) const OTHER_ROUTES: [&str; 4] = ["/openapi.json", "/ui", "/ui/app.js", "/ui/style.css"];
 
 /// The OpenAPI document of every API route.
 pub(crate) fn document() -> utoipa::openapi::OpenApi {
@@ -150,7 +161,7 @@ pub(crate) fn document() -> utoipa::openapi::OpenApi {
 
 /// The whole server: the API, the probes and metrics, the document, the web UI, and
 /// Confluent-shaped 404s and 405s, each request traced and measured (`trace.rs`).
-pub fn routes(state: AppState) -> Trace<Router> {
+pub fn routes(state: AppState) -> Api {
     let (api, document) = api().split_for_parts();
     let templates = document
         .paths
@@ -158,6 +169,11 @@ pub fn routes(state: AppState) -> Trace<Router> {
         .into_keys()
         .chain(OTHER_ROUTES.map(str::to_string));
     let routes = Arc::new(Routes::new(templates));
+    let cors = cors(&state.cors_origins);
+    let guard = match &state.auth {
+        Some(auth) => GuardLayer::new(auth.clone(), routes.templates(), state.registry.clone()),
+        None => GuardLayer::off(),
+    };
     let http_metrics = state.metrics.is_on().then(|| {
         Arc::new(metrics::HttpMetrics::new(
             state.metrics.clone(),
@@ -172,12 +188,30 @@ pub fn routes(state: AppState) -> Trace<Router> {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);
-    TraceLayer::new(routes, http_metrics).layer(router)
+    TraceLayer::new(routes, http_metrics).layer(cors.layer(guard.layer(router)))
+}
+
+/// The whole server as a service: the router behind the guard, CORS when asked for, traced.
+pub type Api = Trace<Either<Cors<Guard<Router>>, Guard<Router>>>;
+
+/// Answers browser preflights from `origins` (third-party UIs), before the guard: a browser
+/// sends no credentials with a preflight. No origins: no CORS headers at all.
+fn cors(origins: &[HeaderValue]) -> Either<CorsLayer, tower::layer::util::Identity> {
+    let layer = (!origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .expose_headers([HeaderName::from_static("x-request-id")])
+            .allow_credentials(true)
+    });
+    tower::util::option_layer(layer)
 }
 
 /// What answers while the registry replays its records: the probes (live, not ready), the
-/// metrics when they are served here, and a 503 for everything else.
-pub fn starting(metrics: Option<Metrics>) -> Trace<Router> {
+/// metrics when they are served here, and a 503 for everything else (which reveals nothing, so
+/// no credentials are asked for).
+pub fn starting(metrics: Option<Metrics>) -> Api {
     const REPLAYING: &str = "replaying the stored records";
     let mut router = Router::new()
         .route("/health/live", get(health::live))
@@ -193,7 +227,8 @@ pub fn starting(metrics: Option<Metrics>) -> Trace<Router> {
     }
     let router = router.fallback(|| async { ApiError::Starting });
     let routes = ["/health/live", "/health/ready", "/metrics"].map(str::to_string);
-    TraceLayer::new(Arc::new(Routes::new(routes)), None).layer(router)
+    TraceLayer::new(Arc::new(Routes::new(routes)), None)
+        .layer(Either::Right(GuardLayer::off().layer(router)))
 }
 
 /// Only `GET /metrics`, for `--metrics-listen`.

@@ -2,12 +2,15 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::extract::{java_trim, JsonBody, Params, SubjectPath};
+use super::guard::Caller;
 use super::params::{DefaultToGlobal, Force};
 use super::{ok, AppState, ErrorBody};
+use crate::auth::policy::Operation;
 use crate::error::ApiError;
 use crate::registry::Mode;
 
@@ -28,12 +31,22 @@ fn parse_mode(body: &Map<String, Value>) -> Result<Mode, ApiError> {
 async fn put(
     app: &AppState,
     subject: Option<&str>,
+    caller: Option<Caller>,
     params: &Params,
     body: Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let mode = parse_mode(&body)?;
     if mode == Mode::ReadOnlyOverride && subject.is_some() {
         return Err(ApiError::InvalidMode);
+    }
+    // IMPORT lets a client choose ids: admins only (the guard let a manager this far).
+    if let (Mode::Import, Some(caller), Some(subject)) = (mode, &caller, subject) {
+        if !caller.may(Operation::Import, subject) {
+            return Err(ApiError::Forbidden {
+                operation: Operation::Import.name(),
+                resource: format!("Subject: {subject}"),
+            });
+        }
     }
     app.registry
         .set_mode(subject, mode, params.flag("force"))
@@ -69,7 +82,7 @@ pub async fn put_global(
     params: Params,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    put(&app, None, &params, body).await
+    put(&app, None, None, &params, body).await
 }
 
 #[utoipa::path(
@@ -117,11 +130,13 @@ pub async fn get_subject(
 )]
 pub async fn put_subject(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     path: SubjectPath,
     params: Params,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    put(&app, Some(&path.subject), &params, body).await
+    let caller = caller.map(|Extension(c)| c);
+    put(&app, Some(&path.subject), caller, &params, body).await
 }
 
 #[utoipa::path(

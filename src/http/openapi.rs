@@ -42,6 +42,7 @@ pub fn document() -> String {
 /// bodies are read under any of Confluent's content types, with the errors reading one can
 /// give.
 fn as_served(doc: &mut Value) {
+    security(doc);
     exact_bodies(doc);
     links(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -120,6 +121,60 @@ fn as_served(doc: &mut Value) {
                     content.insert(CONTENT_TYPE.to_string(), schema);
                 }
             }
+        }
+    }
+}
+
+/// The routes that never ask for credentials (`http/guard.rs`).
+const OPEN_PATHS: [&str; 5] = [
+    "/",
+    "/v1/metadata/id",
+    "/v1/metadata/version",
+    "/health/live",
+    "/health/ready",
+];
+
+/// How a client authenticates when the server has an auth file (`--auth-file`; without one,
+/// nothing is asked): HTTP Basic, a bearer JWT or a client certificate. Every operation but the
+/// open ones can then answer 401 and 403.
+fn security(doc: &mut Value) {
+    doc["components"]["securitySchemes"] = json!({
+        "basic": {"type": "http", "scheme": "basic", "description": "A user of the auth file"},
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT signed by a key of the auth file, with its issuer and audience"},
+        "mutualTLS": {"type": "mutualTLS", "description": "A client certificate (--tls-client-ca); its CN names the principal"}
+    });
+    // `{}`: no credentials, for a server without an auth file.
+    doc["security"] = json!([{}, {"basic": []}, {"bearer": []}, {"mutualTLS": []}]);
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let open = OPEN_PATHS.contains(&path.as_str());
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|item| item.values_mut())
+            .filter_map(Value::as_object_mut)
+        {
+            if open {
+                operation.insert("security".into(), json!([{}]));
+                continue;
+            }
+            let responses = operation
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .expect("responses are an object");
+            add_error(
+                responses,
+                "401",
+                "401: no credentials, or not valid ones (with `WWW-Authenticate`); only with an auth file",
+            );
+            add_error(
+                responses,
+                "403",
+                "40301: the principal has no grant for this (`User is denied operation <op> on <resource>`)",
+            );
         }
     }
 }

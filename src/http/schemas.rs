@@ -4,11 +4,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{schema_type_field, SchemaView};
 use super::extract::{GuidPath, IdPath, Params};
+use super::guard::Caller;
 use super::params::{Deleted, Format, Page};
 use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -168,10 +170,14 @@ pub async fn raw_by_id(
 )]
 pub async fn subjects_of_id(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subjects = app.registry.subjects_of_id(id, params.flag("deleted"))?;
+    let mut subjects = app.registry.subjects_of_id(id, params.flag("deleted"))?;
+    if let Some(Extension(caller)) = caller {
+        subjects.retain(|s| caller.may_read(s));
+    }
     Ok(ok(&params.page(subjects, None)?))
 }
 
@@ -191,6 +197,7 @@ struct SubjectVersionView {
 )]
 pub async fn versions_of_id(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
@@ -198,6 +205,7 @@ pub async fn versions_of_id(
         .registry
         .versions_of_id(id, params.flag("deleted"))?
         .into_iter()
+        .filter(|(s, _)| caller.as_ref().is_none_or(|c| c.may_read(s)))
         .map(|(subject, version)| SubjectVersionView { subject, version })
         .collect();
     Ok(ok(&params.page(versions, None)?))
@@ -212,13 +220,21 @@ pub async fn versions_of_id(
     params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
 )]
-pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let filter = SchemaFilter {
         subject_prefix: params.get("subjectPrefix").unwrap_or("").to_string(),
         deleted: params.flag("deleted"),
         latest_only: params.flag("latestOnly"),
     };
-    let found = params.page(app.registry.list_schemas(&filter), Some(SCHEMA_PAGE))?;
+    let mut found = app.registry.list_schemas(&filter);
+    if let Some(Extension(caller)) = caller {
+        found.retain(|sv| caller.may_read(&sv.subject));
+    }
+    let found = params.page(found, Some(SCHEMA_PAGE))?;
     let api = app.api;
     let views: Vec<SchemaView<'_>> = found.iter().map(|sv| SchemaView::new(sv, api)).collect();
     Ok(ok(&views))

@@ -3,12 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use compat::Reference;
 use serde::Serialize;
 
 use super::dto::{SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
+use super::guard::{Caller, Unchanged};
 use super::params::{Deleted, Format, Normalize, Page};
 use super::{json_response, ok, stream, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
@@ -33,7 +35,11 @@ fn deleted_filter(params: &Params) -> DeletedFilter {
     params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), Page),
     responses((status = 200, description = "Subject names, sorted", body = Vec<String>))
 )]
-pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    params: Params,
+) -> Result<Response, ApiError> {
     // `:*:` (all contexts) is the 7.2+ default; there is only the default context.
     let prefix = params
         .get("subjectPrefix")
@@ -41,7 +47,9 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
         .unwrap_or("");
     let (offset, limit) = params.page_bounds(None)?;
     let subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
-    Ok(stream::json_array(subjects.skip(offset).take(limit)))
+    let caller = caller.map(|Extension(c)| c);
+    let readable = subjects.filter(move |s| caller.as_ref().is_none_or(|c| c.may_read(s)));
+    Ok(stream::json_array(readable.skip(offset).take(limit)))
 }
 
 /// `POST /subjects/{subject}`: is this schema registered under the subject?
@@ -154,11 +162,12 @@ pub async fn register(
         version,
         ts,
         schema,
+        created,
     } = match registered {
         Ok(r) => r,
         Err(e) => return Ok(error_response(&e, app.api)),
     };
-    Ok(match app.api {
+    let mut response = match app.api {
         ApiFormat::V7 => ok(&IdView { id: schema.id }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
@@ -170,7 +179,13 @@ pub async fn register(
             ts,
             deleted: false,
         }),
-    })
+    };
+    // A producer re-registering what is there changes nothing: no audit line (one per request
+    // would cost the hot path more than the rest of it).
+    if !created && app.auth.is_some() {
+        response.extensions_mut().insert(Unchanged);
+    }
+    Ok(response)
 }
 
 /// `GET /subjects/{subject}/versions/{version}`.

@@ -3,6 +3,10 @@
 //! a `request` span for whatever is logged while serving it. Each names the route template,
 //! never the raw path: subject names would make every request its own.
 //!
+//! Writes and refusals, when an auth file is in force, leave an [`Audit`] on the response: it
+//! becomes one line (target `schemata::audit`) with the principal, operation, resource, outcome
+//! and request id.
+//!
 //! The id is the client's `X-Request-Id` when it sends one, else a number from a process-wide
 //! counter; either way it is echoed in the response's `X-Request-Id`. A server error is logged
 //! as one line with the request's method, route, id, status and latency, the subject and the
@@ -32,10 +36,14 @@ use tower::{Layer, Service};
 use tracing::Span;
 
 use super::error::Failure;
+use super::guard::Audit;
 use super::metrics::HttpMetrics;
 
 /// The target of the access log lines, so they can be turned on and off on their own.
 pub const ACCESS_LOG: &str = "schemata::access";
+
+/// The target of the audit lines: every write and every refusal, when an auth file is in force.
+pub const AUDIT_LOG: &str = "schemata::audit";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -180,6 +188,25 @@ impl Pending {
             bytes = response.body().size_hint().exact(),
             "served"
         );
+        if let Some(audit) = response.extensions_mut().remove::<Audit>() {
+            let outcome = match status.as_u16() {
+                401 => "unauthenticated",
+                403 => "denied",
+                _ if status.is_success() => "done",
+                _ => "failed",
+            };
+            tracing::info!(
+                target: AUDIT_LOG,
+                principal = audit.principal.as_deref(),
+                operation = audit.operation,
+                resource = audit.resource.as_deref(),
+                outcome,
+                status = status.as_u16(),
+                reason = audit.refusal,
+                request_id = self.id(),
+                "audit"
+            );
+        }
         if status.is_server_error() {
             let failure = response.extensions().get::<Failure>();
             tracing::error!(

@@ -44,6 +44,8 @@ pub struct Registered {
     pub version: i32,
     pub ts: i64,
     pub schema: Arc<StoredSchema>,
+    /// Whether this request wrote a new version (not: the subject held the schema already).
+    pub created: bool,
 }
 
 /// A request's schema, parsed and ready to compare or store.
@@ -122,6 +124,7 @@ impl Registry {
             version,
             ts,
             schema,
+            created: true,
         };
         Ok((registered, Registration::New))
     }
@@ -339,6 +342,7 @@ fn imported_before(
         version,
         ts: info.ts,
         schema: state.schemas[&id].clone(),
+        created: false,
     }))
 }
 
@@ -466,6 +470,7 @@ fn registered(found: SubjectVersion) -> Registered {
         version: found.version,
         ts: found.info.ts,
         schema: found.schema,
+        created: false,
     }
 }
 

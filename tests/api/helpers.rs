@@ -62,6 +62,16 @@ impl TestApp {
         TestApp::with(options).await
     }
 
+    /// A 7.x-shaped registry on a new data directory, with `options` changed by `change`.
+    pub async fn spawn_changed(change: impl FnOnce(&mut Options)) -> TestApp {
+        let dir = Arc::new(TempDir::new().expect("temp dir"));
+        let mut options = Options::new(&format!("file://{}", dir.path().display()));
+        change(&mut options);
+        let mut app = TestApp::with(options).await;
+        app.dir = Some(dir);
+        app
+    }
+
     /// A registry built from `options`.
     pub async fn with(options: Options) -> TestApp {
         let (url, api) = (options.storage.clone(), options.api);
@@ -80,11 +90,24 @@ impl TestApp {
         TestApp {
             base,
             client: http_client(),
-            storage: url.to_string(),
+            storage: url,
             dir: None,
             api,
             shutdown: Some(tx),
             server: Some(server),
+        }
+    }
+
+    /// A client of a server started some other way (the binary), at `base`.
+    pub fn attach(base: &str) -> TestApp {
+        TestApp {
+            base: base.to_string(),
+            client: http_client(),
+            storage: String::new(),
+            dir: None,
+            api: ApiFormat::V7,
+            shutdown: None,
+            server: None,
         }
     }
 

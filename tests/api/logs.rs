@@ -11,14 +11,14 @@ use crate::helpers::http_client;
 
 /// `schemata serve` on a free port with `args`; its base URL and its stdout, read past the
 /// "ready" line.
-struct Serve {
-    child: Child,
+pub(crate) struct Serve {
+    pub child: Child,
     lines: BufReader<ChildStdout>,
-    base: String,
+    pub base: String,
 }
 
 impl Serve {
-    fn start(dir: &std::path::Path, args: &[&str]) -> Serve {
+    pub(crate) fn start(dir: &std::path::Path, args: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_schemata"))
             .args(["serve", "--listen", "127.0.0.1:0", "--storage"])
             .arg(format!("file://{}", dir.display()))
@@ -50,7 +50,7 @@ impl Serve {
         }
     }
 
-    fn line(&mut self) -> String {
+    pub(crate) fn line(&mut self) -> String {
         next_line(&mut self.lines)
     }
 }

@@ -21,9 +21,13 @@ mod pg;
 mod postgres;
 mod postgres_faults;
 mod protobuf;
+mod python_auth;
 mod schemas;
 mod schemathesis;
+mod security;
+mod slow_clients;
 mod subjects;
+mod tls;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
 mod ui;

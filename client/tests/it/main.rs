@@ -5,6 +5,7 @@ mod common;
 mod avro;
 mod frames;
 mod json;
+mod mtls;
 mod protobuf;
 mod python;
 mod rest;
