@@ -10,9 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${1:-1000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet
-cargo build --release --quiet --example gen_log --example compact_log
-# BIN: another build to measure (an older commit, say); the default is this checkout.
+# BIN: another build to measure (an older commit, say); the default is this checkout's. The
+# examples come from this checkout either way (built here unless NO_BUILD=1).
+if [ -z "${NO_BUILD:-}" ]; then
+  cargo build --release --quiet
+  cargo build --release --quiet --example gen_log --example compact_log
+fi
 BIN="${BIN:-$CARGO_TARGET_DIR/release/schemata}"
 WORK=$(mktemp -d)
 PID=
