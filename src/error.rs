@@ -68,6 +68,9 @@ pub enum ApiError {
     /// 42208.
     #[error("The specified subject '{0}' is not a valid.")]
     InvalidSubject(String),
+    /// 42210: a data-contract rule set breaks Confluent's rules (`RuleSet.validate`).
+    #[error("{0}")]
+    InvalidRuleSet(String),
     /// 50001: storage failed (50002: it timed out) while writing `subject` (`None`: the global
     /// config or mode). The client sees Confluent's message; the subject and cause are logged.
     #[error("{message}")]
@@ -122,6 +125,7 @@ impl ApiError {
             ApiError::OperationNotPermitted(_) => (422, 42205),
             ApiError::ReferenceExists { .. } => (422, 42206),
             ApiError::InvalidSubject(_) => (422, 42208),
+            ApiError::InvalidRuleSet(_) => (422, 42210),
             ApiError::Store {
                 cause: StoreError::Timeout(_),
                 ..

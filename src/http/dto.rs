@@ -1,12 +1,12 @@
 //! JSON shapes shared by several resources: the schema request body and the schema views,
 //! whose fields follow the 7.x or 8.x generation (confluent-api.md §2, §6).
 
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use serde::{Deserialize, Serialize};
 
 use super::ApiFormat;
 use crate::error::ApiError;
-use crate::registry::{RegisterRequest, StoredSchema, SubjectVersion};
+use crate::registry::{canonical_rule_set, RegisterRequest, StoredSchema, SubjectVersion};
 
 /// Body of register, lookup and compatibility requests. Unknown fields are ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -21,6 +21,12 @@ pub struct SchemaBody {
     version: Option<i32>,
     #[serde(default, deserialize_with = "integral")]
     id: Option<i32>,
+    /// The data contract's metadata: `properties`, `tags` by path, `sensitive` field names
+    #[serde(default)]
+    metadata: Option<Metadata>,
+    /// The data contract's rules (`ruleset` is read too, as Confluent does)
+    #[serde(rename = "ruleSet", alias = "ruleset", default)]
+    rule_set: Option<RuleSet>,
 }
 
 /// An `int` as Jackson reads one: a JSON integer, or a number with nothing after the point
@@ -76,6 +82,8 @@ impl SchemaBody {
             references,
             version: self.version,
             id: self.id,
+            metadata: self.metadata.map(Metadata::canonical),
+            rule_set: self.rule_set.map(canonical_rule_set).transpose()?,
         })
     }
 }
@@ -100,6 +108,10 @@ pub struct SchemaView<'a> {
     schema_type: Option<&'static str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     schema: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     ts: Option<i64>,
@@ -125,6 +137,8 @@ impl<'a> SchemaView<'a> {
             guid: v8.then(|| compat::guid(&sv.schema.identity)),
             schema_type: schema_type_field(&sv.schema, api),
             references: &sv.schema.references,
+            metadata: sv.schema.metadata.as_ref(),
+            rule_set: sv.schema.rule_set.as_ref(),
             schema: &sv.schema.text,
             ts: v8.then_some(sv.info.ts),
             deleted: v8.then_some(sv.info.deleted),

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use serde::Serialize;
 
 use super::dto::{schema_type_field, SchemaView};
@@ -31,6 +31,10 @@ struct SchemaString<'a> {
     schema: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     #[serde(rename = "maxId", skip_serializing_if = "Option::is_none")]
     max_id: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +56,8 @@ fn schema_string<'a>(
         schema_type: schema_type_field(schema, api),
         schema: &schema.text,
         references: &schema.references,
+        metadata: schema.metadata.as_ref(),
+        rule_set: schema.rule_set.as_ref(),
         max_id,
         ts: at.map(|sv| sv.info.ts),
         deleted: at.map(|sv| sv.info.deleted),

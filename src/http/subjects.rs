@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use serde::Serialize;
 
-use super::dto::{SchemaBody, SchemaView};
+use super::dto::{schema_type_field, SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
 use super::params::{Deleted, Format, Normalize, Page};
@@ -118,6 +118,10 @@ struct RegisteredView<'a> {
     schema_type: &'static str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     schema: &'a str,
     ts: i64,
     deleted: bool,
@@ -126,6 +130,22 @@ struct RegisteredView<'a> {
 #[derive(Serialize)]
 struct IdView {
     id: u32,
+}
+
+/// The 7.x register response when the registry changed what was sent (Confluent 7.4.1+).
+#[derive(Serialize)]
+struct ModifiedView<'a> {
+    id: u32,
+    version: i32,
+    #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
+    schema_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
+    schema: &'a str,
 }
 
 /// `POST /subjects/{subject}/versions`: register (idempotent for a known schema).
@@ -153,18 +173,30 @@ pub async fn register(
         version,
         ts,
         schema,
+        modified,
     } = match registered {
         Ok(r) => r,
         Err(e) => return Ok(error_response(&e, app.api)),
     };
     Ok(match app.api {
-        ApiFormat::V7 => ok(&IdView { id: schema.id }),
+        ApiFormat::V7 if !modified => ok(&IdView { id: schema.id }),
+        ApiFormat::V7 => ok(&ModifiedView {
+            id: schema.id,
+            version,
+            schema_type: schema_type_field(&schema, app.api),
+            references: &schema.references,
+            metadata: schema.metadata.as_ref(),
+            rule_set: schema.rule_set.as_ref(),
+            schema: &schema.text,
+        }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
             version,
             guid: compat::guid(&schema.identity),
             schema_type: schema.schema_type.as_str(),
             references: &schema.references,
+            metadata: schema.metadata.as_ref(),
+            rule_set: schema.rule_set.as_ref(),
             schema: &schema.text,
             ts,
             deleted: false,

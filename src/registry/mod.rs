@@ -13,6 +13,7 @@
 //! - `read.rs`: schemas, subjects and versions.
 //! - `delete.rs`: soft and hard deletes.
 //! - `config.rs`: compatibility configs, resolved subject → global → the server's [`Defaults`].
+//! - `contract.rs`: data contracts (metadata and rule sets): merging, validation, matching.
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
@@ -22,6 +23,7 @@
 
 mod compatibility;
 mod config;
+mod contract;
 mod delete;
 mod diff;
 mod follow;
@@ -44,6 +46,7 @@ pub use crate::storage::{ConfigValue, Mode};
 use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
+pub use contract::canonical_rule_set;
 pub use diff::VersionDiff;
 pub use read::{DeletedFilter, SchemaFilter};
 pub use register::{RegisterRequest, Registered};
