@@ -38,6 +38,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a repeated parameter, in order (JAX-RS `List<String>`).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Java's `Boolean.valueOf`: `true` in any case is true; anything else, or absence, false.
     pub fn flag(&self, name: &str) -> bool {
         self.get(name)

@@ -215,7 +215,7 @@ pub async fn versions_of_id(
     operation_id = "list_schemas",
     path = "/schemas",
     tag = "schemas",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("ruleType" = Option<String>, Query, description = "Only schemas whose rule set has a rule of this type (e.g. CEL)"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
 )]
 pub async fn list(State(app): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -223,6 +223,10 @@ pub async fn list(State(app): State<AppState>, params: Params) -> Result<Respons
         subject_prefix: params.get("subjectPrefix").unwrap_or("").to_string(),
         deleted: params.flag("deleted"),
         latest_only: params.flag("latestOnly"),
+        rule_type: params
+            .get("ruleType")
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
     };
     let found = params.page(app.registry.list_schemas(&filter), Some(SCHEMA_PAGE))?;
     let api = app.api;

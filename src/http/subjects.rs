@@ -1,5 +1,7 @@
 //! `/subjects`: registering, looking up, listing and deleting subject versions.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -65,6 +67,36 @@ pub async fn lookup(
         params.flag("deleted"),
     )?;
     Ok(ok(&SchemaView::new(&found, app.api)))
+}
+
+/// `GET /subjects/{subject}/metadata`: what serializers with `use.latest.with.metadata` call.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/metadata",
+    tag = "subjects",
+    params(SubjectPath, ("key" = Option<Vec<String>>, Query, description = "A metadata property name (repeatable, paired with `value` by position)"), ("value" = Option<Vec<String>>, Query, description = "The property's value"), ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions"), Format),
+    responses((status = 200, description = "The newest version whose metadata properties hold every pair", body = SchemaView<'_>), (status = 404, description = "40401: the subject has no versions; 40403: none carries these properties", body = ErrorBody<'_>))
+)]
+pub async fn latest_with_metadata(
+    State(app): State<AppState>,
+    path: SubjectPath,
+    params: Params,
+) -> Result<Response, ApiError> {
+    // Pairs by position, the extra keys or values ignored; a repeated key's last value wins.
+    let properties: BTreeMap<String, String> = params
+        .all("key")
+        .zip(params.all("value"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let found =
+        app.registry
+            .latest_with_metadata(&path.subject, &properties, params.flag("deleted"))?;
+    let text = app
+        .registry
+        .formatted(&found.schema, params.get("format"))?;
+    Ok(ok(
+        &SchemaView::new(&found, app.api).with_text(text.as_deref())
+    ))
 }
 
 /// `DELETE /subjects/{subject}`.

@@ -120,7 +120,7 @@ impl Registry {
         let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         if !filled {
             if let Some(found) = self.already_registered(&snapshot, subject, &request, normalize) {
-                return Ok((registered(found, false), Registration::Existing));
+                return Ok((registered(found, false, &sent), Registration::Existing));
             }
         }
         let importing = request.explicit_id().is_some();
@@ -141,10 +141,9 @@ impl Registry {
             let next = next_version(write.state(), subject);
             self.merged_contract(write.state(), subject, &request, Some(next))
         };
-        let modified = filled || contract != sent;
         let identity = candidate.identity(&contract);
         if let Some(found) = existing_version(write.state(), subject, &request, identity) {
-            return Ok((registered(found, modified), Registration::Existing));
+            return Ok((registered(found, filled, &sent), Registration::Existing));
         }
         if !importing && request.version.unwrap_or(0) == 0 {
             let state = write.state();
@@ -152,7 +151,7 @@ impl Registry {
                 s.content == candidate.content && s.schema_type == candidate.schema_type
             };
             if let Some(found) = find_matching(state, subject, same, &contract, false, false) {
-                return Ok((registered(found, modified), Registration::Existing));
+                return Ok((registered(found, filled, &sent), Registration::Existing));
             }
         }
         if !importing {
@@ -192,8 +191,8 @@ impl Registry {
         let registered = Registered {
             version,
             ts,
+            modified: filled || contract_differs(&schema, &sent),
             schema,
-            modified,
         };
         Ok((registered, Registration::New))
     }
@@ -238,8 +237,9 @@ impl Registry {
         let sent = request.contract();
         // Confluent looks the request up as sent only where no config default or override
         // would change its contract.
-        let config = self.config_in_scope(state, subject);
-        let as_sent = (!has_defaults_or_overrides(&config))
+        let own = state.configs.get(&Some(subject.to_string()));
+        let config = own.or_else(|| state.configs.get(&None));
+        let as_sent = (!config.is_some_and(has_defaults_or_overrides))
             .then(|| {
                 self.known(
                     state,
@@ -643,13 +643,19 @@ fn find_version(state: &State, subject: &str, id: u32, deleted: bool) -> Option<
     })
 }
 
-fn registered(found: SubjectVersion, modified: bool) -> Registered {
+/// The answer for a version already there; `filled` when the request's schema was taken from
+/// the latest version.
+fn registered(found: SubjectVersion, filled: bool, sent: &Contract) -> Registered {
     Registered {
         version: found.version,
         ts: found.info.ts,
+        modified: filled || contract_differs(&found.schema, sent),
         schema: found.schema,
-        modified,
     }
+}
+
+fn contract_differs(schema: &StoredSchema, sent: &Contract) -> bool {
+    schema.metadata != sent.metadata || schema.rule_set != sent.rule_set
 }
 
 /// Hash of everything that decides what a request's text means.
