@@ -132,6 +132,16 @@ impl Registry {
             state.subjects.len(),
             started.elapsed().as_millis()
         );
+        let qualified = state.subjects.keys().filter(|s| names_context(s)).count();
+        if qualified > 0 {
+            // Written before contexts were refused: kept as they are, under their literal
+            // names in the default context, never silently reinterpreted.
+            tracing::warn!(
+                "{qualified} stored subjects have names starting with ':.' (context-qualified \
+                 in Confluent); Schemata does not support contexts, so they stay plain subjects \
+                 of the default context, and new registrations under such names are refused"
+            );
+        }
         let state = Arc::new(state);
         let (closed, closed_rx) = tokio::sync::watch::channel(());
         let shared = store.is_shared();
@@ -272,7 +282,16 @@ pub(crate) fn check_subject(subject: &str) -> Result<(), ApiError> {
     if reserved || subject.chars().any(char::is_control) {
         return Err(ApiError::InvalidSubject(subject.to_string()));
     }
+    if names_context(subject) {
+        return Err(ApiError::ContextUnsupported(subject.to_string()));
+    }
     Ok(())
+}
+
+/// Whether a subject name is context-qualified (`:.ctx:name`), which Confluent reads as the
+/// subject `name` of context `.ctx`.
+fn names_context(subject: &str) -> bool {
+    subject.starts_with(":.")
 }
 
 /// Milliseconds since the epoch, for the `ts` of a write.

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod compatibility;
 mod config;
+mod contexts;
 mod contracts;
 mod diff;
 mod errors;
