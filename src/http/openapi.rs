@@ -241,6 +241,32 @@ fn exact_bodies(doc: &mut Value) {
         rules["properties"]["enableAt"] =
             json!({"enum": ["ALL", "CLIENT", "GATEWAY", "SERVER", "NONE", null]});
     }
+    // Collections (and `disabled`) sent as null read as empty (false), as Jackson reads them.
+    for (name, fields) in [
+        ("Metadata", &["tags", "properties", "sensitive"][..]),
+        (
+            "RuleSet",
+            &["migrationRules", "domainRules", "encodingRules"][..],
+        ),
+        ("Rule", &["tags", "params", "disabled"][..]),
+    ] {
+        for field in fields {
+            if let Some(ty) = schemas
+                .get_mut(name)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{field}/type")))
+            {
+                if let Some(one) = ty.as_str() {
+                    *ty = json!([one, "null"]);
+                }
+            }
+        }
+    }
+    if let Some(fields) = schemas.get_mut("ContractFields") {
+        fields["properties"]["validateFields"] = json!({
+            "enum": [false, null],
+            "description": "Reserved-field validation is not implemented: `true` is refused (400) and nothing is changed"
+        });
+    }
     if let Some(reference) = schemas.get_mut("ReferenceBody") {
         // All three parts are needed, but one missing is refused as an invalid schema (42201),
         // which `/compatibility` with `verbose=true` answers as `is_compatible: false` instead:
@@ -255,6 +281,11 @@ fn exact_bodies(doc: &mut Value) {
             "type": ["string", "null"],
             "pattern": trimmed_words(&compat::CompatibilityLevel::ALL.map(|l| l.as_str())),
             "description": "A compatibility level, in any case; null clears it"
+        });
+        config["properties"]["alias"] = json!({
+            "type": ["string", "null"],
+            "maxLength": 0,
+            "description": "Aliases are not implemented: a non-empty alias is refused (400) and nothing is changed"
         });
         config["properties"]["compatibilityPolicy"] = json!({
             "type": ["string", "null"],

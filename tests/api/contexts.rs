@@ -37,4 +37,13 @@ async fn context_qualified_subjects_are_refused_and_nothing_is_stored() {
     );
     assert_eq!(app.get("/subjects").await.body, json!([]));
     assert_eq!(app.get("/contexts").await.body, json!(["."]));
+    // The URL-prefix form names a context too.
+    let r = app
+        .post(
+            "/contexts/.staging/subjects/orders-value/versions",
+            json!({"schema": "\"string\""}),
+        )
+        .await;
+    assert_error(&r, 404, 404, "HTTP 404 Not Found");
+    assert_eq!(app.get("/subjects").await.body, json!([]));
 }

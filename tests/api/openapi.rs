@@ -34,8 +34,9 @@ async fn the_committed_openapi_document_is_current_and_served() {
         "/subjects/{subject}/diff",
         "/config/{subject}",
         "/mode/{subject}",
+        "/subjects/{subject}/metadata",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert_eq!(paths.len(), 28);
+    assert_eq!(paths.len(), 29);
 }
