@@ -7,11 +7,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::dto::{read_metadata, read_rule_set};
 use super::extract::{java_trim, JsonBody, Params, SubjectPath};
 use super::params::DefaultToGlobal;
 use super::{ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
-use crate::registry::{canonical_rule_set, ConfigUpdate, ConfigValue, Patch};
+use crate::registry::{ConfigUpdate, ConfigValue, Patch};
 
 /// The data-contract and validation fields every config view shares.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -182,16 +183,8 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
             "a subject reading another's config and schemas is not implemented",
         ));
     }
-    let rules = |key: &'static str| {
-        patch(body, key, |v| {
-            canonical_rule_set(shaped::<RuleSet>(key)(v)?)
-        })
-    };
-    let metadata = |key: &'static str| {
-        patch(body, key, |v| {
-            shaped::<Metadata>(key)(v).map(Metadata::canonical)
-        })
-    };
+    let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v.clone()));
+    let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v.clone()));
     Ok(ConfigUpdate {
         compatibility,
         normalize,

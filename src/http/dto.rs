@@ -23,10 +23,50 @@ pub struct SchemaBody {
     id: Option<i32>,
     /// The data contract's metadata: `properties`, `tags` by path, `sensitive` field names
     #[serde(default)]
-    metadata: Option<Metadata>,
+    #[schema(value_type = Option<Metadata>)]
+    metadata: Option<serde_json::Value>,
     /// The data contract's rules (`ruleset` is read too, as Confluent does)
     #[serde(rename = "ruleSet", alias = "ruleset", default)]
-    rule_set: Option<RuleSet>,
+    #[schema(value_type = Option<RuleSet>)]
+    rule_set: Option<serde_json::Value>,
+}
+
+/// A data contract's metadata as Confluent reads it: an object (serde would also read a struct
+/// from an array), in its canonical form.
+pub fn read_metadata(key: &str, value: serde_json::Value) -> Result<Metadata, ApiError> {
+    objects_only(key, &value, &[])?;
+    let metadata: Metadata = serde_json::from_value(value)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
+    Ok(metadata.canonical())
+}
+
+/// A rule set as Confluent reads it: objects all the way down, known kinds and modes, in its
+/// canonical form.
+pub fn read_rule_set(key: &str, value: serde_json::Value) -> Result<RuleSet, ApiError> {
+    objects_only(
+        key,
+        &value,
+        &["migrationRules", "domainRules", "encodingRules"],
+    )?;
+    let rules: RuleSet = serde_json::from_value(value)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
+    canonical_rule_set(rules)
+}
+
+/// `value` must be an object, and so must every item of its `lists`.
+fn objects_only(key: &str, value: &serde_json::Value, lists: &[&str]) -> Result<(), ApiError> {
+    let not_object = || ApiError::BadRequest(format!("Invalid JSON body: {key} must be an object"));
+    let object = value.as_object().ok_or_else(not_object)?;
+    for list in lists {
+        if let Some(items) = object.get(*list).and_then(|v| v.as_array()) {
+            if !items.iter().all(serde_json::Value::is_object) {
+                return Err(ApiError::BadRequest(format!(
+                    "Invalid JSON body: every rule of {key}.{list} must be an object"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An `int` as Jackson reads one: a JSON integer, or a number with nothing after the point
@@ -82,8 +122,15 @@ impl SchemaBody {
             references,
             version: self.version,
             id: self.id,
-            metadata: self.metadata.map(Metadata::canonical),
-            rule_set: self.rule_set.map(canonical_rule_set).transpose()?,
+            // JSON null is none: serde reads it as `None`.
+            metadata: self
+                .metadata
+                .map(|m| read_metadata("metadata", m))
+                .transpose()?,
+            rule_set: self
+                .rule_set
+                .map(|r| read_rule_set("ruleSet", r))
+                .transpose()?,
         })
     }
 }

@@ -452,6 +452,28 @@ async fn bad_rule_sets_are_refused_with_42210_and_nothing_is_stored() {
         400,
         "Invalid JSON body: unknown rule kind 'MAYBE', expected TRANSFORM or CONDITION",
     );
+    // Serde would read a rule from an array; Jackson would not.
+    let r = app
+        .post(
+            "/subjects/s/versions",
+            json!({"schema": v1(), "ruleSet": {"domainRules": [["a", null]]}}),
+        )
+        .await;
+    assert_error(
+        &r,
+        400,
+        400,
+        "Invalid JSON body: every rule of ruleSet.domainRules must be an object",
+    );
+    let r = app
+        .put("/config/s", json!({"defaultMetadata": ["x"]}))
+        .await;
+    assert_error(
+        &r,
+        400,
+        400,
+        "Invalid JSON body: defaultMetadata must be an object",
+    );
 }
 
 #[tokio::test]
@@ -619,4 +641,33 @@ async fn schemas_are_listed_by_rule_type() {
             .len(),
         2
     );
+}
+
+/// In read-only mode only the fast path (no parse, no writer lock) can answer a registration:
+/// a known schema sent again with its contract, or without it (inherited), still finds it.
+#[tokio::test]
+async fn re_registering_with_a_contract_stays_on_the_fast_path() {
+    let app = TestApp::spawn().await;
+    let sent = json!({"schema": v1(), "metadata": metadata_sent(), "ruleSet": rules_sent()});
+    assert_eq!(
+        app.post("/subjects/s/versions", sent.clone()).await.body,
+        json!({"id": 1})
+    );
+    app.put("/mode/s", json!({"mode": "READONLY"})).await;
+    assert_eq!(
+        app.post("/subjects/s/versions", sent).await.body,
+        json!({"id": 1})
+    );
+    let r = app
+        .post("/subjects/s/versions", json!({"schema": v1()}))
+        .await;
+    assert_eq!((r.status, r.body["id"].clone()), (200, json!(1)));
+    // Something new needs the writer, which the mode refuses.
+    let r = app
+        .post(
+            "/subjects/s/versions",
+            json!({"schema": v1(), "metadata": {"properties": {"owner": "x"}}}),
+        )
+        .await;
+    assert_error(&r, 422, 42205, "Subject s is in read-only mode");
 }
