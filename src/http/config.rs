@@ -56,6 +56,9 @@ impl ContractFields {
 /// `Config` as GET and DELETE return it (`compatibilityLevel`).
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigView {
+    /// The subject whose schemas and config `/subjects/{this}/...` reads and writes
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
     #[serde(rename = "compatibilityLevel", skip_serializing_if = "Option::is_none")]
     compatibility_level: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ struct ConfigView {
 impl From<ConfigValue> for ConfigView {
     fn from(mut c: ConfigValue) -> ConfigView {
         ConfigView {
+            alias: c.alias.take().filter(|a| !a.is_empty()),
             compatibility_level: c.compatibility_level.map(|l| l.as_str()),
             normalize: c.normalize,
             compatibility_policy: c.compatibility_policy.map(|p| p.as_str()),
@@ -83,6 +87,10 @@ impl From<ConfigValue> for ConfigView {
 /// 8.x's PUT response: the merged config, keyed `compatibility`.
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigUpdateView {
+    /// The subject whose schemas and config `/subjects/{this}/...` reads and writes; `""` or
+    /// null removes it
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     compatibility: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,7 +105,7 @@ struct ConfigUpdateView {
 }
 
 /// The fields 7.x echoes as they were sent; the data-contract ones are echoed as read.
-const CONFIG_FIELDS: [&str; 3] = ["compatibility", "normalize", "compatibilityPolicy"];
+const CONFIG_FIELDS: [&str; 4] = ["alias", "compatibility", "normalize", "compatibilityPolicy"];
 
 /// A nullable field of a config update: absent keeps it, `null` clears it.
 fn patch<T>(
@@ -175,17 +183,11 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
             "reserved-field validation is not implemented",
         ));
     }
-    // An empty alias is no alias, as in Confluent.
     let alias = patch(body, "alias", shaped::<String>("alias"))?;
-    if matches!(&alias, Patch::Set(a) if !a.is_empty()) {
-        return Err(unsupported(
-            "alias",
-            "a subject reading another's config and schemas is not implemented",
-        ));
-    }
     let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v.clone()));
     let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v.clone()));
     Ok(ConfigUpdate {
+        alias,
         compatibility,
         normalize,
         compatibility_policy,
@@ -240,6 +242,7 @@ async fn put(
             ok(&echo)
         }
         ApiFormat::V8 => ok(&ConfigUpdateView {
+            alias: merged.alias.take().filter(|a| !a.is_empty()),
             compatibility: merged.compatibility_level.map(|l| l.as_str()),
             normalize: merged.normalize,
             compatibility_policy: merged.compatibility_policy.map(|p| p.as_str()),

@@ -183,15 +183,29 @@ pub struct SubjectPath {
     pub subject: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
+impl FromRequestParts<AppState> for SubjectPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<SubjectPath, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<SubjectPath, ApiError> {
         let raw = path_params(parts, state).await?;
         Ok(SubjectPath {
-            subject: param(&raw, "subject")?,
+            subject: dealias(parts, state, param(&raw, "subject")?),
         })
     }
+}
+
+/// The subject a `/subjects/{subject}/...` path (also under `/compatibility`) means: the
+/// subject's config `alias` when it has one, as Confluent's `AliasFilter` rewrites it. Config
+/// and mode paths keep the name, so an alias can be read and removed.
+fn dealias(parts: &Parts, state: &AppState, subject: String) -> String {
+    let path = parts.uri.path();
+    if !(path.starts_with("/subjects/") || path.starts_with("/compatibility/subjects/")) {
+        return subject;
+    }
+    state.registry.alias_of(&subject).unwrap_or(subject)
 }
 
 /// `{subject}` and `{version}`. The version is parsed when the handler asks
@@ -211,16 +225,16 @@ impl SubjectVersionPath {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SubjectVersionPath {
+impl FromRequestParts<AppState> for SubjectVersionPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &S,
+        state: &AppState,
     ) -> Result<SubjectVersionPath, ApiError> {
         let raw = path_params(parts, state).await?;
         Ok(SubjectVersionPath {
-            subject: param(&raw, "subject")?,
+            subject: dealias(parts, state, param(&raw, "subject")?),
             version: param(&raw, "version")?,
         })
     }

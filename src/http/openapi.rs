@@ -282,11 +282,6 @@ fn exact_bodies(doc: &mut Value) {
             "pattern": trimmed_words(&compat::CompatibilityLevel::ALL.map(|l| l.as_str())),
             "description": "A compatibility level, in any case; null clears it"
         });
-        config["properties"]["alias"] = json!({
-            "type": ["string", "null"],
-            "maxLength": 0,
-            "description": "Aliases are not implemented: a non-empty alias is refused (400) and nothing is changed"
-        });
         config["properties"]["compatibilityPolicy"] = json!({
             "type": ["string", "null"],
             "pattern": format!("^(?:{}|{})$", any_case("STRICT"), any_case("LENIENT")),

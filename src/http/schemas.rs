@@ -90,9 +90,14 @@ pub async fn by_id(
     }
     let schema = app.registry.schema_by_id(id)?;
     let at = match api {
-        ApiFormat::V8 => app
-            .registry
-            .representative_version(schema.id, params.get("subject")),
+        ApiFormat::V8 => {
+            // The subject hint goes through its alias, as Confluent's AliasFilter rewrites it.
+            let hint = params
+                .get("subject")
+                .map(|s| app.registry.alias_of(s).unwrap_or_else(|| s.to_string()));
+            app.registry
+                .representative_version(schema.id, hint.as_deref())
+        }
         ApiFormat::V7 => None,
     };
     let max_id = fetch_max_id.then(|| app.registry.max_id());

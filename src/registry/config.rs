@@ -31,6 +31,7 @@ impl<T> Patch<T> {
 /// The body of `PUT /config[/{subject}]`, validated.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigUpdate {
+    pub alias: Patch<String>,
     pub compatibility: Patch<CompatibilityLevel>,
     pub normalize: Patch<bool>,
     pub compatibility_policy: Patch<Policy>,
@@ -55,6 +56,7 @@ impl ConfigUpdate {
     }
 
     fn apply(self, config: &mut ConfigValue) {
+        self.alias.apply(&mut config.alias);
         self.compatibility.apply(&mut config.compatibility_level);
         self.normalize.apply(&mut config.normalize);
         self.compatibility_policy
@@ -96,6 +98,16 @@ impl Registry {
     /// Whether the config asks for every schema to be normalized.
     pub(crate) fn effective_normalize(&self, state: &State, subject: &str) -> bool {
         self.effective_config(state, Some(subject)).normalize == Some(true)
+    }
+
+    /// The subject `subject` stands for: its own config's non-empty `alias` (Confluent reads
+    /// an alias from the subject-level config only, and follows it once).
+    pub fn alias_of(&self, subject: &str) -> Option<String> {
+        self.snapshot()
+            .configs
+            .get(&Some(subject.to_string()))
+            .and_then(|c| c.alias.clone())
+            .filter(|a| !a.is_empty())
     }
 
     /// The config registration applies to `subject` (Confluent's `getConfigInScope`): the

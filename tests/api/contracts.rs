@@ -552,18 +552,6 @@ async fn config_fields_are_stored_returned_and_survive_a_restart() {
         json!({"compatibilityLevel": "BACKWARD", "validateRules": true, "validateFields": false, "compatibilityGroup": "g"})
     );
     // What Schemata cannot honour is refused, and nothing changes.
-    let r = app
-        .put(
-            "/config",
-            json!({"alias": "other", "compatibility": "NONE"}),
-        )
-        .await;
-    assert_error(
-        &r,
-        400,
-        400,
-        "Config field 'alias' is not supported by Schemata yet (a subject reading another's config and schemas is not implemented); nothing was changed",
-    );
     let r = app.put("/config/s", json!({"validateFields": true})).await;
     assert_error(
         &r,
@@ -571,9 +559,11 @@ async fn config_fields_are_stored_returned_and_survive_a_restart() {
         400,
         "Config field 'validateFields' is not supported by Schemata yet (reserved-field validation is not implemented); nothing was changed",
     );
-    assert_eq!(
-        app.get("/config").await.body["compatibilityLevel"],
-        "BACKWARD"
+    assert_error(
+        &app.get("/config/s").await,
+        404,
+        40408,
+        "Subject 's' does not have subject-level compatibility configured",
     );
 }
 
@@ -670,4 +660,49 @@ async fn re_registering_with_a_contract_stays_on_the_fast_path() {
         )
         .await;
     assert_error(&r, 422, 42205, "Subject s is in read-only mode");
+}
+
+#[tokio::test]
+async fn an_alias_reads_and_writes_the_subject_it_names() {
+    let app = TestApp::spawn_with(ApiFormat::V8).await;
+    let r = app
+        .put("/config/orders-alias", json!({"alias": "orders"}))
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"alias": "orders"})));
+    // Registering through the alias registers under the subject it names.
+    let r = app
+        .post("/subjects/orders-alias/versions", json!({"schema": v1()}))
+        .await;
+    assert_eq!(r.body["id"], 1);
+    assert_eq!(app.get("/subjects").await.body, json!(["orders"]));
+    let r = app.get("/subjects/orders-alias/versions/1").await;
+    assert_eq!(
+        (
+            r.status,
+            r.body["subject"].clone(),
+            r.body["schema"].clone()
+        ),
+        (200, json!("orders"), json!(v1()))
+    );
+    let r = app
+        .post(
+            "/compatibility/subjects/orders-alias/versions/latest",
+            json!({"schema": order(&[("id", json!("string"))])}),
+        )
+        .await;
+    assert_eq!(r.body, json!({"is_compatible": false}));
+    // The alias's own config is still its own: it can be read and removed.
+    assert_eq!(
+        app.get("/config/orders-alias").await.body,
+        json!({"alias": "orders", "compatibilityLevel": "BACKWARD"})
+    );
+    let app = app.restart().await;
+    assert_eq!(
+        app.get("/subjects/orders-alias/versions/latest").await.body["subject"],
+        "orders"
+    );
+    app.put("/config/orders-alias", json!({"alias": null}))
+        .await;
+    let r = app.get("/subjects/orders-alias/versions/latest").await;
+    assert_error(&r, 404, 40401, "Subject 'orders-alias' not found.");
 }
