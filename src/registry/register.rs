@@ -119,7 +119,9 @@ impl Registry {
         let sent = request.contract();
         let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         if !filled {
-            if let Some(found) = self.already_registered(&snapshot, subject, &request, normalize) {
+            if let Some(found) =
+                self.already_registered(&snapshot, subject, &request, &sent, normalize)
+            {
                 return Ok((registered(found, false, &sent), Registration::Existing));
             }
         }
@@ -228,29 +230,19 @@ impl Registry {
         state: &State,
         subject: &str,
         request: &RegisterRequest,
+        sent: &Contract,
         normalize: bool,
     ) -> Option<SubjectVersion> {
         if request.version.is_some_and(|v| v > 0) {
             return None;
         }
         let latest_only = request.version == Some(-1);
-        let sent = request.contract();
         // Confluent looks the request up as sent only where no config default or override
         // would change its contract.
         let own = state.configs.get(&Some(subject.to_string()));
         let config = own.or_else(|| state.configs.get(&None));
         let as_sent = (!config.is_some_and(has_defaults_or_overrides))
-            .then(|| {
-                self.known(
-                    state,
-                    subject,
-                    request,
-                    normalize,
-                    &sent,
-                    false,
-                    latest_only,
-                )
-            })
+            .then(|| self.known(state, subject, request, normalize, sent, false, latest_only))
             .flatten();
         let found = as_sent.or_else(|| {
             if request.version.is_some() || request.explicit_id().is_some() {
@@ -258,12 +250,12 @@ impl Registry {
             }
             let next = next_version(state, subject);
             let merged = self.merged_contract(state, subject, request, Some(next));
-            (merged != sent)
+            (merged != *sent)
                 .then(|| self.known(state, subject, request, normalize, &merged, false, false))
                 .flatten()
         })?;
         let id_agrees = request.explicit_id().is_none_or(|id| id == found.schema.id);
-        (id_agrees).then_some(found)
+        id_agrees.then_some(found)
     }
 
     /// `POST /subjects/{subject}`: the registration of this schema under the subject, matched
