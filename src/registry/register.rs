@@ -37,10 +37,11 @@ pub struct RegisterRequest {
 }
 
 impl RegisterRequest {
-    fn contract(&self) -> Contract {
+    /// Takes the request's data contract out of it (no copy on the fast path).
+    fn take_contract(&mut self) -> Contract {
         Contract {
-            metadata: self.metadata.clone(),
-            rule_set: self.rule_set.clone(),
+            metadata: self.metadata.take(),
+            rule_set: self.rule_set.take(),
         }
     }
 
@@ -107,7 +108,7 @@ impl Registry {
     async fn register_once(
         &self,
         subject: &str,
-        request: RegisterRequest,
+        mut request: RegisterRequest,
         normalize: bool,
     ) -> Result<(Registered, Registration), ApiError> {
         if let Some(rules) = &request.rule_set {
@@ -116,7 +117,7 @@ impl Registry {
         check_subject(subject)?;
         let snapshot = self.snapshot();
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
-        let sent = request.contract();
+        let sent = request.take_contract();
         let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         if !filled {
             if let Some(found) =
@@ -141,7 +142,7 @@ impl Registry {
             sent.clone()
         } else {
             let next = next_version(write.state(), subject);
-            self.merged_contract(write.state(), subject, &request, Some(next))
+            self.merged_contract(write.state(), subject, &request, &sent, Some(next))
         };
         let identity = candidate.identity(&contract);
         if let Some(found) = existing_version(write.state(), subject, &request, identity) {
@@ -207,6 +208,7 @@ impl Registry {
         state: &State,
         subject: &str,
         request: &RegisterRequest,
+        sent: &Contract,
         new_version: Option<i32>,
     ) -> Contract {
         let config = self.config_in_scope(state, subject);
@@ -215,7 +217,7 @@ impl Registry {
             .and_then(|(_, info)| state.schemas.get(&info.id));
         contract::effective(
             &config,
-            &request.contract(),
+            sent,
             request.names_version(),
             previous.map(|p| &**p),
             new_version,
@@ -249,7 +251,7 @@ impl Registry {
                 return None;
             }
             let next = next_version(state, subject);
-            let merged = self.merged_contract(state, subject, request, Some(next));
+            let merged = self.merged_contract(state, subject, request, sent, Some(next));
             (merged != *sent)
                 .then(|| self.known(state, subject, request, normalize, &merged, false, false))
                 .flatten()
@@ -264,7 +266,7 @@ impl Registry {
     pub fn lookup(
         &self,
         subject: &str,
-        request: RegisterRequest,
+        mut request: RegisterRequest,
         normalize: bool,
         deleted: bool,
     ) -> Result<SubjectVersion, ApiError> {
@@ -276,10 +278,10 @@ impl Registry {
             return Err(ApiError::SubjectNotFound(subject.to_string()));
         }
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
-        let sent = request.contract();
+        let sent = request.take_contract();
         let mut contracts = vec![sent.clone()];
         if snapshot.latest_live(subject).is_some() {
-            let merged = self.merged_contract(&snapshot, subject, &request, None);
+            let merged = self.merged_contract(&snapshot, subject, &request, &sent, None);
             if merged != sent {
                 contracts.push(merged);
             }
