@@ -706,3 +706,36 @@ async fn an_alias_reads_and_writes_the_subject_it_names() {
     let r = app.get("/subjects/orders-alias/versions/latest").await;
     assert_error(&r, 404, 40401, "Subject 'orders-alias' not found.");
 }
+
+#[tokio::test]
+async fn imports_keep_the_contract_they_carry_and_an_id_cannot_change_contract() {
+    let app = TestApp::spawn().await;
+    app.put("/mode/s", json!({"mode": "IMPORT"})).await;
+    app.put(
+        "/config/s",
+        json!({"overrideMetadata": {"properties": {"owner": "override"}}}),
+    )
+    .await;
+    let imported =
+        json!({"schema": v1(), "id": 7, "version": 3, "metadata": {"properties": {"owner": "a"}}});
+    let r = app.post("/subjects/s/versions", imported.clone()).await;
+    assert_eq!((r.status, r.body), (200, json!({"id": 7})));
+    // The config does not touch an import: it copies what another registry stored.
+    assert_eq!(
+        app.get("/subjects/s/versions/3").await.body,
+        json!({"subject": "s", "version": 3, "id": 7, "metadata": {"properties": {"owner": "a"}}, "schema": v1()})
+    );
+    assert_eq!(
+        app.post("/subjects/s/versions", imported).await.body,
+        json!({"id": 7})
+    );
+    let other =
+        json!({"schema": v1(), "id": 7, "version": 4, "metadata": {"properties": {"owner": "b"}}});
+    let r = app.post("/subjects/s/versions", other).await;
+    assert_error(
+        &r,
+        422,
+        42205,
+        "Overwrite new schema with id 7 is not permitted.",
+    );
+}
