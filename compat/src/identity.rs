@@ -46,19 +46,19 @@ pub struct Metadata {
 pub struct RuleSet {
     #[serde(
         default,
-        deserialize_with = "null_is_empty",
+        deserialize_with = "rule_objects",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub migration_rules: Vec<Rule>,
     #[serde(
         default,
-        deserialize_with = "null_is_empty",
+        deserialize_with = "rule_objects",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub domain_rules: Vec<Rule>,
     #[serde(
         default,
-        deserialize_with = "null_is_empty",
+        deserialize_with = "rule_objects",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub encoding_rules: Vec<Rule>,
@@ -102,6 +102,36 @@ pub struct Rule {
     pub on_failure: Option<String>,
     #[serde(default, deserialize_with = "null_is_empty")]
     pub disabled: bool,
+}
+
+/// A value that must be a JSON object, as Jackson reads a bean: serde would also read a struct
+/// from an array.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object<T>, D::Error> {
+        struct Only<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Only<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(Only(std::marker::PhantomData))
+    }
+}
+
+/// A list of rules, each an object; `null` is none.
+fn rule_objects<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Rule>, D::Error> {
+    let rules: Option<Vec<Object<Rule>>> = Option::deserialize(d)?;
+    Ok(rules.unwrap_or_default().into_iter().map(|r| r.0).collect())
 }
 
 /// Jackson gives a collection (or a `boolean`) sent as `null` its empty value.

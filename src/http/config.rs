@@ -184,8 +184,8 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
         ));
     }
     let alias = patch(body, "alias", shaped::<String>("alias"))?;
-    let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v.clone()));
-    let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v.clone()));
+    let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v));
+    let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v));
     Ok(ConfigUpdate {
         alias,
         compatibility,

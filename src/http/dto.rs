@@ -1,7 +1,7 @@
 //! JSON shapes shared by several resources: the schema request body and the schema views,
 //! whose fields follow the 7.x or 8.x generation (confluent-api.md §2, §6).
 
-use compat::{Metadata, Reference, RuleSet};
+use compat::{Metadata, Object, Reference, RuleSet};
 use serde::{Deserialize, Serialize};
 
 use super::ApiFormat;
@@ -24,49 +24,27 @@ pub struct SchemaBody {
     /// The data contract's metadata: `properties`, `tags` by path, `sensitive` field names
     #[serde(default)]
     #[schema(value_type = Option<Metadata>)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Object<Metadata>>,
     /// The data contract's rules (`ruleset` is read too, as Confluent does)
     #[serde(rename = "ruleSet", alias = "ruleset", default)]
     #[schema(value_type = Option<RuleSet>)]
-    rule_set: Option<serde_json::Value>,
+    rule_set: Option<Object<RuleSet>>,
 }
 
-/// A data contract's metadata as Confluent reads it: an object (serde would also read a struct
-/// from an array), in its canonical form.
-pub fn read_metadata(key: &str, value: serde_json::Value) -> Result<Metadata, ApiError> {
-    objects_only(key, &value, &[])?;
-    let metadata: Metadata = serde_json::from_value(value)
+/// A data contract's metadata read from a JSON value, as Confluent reads it: an object, in its
+/// canonical form.
+pub fn read_metadata(key: &str, value: &serde_json::Value) -> Result<Metadata, ApiError> {
+    let Object(metadata) = Object::<Metadata>::deserialize(value)
         .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
     Ok(metadata.canonical())
 }
 
-/// A rule set as Confluent reads it: objects all the way down, known kinds and modes, in its
-/// canonical form.
-pub fn read_rule_set(key: &str, value: serde_json::Value) -> Result<RuleSet, ApiError> {
-    objects_only(
-        key,
-        &value,
-        &["migrationRules", "domainRules", "encodingRules"],
-    )?;
-    let rules: RuleSet = serde_json::from_value(value)
+/// A rule set read from a JSON value, as Confluent reads it: objects all the way down, known
+/// kinds and modes, in its canonical form.
+pub fn read_rule_set(key: &str, value: &serde_json::Value) -> Result<RuleSet, ApiError> {
+    let Object(rules) = Object::<RuleSet>::deserialize(value)
         .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
     canonical_rule_set(rules)
-}
-
-/// `value` must be an object, and so must every item of its `lists`.
-fn objects_only(key: &str, value: &serde_json::Value, lists: &[&str]) -> Result<(), ApiError> {
-    let not_object = || ApiError::BadRequest(format!("Invalid JSON body: {key} must be an object"));
-    let object = value.as_object().ok_or_else(not_object)?;
-    for list in lists {
-        if let Some(items) = object.get(*list).and_then(|v| v.as_array()) {
-            if !items.iter().all(serde_json::Value::is_object) {
-                return Err(ApiError::BadRequest(format!(
-                    "Invalid JSON body: every rule of {key}.{list} must be an object"
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// An `int` as Jackson reads one: a JSON integer, or a number with nothing after the point
@@ -123,13 +101,10 @@ impl SchemaBody {
             version: self.version,
             id: self.id,
             // JSON null is none: serde reads it as `None`.
-            metadata: self
-                .metadata
-                .map(|m| read_metadata("metadata", m))
-                .transpose()?,
+            metadata: self.metadata.map(|Object(m)| m.canonical()),
             rule_set: self
                 .rule_set
-                .map(|r| read_rule_set("ruleSet", r))
+                .map(|Object(r)| canonical_rule_set(r))
                 .transpose()?,
         })
     }

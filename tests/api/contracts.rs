@@ -463,7 +463,7 @@ async fn bad_rule_sets_are_refused_with_42210_and_nothing_is_stored() {
         &r,
         400,
         400,
-        "Invalid JSON body: every rule of ruleSet.domainRules must be an object",
+        "Invalid JSON body: invalid type: sequence, expected a JSON object at line 1 column 128",
     );
     let r = app
         .put("/config/s", json!({"defaultMetadata": ["x"]}))
@@ -472,7 +472,7 @@ async fn bad_rule_sets_are_refused_with_42210_and_nothing_is_stored() {
         &r,
         400,
         400,
-        "Invalid JSON body: defaultMetadata must be an object",
+        "Invalid JSON body: defaultMetadata: invalid type: sequence, expected a JSON object",
     );
 }
 
