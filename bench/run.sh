@@ -38,6 +38,9 @@ start_schemata "$WORK/hot" 18081
 KNOWN=$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" bench/known_schema.lua | sed 's/\\\\/\\/g')
 curl -sf -XPOST localhost:18081/subjects/bench-value/versions \
   -H 'Content-Type: application/vnd.schemaregistry.v1+json' -d "$KNOWN" >/dev/null
+CONTRACT=$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" bench/known_contract.lua | sed 's/\\\\/\\/g')
+curl -sf -XPOST localhost:18081/subjects/bench-contract-value/versions \
+  -H 'Content-Type: application/vnd.schemaregistry.v1+json' -d "$CONTRACT" >/dev/null
 ID_BODY=$(curl -sf localhost:18081/schemas/ids/1)
 "$BASE_BIN" 127.0.0.1:18082 "$ID_BODY" & PIDS+=($!)
 until curl -sf localhost:18082/schemas/ids/1 >/dev/null; do sleep 0.05; done
@@ -47,12 +50,16 @@ for round in 1 2 3; do
   S_GET+=("$(rps http://127.0.0.1:18081/schemas/ids/1)")
   B_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18082/subjects/bench-value/versions)")
   S_POST+=("$(rps -s bench/known_schema.lua http://127.0.0.1:18081/subjects/bench-value/versions)")
+  B_CONTRACT+=("$(rps -s bench/known_contract.lua http://127.0.0.1:18082/subjects/bench-contract-value/versions)")
+  S_CONTRACT+=("$(rps -s bench/known_contract.lua http://127.0.0.1:18081/subjects/bench-contract-value/versions)")
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 bg=$(median "${B_GET[@]}"); sg=$(median "${S_GET[@]}")
 bp=$(median "${B_POST[@]}"); sp=$(median "${S_POST[@]}")
 echo "GET /schemas/ids/1        baseline ${bg} req/s   schemata ${sg} req/s   ratio $(ratio "$sg" "$bg")   (rounds: ${S_GET[*]} vs ${B_GET[*]})"
 echo "re-register known schema  baseline ${bp} req/s   schemata ${sp} req/s   ratio $(ratio "$sp" "$bp")   (rounds: ${S_POST[*]} vs ${B_POST[*]})"
+bc=$(median "${B_CONTRACT[@]}"); sc=$(median "${S_CONTRACT[@]}")
+echo "re-register with contract baseline ${bc} req/s   schemata ${sc} req/s   ratio $(ratio "$sc" "$bc")   (rounds: ${S_CONTRACT[*]} vs ${B_CONTRACT[*]})"
 
 # --- what metrics and the access log cost: the same build, the same data, options apart ------
 # The default server above records metrics and writes no access log; one copy records nothing,

@@ -43,6 +43,8 @@ fn record(id: u32) -> Record {
             schema_type: "AVRO".into(),
             references: vec![],
             schema,
+            metadata: None,
+            rule_set: None,
             deleted: false,
             ts: Some(0),
         }),

@@ -14,48 +14,176 @@ use serde::{Deserialize, Serialize};
 use crate::json_text::java_order;
 use crate::Reference;
 
-/// A data contract's metadata: tags by path, free properties, sensitive field names.
+/// A data contract's metadata: tags by path, free properties, sensitive field names. Written as
+/// Confluent writes it: empty parts left out (`NON_EMPTY`); JSON `null` reads as empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metadata {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_is_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub tags: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_is_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub properties: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_is_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sensitive: Vec<String>,
 }
 
 /// A data contract's rules, by the phase they run in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleSet {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "rule_objects",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub migration_rules: Vec<Rule>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "rule_objects",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub domain_rules: Vec<Rule>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "rule_objects",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub encoding_rules: Vec<Rule>,
+    /// Where the rules run (Confluent 8.3+: an execution environment name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_at: Option<String>,
 }
 
 /// One data-contract rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub rule_type: Option<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_is_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tags: Vec<String>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "null_is_empty",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_success: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_failure: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_is_empty")]
     pub disabled: bool,
+}
+
+/// A value that must be a JSON object, as Jackson reads a bean: serde would also read a struct
+/// from an array.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object<T>, D::Error> {
+        struct Only<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Only<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(Only(std::marker::PhantomData))
+    }
+}
+
+/// A list of rules, each an object; `null` is none.
+fn rule_objects<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Rule>, D::Error> {
+    let rules: Option<Vec<Object<Rule>>> = Option::deserialize(d)?;
+    Ok(rules.unwrap_or_default().into_iter().map(|r| r.0).collect())
+}
+
+/// Jackson gives a collection (or a `boolean`) sent as `null` its empty value.
+fn null_is_empty<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+impl Metadata {
+    /// The form Confluent keeps: tag values and sensitive names are sorted sets (Java order,
+    /// duplicates dropped), as its constructor makes them.
+    pub fn canonical(mut self) -> Metadata {
+        for values in self.tags.values_mut() {
+            sort_set(values);
+        }
+        sort_set(&mut self.sensitive);
+        self
+    }
+}
+
+impl RuleSet {
+    /// The form Confluent keeps: each rule's tags a sorted set, its kind and mode defaulted
+    /// (`TRANSFORM`, `WRITEREAD`), as its constructor does.
+    pub fn canonical(mut self) -> RuleSet {
+        let rules = self
+            .migration_rules
+            .iter_mut()
+            .chain(&mut self.domain_rules)
+            .chain(&mut self.encoding_rules);
+        for rule in rules {
+            sort_set(&mut rule.tags);
+            rule.kind.get_or_insert_with(|| "TRANSFORM".to_string());
+            rule.mode.get_or_insert_with(|| "WRITEREAD".to_string());
+        }
+        self
+    }
+
+    /// Every rule, in hashing order: migration, domain, encoding.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.migration_rules
+            .iter()
+            .chain(&self.domain_rules)
+            .chain(&self.encoding_rules)
+    }
+}
+
+fn sort_set(values: &mut Vec<String>) {
+    values.sort_by(|a, b| java_order(a, b));
+    values.dedup();
 }
 
 /// MD5 of a canonical schema text and its references.
@@ -95,13 +223,11 @@ pub fn identity_with_contract(
     }
     if let Some(rules) = rule_set {
         md5.update([1]);
-        let all = rules
-            .migration_rules
-            .iter()
-            .chain(&rules.domain_rules)
-            .chain(&rules.encoding_rules);
-        for rule in all {
+        for rule in rules.rules() {
             hash_rule(&mut md5, rule);
+        }
+        if let Some(at) = &rules.enable_at {
+            md5.update(at.as_bytes());
         }
     }
     md5.finalize().into()

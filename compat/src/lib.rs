@@ -46,6 +46,6 @@ pub mod schema;
 pub use change::{Change, ChangeKind, Policy, Role};
 pub use diff::{diff, Difference};
 pub use error::ParseError;
-pub use identity::{guid, identity, identity_with_contract, Metadata, Rule, RuleSet};
+pub use identity::{guid, identity, identity_with_contract, Metadata, Object, Rule, RuleSet};
 pub use level::{check, CompatibilityLevel, Finding, Previous, Report};
 pub use schema::{parse, Dependency, ParseOptions, Reference, Schema, SchemaType};

@@ -2,19 +2,63 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use compat::Policy;
+use compat::{Metadata, Policy, RuleSet};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::dto::{read_metadata, read_rule_set};
 use super::extract::{java_trim, JsonBody, Params, SubjectPath};
 use super::params::DefaultToGlobal;
 use super::{ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
 use crate::registry::{ConfigUpdate, ConfigValue, Patch};
 
+/// The data-contract and validation fields every config view shares.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ContractFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validate_fields: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validate_rules: Option<bool>,
+    /// The metadata property whose value splits the history for compatibility checks
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compatibility_group: Option<String>,
+    /// Metadata a registration gets where it has none of its own
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_metadata: Option<Metadata>,
+    /// Metadata that wins over a registration's own
+    #[serde(skip_serializing_if = "Option::is_none")]
+    override_metadata: Option<Metadata>,
+    /// Rules a registration gets where it has none of its own (merged by rule name)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_rule_set: Option<RuleSet>,
+    /// Rules that win over a registration's own (merged by rule name)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    override_rule_set: Option<RuleSet>,
+}
+
+impl ContractFields {
+    fn of(c: &mut ConfigValue) -> ContractFields {
+        ContractFields {
+            validate_fields: c.validate_fields,
+            validate_rules: c.validate_rules,
+            compatibility_group: c.compatibility_group.take(),
+            default_metadata: c.default_metadata.take(),
+            override_metadata: c.override_metadata.take(),
+            default_rule_set: c.default_rule_set.take(),
+            override_rule_set: c.override_rule_set.take(),
+        }
+    }
+}
+
 /// `Config` as GET and DELETE return it (`compatibilityLevel`).
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigView {
+    /// The subject whose schemas and config `/subjects/{this}/...` reads and writes
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
     #[serde(rename = "compatibilityLevel", skip_serializing_if = "Option::is_none")]
     compatibility_level: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,14 +68,18 @@ struct ConfigView {
         skip_serializing_if = "Option::is_none"
     )]
     compatibility_policy: Option<&'static str>,
+    #[serde(flatten)]
+    contract: ContractFields,
 }
 
 impl From<ConfigValue> for ConfigView {
-    fn from(c: ConfigValue) -> ConfigView {
+    fn from(mut c: ConfigValue) -> ConfigView {
         ConfigView {
+            alias: c.alias.take().filter(|a| !a.is_empty()),
             compatibility_level: c.compatibility_level.map(|l| l.as_str()),
             normalize: c.normalize,
             compatibility_policy: c.compatibility_policy.map(|p| p.as_str()),
+            contract: ContractFields::of(&mut c),
         }
     }
 }
@@ -39,6 +87,10 @@ impl From<ConfigValue> for ConfigView {
 /// 8.x's PUT response: the merged config, keyed `compatibility`.
 #[derive(Serialize, utoipa::ToSchema)]
 struct ConfigUpdateView {
+    /// The subject whose schemas and config `/subjects/{this}/...` reads and writes; `""` or
+    /// null removes it
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     compatibility: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,9 +100,47 @@ struct ConfigUpdateView {
         skip_serializing_if = "Option::is_none"
     )]
     compatibility_policy: Option<&'static str>,
+    #[serde(flatten)]
+    contract: ContractFields,
 }
 
-const CONFIG_FIELDS: [&str; 3] = ["compatibility", "normalize", "compatibilityPolicy"];
+/// The fields 7.x echoes as they were sent; the data-contract ones are echoed as read.
+const CONFIG_FIELDS: [&str; 4] = ["alias", "compatibility", "normalize", "compatibilityPolicy"];
+
+/// A nullable field of a config update: absent keeps it, `null` clears it.
+fn patch<T>(
+    body: &Map<String, Value>,
+    key: &str,
+    read: impl FnOnce(&Value) -> Result<T, ApiError>,
+) -> Result<Patch<T>, ApiError> {
+    match body.get(key) {
+        None => Ok(Patch::Keep),
+        Some(Value::Null) => Ok(Patch::Clear),
+        Some(value) => read(value).map(Patch::Set),
+    }
+}
+
+fn boolean(key: &'static str) -> impl Fn(&Value) -> Result<bool, ApiError> {
+    move |value| {
+        value
+            .as_bool()
+            .ok_or_else(|| ApiError::BadRequest(format!("{key} must be a boolean, got {value}")))
+    }
+}
+
+fn shaped<T: DeserializeOwned>(key: &'static str) -> impl Fn(&Value) -> Result<T, ApiError> {
+    move |value| {
+        T::deserialize(value)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))
+    }
+}
+
+/// What Schemata cannot honour yet is refused, never stored and ignored.
+fn unsupported(field: &str, what: &str) -> ApiError {
+    ApiError::BadRequest(format!(
+        "Config field '{field}' is not supported by Schemata yet ({what}); nothing was changed"
+    ))
+}
 
 /// Reads a `ConfigUpdateRequest`: absent keeps a field, `null` clears it.
 fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
@@ -86,11 +176,49 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
             }
         },
     };
+    let validate_fields = patch(body, "validateFields", boolean("validateFields"))?;
+    if validate_fields == Patch::Set(true) {
+        return Err(unsupported(
+            "validateFields",
+            "reserved-field validation is not implemented",
+        ));
+    }
+    let alias = patch(body, "alias", shaped::<String>("alias"))?;
+    let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v));
+    let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v));
     Ok(ConfigUpdate {
+        alias,
         compatibility,
         normalize,
         compatibility_policy,
+        validate_fields,
+        validate_rules: patch(body, "validateRules", boolean("validateRules"))?,
+        compatibility_group: patch(body, "compatibilityGroup", shaped("compatibilityGroup"))?,
+        default_metadata: metadata("defaultMetadata")?,
+        override_metadata: metadata("overrideMetadata")?,
+        default_rule_set: rules("defaultRuleSet")?,
+        override_rule_set: rules("overrideRuleSet")?,
     })
+}
+
+/// 7.x's echo of the data-contract fields of a request, as read (Confluent re-serialises the
+/// request it parsed).
+fn echo_contract(update: &ConfigUpdate) -> ContractFields {
+    fn set<T: Clone>(p: &Patch<T>) -> Option<T> {
+        match p {
+            Patch::Set(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    ContractFields {
+        validate_fields: set(&update.validate_fields),
+        validate_rules: set(&update.validate_rules),
+        compatibility_group: set(&update.compatibility_group),
+        default_metadata: set(&update.default_metadata),
+        override_metadata: set(&update.override_metadata),
+        default_rule_set: set(&update.default_rule_set),
+        override_rule_set: set(&update.override_rule_set),
+    }
 }
 
 async fn put(
@@ -99,20 +227,26 @@ async fn put(
     body: Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let update = parse_update(&body)?;
-    let merged = app.registry.set_config(subject, update).await?;
+    let echoed = echo_contract(&update);
+    let mut merged = app.registry.set_config(subject, update).await?;
     Ok(match app.api {
         // 7.x echoes the request as sent.
         ApiFormat::V7 => {
-            let echo: Map<String, Value> = body
+            let mut echo: Map<String, Value> = body
                 .into_iter()
                 .filter(|(k, v)| CONFIG_FIELDS.contains(&k.as_str()) && !v.is_null())
                 .collect();
+            if let Value::Object(contract) = serde_json::to_value(&echoed).expect("serializes") {
+                echo.extend(contract);
+            }
             ok(&echo)
         }
         ApiFormat::V8 => ok(&ConfigUpdateView {
+            alias: merged.alias.take().filter(|a| !a.is_empty()),
             compatibility: merged.compatibility_level.map(|l| l.as_str()),
             normalize: merged.normalize,
             compatibility_policy: merged.compatibility_policy.map(|p| p.as_str()),
+            contract: ContractFields::of(&mut merged),
         }),
     })
 }

@@ -1,12 +1,12 @@
 //! JSON shapes shared by several resources: the schema request body and the schema views,
 //! whose fields follow the 7.x or 8.x generation (confluent-api.md §2, §6).
 
-use compat::Reference;
+use compat::{Metadata, Object, Reference, RuleSet};
 use serde::{Deserialize, Serialize};
 
 use super::ApiFormat;
 use crate::error::ApiError;
-use crate::registry::{RegisterRequest, StoredSchema, SubjectVersion};
+use crate::registry::{canonical_rule_set, RegisterRequest, StoredSchema, SubjectVersion};
 
 /// Body of register, lookup and compatibility requests. Unknown fields are ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -21,6 +21,30 @@ pub struct SchemaBody {
     version: Option<i32>,
     #[serde(default, deserialize_with = "integral")]
     id: Option<i32>,
+    /// The data contract's metadata: `properties`, `tags` by path, `sensitive` field names
+    #[serde(default)]
+    #[schema(value_type = Option<Metadata>)]
+    metadata: Option<Object<Metadata>>,
+    /// The data contract's rules (`ruleset` is read too, as Confluent does)
+    #[serde(rename = "ruleSet", alias = "ruleset", default)]
+    #[schema(value_type = Option<RuleSet>)]
+    rule_set: Option<Object<RuleSet>>,
+}
+
+/// A data contract's metadata read from a JSON value, as Confluent reads it: an object, in its
+/// canonical form.
+pub fn read_metadata(key: &str, value: &serde_json::Value) -> Result<Metadata, ApiError> {
+    let Object(metadata) = Object::<Metadata>::deserialize(value)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
+    Ok(metadata.canonical())
+}
+
+/// A rule set read from a JSON value, as Confluent reads it: objects all the way down, known
+/// kinds and modes, in its canonical form.
+pub fn read_rule_set(key: &str, value: &serde_json::Value) -> Result<RuleSet, ApiError> {
+    let Object(rules) = Object::<RuleSet>::deserialize(value)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {key}: {e}")))?;
+    canonical_rule_set(rules)
 }
 
 /// An `int` as Jackson reads one: a JSON integer, or a number with nothing after the point
@@ -76,6 +100,12 @@ impl SchemaBody {
             references,
             version: self.version,
             id: self.id,
+            // JSON null is none: serde reads it as `None`.
+            metadata: self.metadata.map(|Object(m)| m.canonical()),
+            rule_set: self
+                .rule_set
+                .map(|Object(r)| canonical_rule_set(r))
+                .transpose()?,
         })
     }
 }
@@ -100,6 +130,10 @@ pub struct SchemaView<'a> {
     schema_type: Option<&'static str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     schema: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     ts: Option<i64>,
@@ -125,6 +159,8 @@ impl<'a> SchemaView<'a> {
             guid: v8.then(|| compat::guid(&sv.schema.identity)),
             schema_type: schema_type_field(&sv.schema, api),
             references: &sv.schema.references,
+            metadata: sv.schema.metadata.as_ref(),
+            rule_set: sv.schema.rule_set.as_ref(),
             schema: &sv.schema.text,
             ts: v8.then_some(sv.info.ts),
             deleted: v8.then_some(sv.info.deleted),

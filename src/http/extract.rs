@@ -38,6 +38,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a repeated parameter, in order (JAX-RS `List<String>`).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Java's `Boolean.valueOf`: `true` in any case is true; anything else, or absence, false.
     pub fn flag(&self, name: &str) -> bool {
         self.get(name)
@@ -181,13 +189,16 @@ pub struct SubjectPath {
     pub subject: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
+impl FromRequestParts<AppState> for SubjectPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<SubjectPath, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<SubjectPath, ApiError> {
         let raw = path_params(parts, state).await?;
         Ok(SubjectPath {
-            subject: param(&raw, "subject")?,
+            subject: dealias(parts, state, param(&raw, "subject")?),
         })
     }
 }
@@ -211,6 +222,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ExporterPath {
     }
 }
 
+/// The subject a `/subjects/{subject}/...` path (also under `/compatibility`) means: the
+/// subject's config `alias` when it has one, as Confluent's `AliasFilter` rewrites it. Config
+/// and mode paths keep the name, so an alias can be read and removed.
+fn dealias(parts: &Parts, state: &AppState, subject: String) -> String {
+    let path = parts.uri.path();
+    if !(path.starts_with("/subjects/") || path.starts_with("/compatibility/subjects/")) {
+        return subject;
+    }
+    state.registry.alias_of(&subject).unwrap_or(subject)
+}
+
 /// `{subject}` and `{version}`. The version is parsed when the handler asks
 /// ([`SubjectVersionPath::version`]): after the body, as Confluent's resources do.
 #[derive(utoipa::IntoParams)]
@@ -228,16 +250,16 @@ impl SubjectVersionPath {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SubjectVersionPath {
+impl FromRequestParts<AppState> for SubjectVersionPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &S,
+        state: &AppState,
     ) -> Result<SubjectVersionPath, ApiError> {
         let raw = path_params(parts, state).await?;
         Ok(SubjectVersionPath {
-            subject: param(&raw, "subject")?,
+            subject: dealias(parts, state, param(&raw, "subject")?),
             version: param(&raw, "version")?,
         })
     }

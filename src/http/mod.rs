@@ -113,6 +113,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(subjects::raw_version))
         .routes(routes!(subjects::referenced_by))
         .routes(routes!(subjects::diff))
+        .routes(routes!(subjects::latest_with_metadata))
         .routes(routes!(compatibility::against_all))
         .routes(routes!(compatibility::against_version))
         .routes(routes!(

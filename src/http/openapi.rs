@@ -286,6 +286,43 @@ fn exact_bodies(doc: &mut Value) {
             "description": "The schema's language: AVRO, PROTOBUF or JSON (case-sensitive); absent or null: AVRO. Any other name is refused as an invalid schema (42201); with `verbose=true`, /compatibility answers it `is_compatible: false` with the reason"
         });
     }
+    // Kinds, modes and where rules run are Java enums in Confluent: any other name does not
+    // map (400).
+    if let Some(rule) = schemas.get_mut("Rule") {
+        rule["properties"]["kind"] =
+            json!({"enum": ["TRANSFORM", "CONDITION", null], "description": "Absent: TRANSFORM"});
+        rule["properties"]["mode"] = json!({"enum": ["UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD", null], "description": "Absent: WRITEREAD. Migration rules take the first three, domain and encoding rules the last three (else 42210)"});
+    }
+    if let Some(rules) = schemas.get_mut("RuleSet") {
+        rules["properties"]["enableAt"] =
+            json!({"enum": ["ALL", "CLIENT", "GATEWAY", "SERVER", "NONE", null]});
+    }
+    // Collections (and `disabled`) sent as null read as empty (false), as Jackson reads them.
+    for (name, fields) in [
+        ("Metadata", &["tags", "properties", "sensitive"][..]),
+        (
+            "RuleSet",
+            &["migrationRules", "domainRules", "encodingRules"][..],
+        ),
+        ("Rule", &["tags", "params", "disabled"][..]),
+    ] {
+        for field in fields {
+            if let Some(ty) = schemas
+                .get_mut(name)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{field}/type")))
+            {
+                if let Some(one) = ty.as_str() {
+                    *ty = json!([one, "null"]);
+                }
+            }
+        }
+    }
+    if let Some(fields) = schemas.get_mut("ContractFields") {
+        fields["properties"]["validateFields"] = json!({
+            "enum": [false, null],
+            "description": "Reserved-field validation is not implemented: `true` is refused (400) and nothing is changed"
+        });
+    }
     if let Some(reference) = schemas.get_mut("ReferenceBody") {
         // All three parts are needed, but one missing is refused as an invalid schema (42201),
         // which `/compatibility` with `verbose=true` answers as `is_compatible: false` instead:

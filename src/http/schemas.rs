@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use serde::Serialize;
 
 use super::dto::{schema_type_field, SchemaView};
@@ -33,6 +33,10 @@ struct SchemaString<'a> {
     schema: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     #[serde(rename = "maxId", skip_serializing_if = "Option::is_none")]
     max_id: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +58,8 @@ fn schema_string<'a>(
         schema_type: schema_type_field(schema, api),
         schema: &schema.text,
         references: &schema.references,
+        metadata: schema.metadata.as_ref(),
+        rule_set: schema.rule_set.as_ref(),
         max_id,
         ts: at.map(|sv| sv.info.ts),
         deleted: at.map(|sv| sv.info.deleted),
@@ -86,9 +92,14 @@ pub async fn by_id(
     }
     let schema = app.registry.schema_by_id(id)?;
     let at = match api {
-        ApiFormat::V8 => app
-            .registry
-            .representative_version(schema.id, params.get("subject")),
+        ApiFormat::V8 => {
+            // The subject hint goes through its alias, as Confluent's AliasFilter rewrites it.
+            let hint = params
+                .get("subject")
+                .map(|s| app.registry.alias_of(s).unwrap_or_else(|| s.to_string()));
+            app.registry
+                .representative_version(schema.id, hint.as_deref())
+        }
         ApiFormat::V7 => None,
     };
     let max_id = fetch_max_id.then(|| app.registry.max_id());
@@ -217,7 +228,7 @@ pub async fn versions_of_id(
     operation_id = "list_schemas",
     path = "/schemas",
     tag = "schemas",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("ruleType" = Option<String>, Query, description = "Only schemas whose rule set has a rule of this type (e.g. CEL)"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
 )]
 pub async fn list(
@@ -229,6 +240,10 @@ pub async fn list(
         subject_prefix: params.get("subjectPrefix").unwrap_or("").to_string(),
         deleted: params.flag("deleted"),
         latest_only: params.flag("latestOnly"),
+        rule_type: params
+            .get("ruleType")
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
     };
     let mut found = app.registry.list_schemas(&filter);
     if let Some(Extension(caller)) = caller {

@@ -1,13 +1,15 @@
 //! `/subjects`: registering, looking up, listing and deleting subject versions.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use serde::Serialize;
 
-use super::dto::{SchemaBody, SchemaView};
+use super::dto::{schema_type_field, SchemaBody, SchemaView};
 use super::error::error_response;
 use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
 use super::guard::{Caller, Unchanged};
@@ -76,6 +78,36 @@ pub async fn lookup(
     Ok(ok(&SchemaView::new(&found, app.api)))
 }
 
+/// `GET /subjects/{subject}/metadata`: what serializers with `use.latest.with.metadata` call.
+#[utoipa::path(
+    get,
+    path = "/subjects/{subject}/metadata",
+    tag = "subjects",
+    params(SubjectPath, ("key" = Option<Vec<String>>, Query, description = "A metadata property name (repeatable, paired with `value` by position)"), ("value" = Option<Vec<String>>, Query, description = "The property's value"), ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions"), Format),
+    responses((status = 200, description = "The newest version whose metadata properties hold every pair", body = SchemaView<'_>), (status = 404, description = "40401: the subject has no versions; 40403: none carries these properties", body = ErrorBody<'_>))
+)]
+pub async fn latest_with_metadata(
+    State(app): State<AppState>,
+    path: SubjectPath,
+    params: Params,
+) -> Result<Response, ApiError> {
+    // Pairs by position, the extra keys or values ignored; a repeated key's last value wins.
+    let properties: BTreeMap<String, String> = params
+        .all("key")
+        .zip(params.all("value"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let found =
+        app.registry
+            .latest_with_metadata(&path.subject, &properties, params.flag("deleted"))?;
+    let text = app
+        .registry
+        .formatted(&found.schema, params.get("format"))?;
+    Ok(ok(
+        &SchemaView::new(&found, app.api).with_text(text.as_deref())
+    ))
+}
+
 /// `DELETE /subjects/{subject}`.
 #[utoipa::path(
     delete,
@@ -127,6 +159,10 @@ struct RegisteredView<'a> {
     schema_type: &'static str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
     schema: &'a str,
     ts: i64,
     deleted: bool,
@@ -135,6 +171,22 @@ struct RegisteredView<'a> {
 #[derive(Serialize)]
 struct IdView {
     id: u32,
+}
+
+/// The 7.x register response when the registry changed what was sent (Confluent 7.4.1+).
+#[derive(Serialize)]
+struct ModifiedView<'a> {
+    id: u32,
+    version: i32,
+    #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
+    schema_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
+    schema: &'a str,
 }
 
 /// `POST /subjects/{subject}/versions`: register (idempotent for a known schema).
@@ -163,18 +215,30 @@ pub async fn register(
         ts,
         schema,
         created,
+        modified,
     } = match registered {
         Ok(r) => r,
         Err(e) => return Ok(error_response(&e, app.api)),
     };
     let mut response = match app.api {
-        ApiFormat::V7 => ok(&IdView { id: schema.id }),
+        ApiFormat::V7 if !modified => ok(&IdView { id: schema.id }),
+        ApiFormat::V7 => ok(&ModifiedView {
+            id: schema.id,
+            version,
+            schema_type: schema_type_field(&schema, app.api),
+            references: &schema.references,
+            metadata: schema.metadata.as_ref(),
+            rule_set: schema.rule_set.as_ref(),
+            schema: &schema.text,
+        }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
             version,
             guid: compat::guid(&schema.identity),
             schema_type: schema.schema_type.as_str(),
             references: &schema.references,
+            metadata: schema.metadata.as_ref(),
+            rule_set: schema.rule_set.as_ref(),
             schema: &schema.text,
             ts,
             deleted: false,

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use compat::{check, Previous, Report};
+use compat::{check, Metadata, Previous, Report};
 
+use super::contract;
 use super::register::RegisterRequest;
 use super::{Registry, State, VersionSpec};
 use crate::error::ApiError;
@@ -23,21 +24,41 @@ pub(crate) struct HistoryReport {
 }
 
 impl Registry {
-    /// Checks `new` against the subject's live versions under its effective level, as
-    /// registration does.
+    /// Checks `new`, carrying `metadata`, against the subject's live versions under its
+    /// effective level, as registration does. With a `compatibilityGroup` in the config, only
+    /// versions whose metadata gives that property the same value (or that all lack it) count.
     pub(crate) fn check_against_history(
         &self,
         state: &State,
         subject: &str,
         new: &compat::Schema,
+        metadata: Option<&Metadata>,
     ) -> Result<HistoryReport, ApiError> {
-        let versions = state.live_versions(subject);
-        self.check_versions(
-            state,
-            subject,
-            new,
-            &versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
-        )
+        let versions = self.in_group(state, subject, state.live_versions(subject), metadata);
+        self.check_versions(state, subject, new, &versions)
+    }
+
+    /// The versions among `versions` in the same compatibility group as `metadata`.
+    fn in_group(
+        &self,
+        state: &State,
+        subject: &str,
+        versions: Vec<(i32, super::VersionInfo)>,
+        metadata: Option<&Metadata>,
+    ) -> Vec<i32> {
+        let config = self.config_in_scope(state, subject);
+        let group = contract::group_value(&config, metadata);
+        versions
+            .into_iter()
+            .filter(|(_, info)| {
+                let stored = state
+                    .schemas
+                    .get(&info.id)
+                    .and_then(|s| s.metadata.as_ref());
+                contract::group_value(&config, stored) == group
+            })
+            .map(|(v, _)| v)
+            .collect()
     }
 
     fn check_versions(
@@ -97,28 +118,19 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
-        let versions: Vec<i32> = match version {
-            None => state
-                .live_versions(subject)
-                .iter()
-                .map(|(v, _)| *v)
-                .collect(),
-            Some(VersionSpec::Latest) => state
-                .latest_live(subject)
-                .map(|(v, _)| v)
-                .into_iter()
-                .collect(),
+        let versions = match version {
+            None => state.live_versions(subject),
+            Some(VersionSpec::Latest) => state.latest_live(subject).into_iter().collect(),
             Some(VersionSpec::Number(n)) => {
-                let live = state
+                let info = state
                     .versions(subject)
                     .and_then(|vs| vs.get(&n))
-                    .is_some_and(|i| !i.deleted);
-                if !live {
-                    return Err(ApiError::VersionNotFound(n));
-                }
-                vec![n]
+                    .filter(|i| !i.deleted)
+                    .ok_or(ApiError::VersionNotFound(n))?;
+                vec![(n, *info)]
             }
         };
+        let versions = self.in_group(&state, subject, versions, request.metadata.as_ref());
         let report = self.check_versions(&state, subject, &candidate.parsed, &versions)?;
         Ok(CompatibilityAnswer {
             is_compatible: report.details.is_empty(),

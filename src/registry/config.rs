@@ -1,8 +1,9 @@
 //! Compatibility configs: stored per subject or globally, resolved subject → global → the
 //! server's [`Defaults`](super::Defaults) (confluent-api.md §5.6).
 
-use compat::{CompatibilityLevel, Policy};
+use compat::{CompatibilityLevel, Metadata, Policy, RuleSet};
 
+use super::contract;
 use super::write::Operation;
 use super::{check_subject, Registry, State};
 use crate::error::ApiError;
@@ -30,9 +31,54 @@ impl<T> Patch<T> {
 /// The body of `PUT /config[/{subject}]`, validated.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigUpdate {
+    pub alias: Patch<String>,
     pub compatibility: Patch<CompatibilityLevel>,
     pub normalize: Patch<bool>,
     pub compatibility_policy: Patch<Policy>,
+    pub validate_fields: Patch<bool>,
+    pub validate_rules: Patch<bool>,
+    pub compatibility_group: Patch<String>,
+    pub default_metadata: Patch<Metadata>,
+    pub override_metadata: Patch<Metadata>,
+    pub default_rule_set: Patch<RuleSet>,
+    pub override_rule_set: Patch<RuleSet>,
+}
+
+impl ConfigUpdate {
+    /// Confluent validates both rule sets of a config update (42210).
+    fn validate(&self) -> Result<(), ApiError> {
+        for patch in [&self.default_rule_set, &self.override_rule_set] {
+            if let Patch::Set(rules) = patch {
+                contract::validate(rules)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(self, config: &mut ConfigValue) {
+        self.alias.apply(&mut config.alias);
+        self.compatibility.apply(&mut config.compatibility_level);
+        self.normalize.apply(&mut config.normalize);
+        self.compatibility_policy
+            .apply(&mut config.compatibility_policy);
+        self.validate_fields.apply(&mut config.validate_fields);
+        self.validate_rules.apply(&mut config.validate_rules);
+        self.compatibility_group
+            .apply(&mut config.compatibility_group);
+        self.default_metadata.apply(&mut config.default_metadata);
+        self.override_metadata.apply(&mut config.override_metadata);
+        self.default_rule_set.apply(&mut config.default_rule_set);
+        self.override_rule_set.apply(&mut config.override_rule_set);
+    }
+}
+
+/// Whether a config changes the contract of what is registered (Confluent's
+/// `hasDefaultsOrOverrides`).
+pub(crate) fn has_defaults_or_overrides(config: &ConfigValue) -> bool {
+    config.default_metadata.is_some()
+        || config.override_metadata.is_some()
+        || config.default_rule_set.is_some()
+        || config.override_rule_set.is_some()
 }
 
 impl Registry {
@@ -52,6 +98,39 @@ impl Registry {
     /// Whether the config asks for every schema to be normalized.
     pub(crate) fn effective_normalize(&self, state: &State, subject: &str) -> bool {
         self.effective_config(state, Some(subject)).normalize == Some(true)
+    }
+
+    /// The subject `subject` stands for: its own config's non-empty `alias` (Confluent reads
+    /// an alias from the subject-level config only, and follows it once).
+    pub fn alias_of(&self, subject: &str) -> Option<String> {
+        self.snapshot()
+            .configs
+            .get(&Some(subject.to_string()))
+            .and_then(|c| c.alias.clone())
+            .filter(|a| !a.is_empty())
+    }
+
+    /// The config registration applies to `subject` (Confluent's `getConfigInScope`): the
+    /// global one when the subject has none; else the subject's, whose unset `normalize`,
+    /// `validateFields`, `validateRules`, `compatibilityPolicy` and `compatibilityGroup` come
+    /// from the global one, while its defaults and overrides stand alone.
+    pub(crate) fn config_in_scope(&self, state: &State, subject: &str) -> ConfigValue {
+        let global = state.configs.get(&None);
+        let Some(own) = state.configs.get(&Some(subject.to_string())) else {
+            return global.cloned().unwrap_or_default();
+        };
+        let mut config = own.clone();
+        if let Some(global) = global {
+            config.normalize = config.normalize.or(global.normalize);
+            config.validate_fields = config.validate_fields.or(global.validate_fields);
+            config.validate_rules = config.validate_rules.or(global.validate_rules);
+            config.compatibility_policy =
+                config.compatibility_policy.or(global.compatibility_policy);
+            config.compatibility_group = config
+                .compatibility_group
+                .or_else(|| global.compatibility_group.clone());
+        }
+        config
     }
 
     /// The first config found: subject, then global, then the server default.
@@ -95,6 +174,7 @@ impl Registry {
         subject: Option<&str>,
         update: ConfigUpdate,
     ) -> Result<ConfigValue, ApiError> {
+        update.validate()?;
         if let Some(s) = subject {
             check_subject(s)?;
         }
@@ -102,11 +182,7 @@ impl Registry {
         write.permit()?;
         let key = subject.map(str::to_string);
         let mut config = write.state().configs.get(&key).cloned().unwrap_or_default();
-        update.compatibility.apply(&mut config.compatibility_level);
-        update.normalize.apply(&mut config.normalize);
-        update
-            .compatibility_policy
-            .apply(&mut config.compatibility_policy);
+        update.apply(&mut config);
         config.subject = key.clone();
         let record = Record::Config {
             subject: key,

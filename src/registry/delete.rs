@@ -124,6 +124,8 @@ impl Registry {
                     schema_type: schema.schema_type.as_str().to_string(),
                     references: schema.references.clone(),
                     schema: schema.text.clone(),
+                    metadata: schema.metadata.clone(),
+                    rule_set: schema.rule_set.clone(),
                     deleted: true,
                     ts: Some(now_ms()),
                 }),

@@ -13,6 +13,7 @@
 //! - `read.rs`: schemas, subjects and versions.
 //! - `delete.rs`: soft and hard deletes.
 //! - `config.rs`: compatibility configs, resolved subject → global → the server's [`Defaults`].
+//! - `contract.rs`: data contracts (metadata and rule sets): merging, validation, matching.
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
 //! - `diff.rs`: the structured diff of two versions.
@@ -25,6 +26,7 @@
 
 mod compatibility;
 mod config;
+mod contract;
 mod delete;
 mod diff;
 mod exporters;
@@ -50,6 +52,7 @@ pub use crate::storage::{ConfigValue, Mode};
 use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
+pub use contract::canonical_rule_set;
 pub use diff::VersionDiff;
 pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
 pub use read::{DeletedFilter, SchemaFilter, SubjectNames};
@@ -139,6 +142,16 @@ impl Registry {
             state.subjects.len(),
             started.elapsed().as_millis()
         );
+        let qualified = state.subjects.keys().filter(|s| names_context(s)).count();
+        if qualified > 0 {
+            // Written before contexts were refused: kept as they are, under their literal
+            // names in the default context, never silently reinterpreted.
+            tracing::warn!(
+                "{qualified} stored subjects have names starting with ':.' (context-qualified \
+                 in Confluent); Schemata does not support contexts, so they stay plain subjects \
+                 of the default context, and new registrations under such names are refused"
+            );
+        }
         let state = Arc::new(state);
         let (closed, closed_rx) = tokio::sync::watch::channel(());
         let shared = store.is_shared();
@@ -280,7 +293,16 @@ pub(crate) fn check_subject(subject: &str) -> Result<(), ApiError> {
     if reserved || subject.chars().any(char::is_control) {
         return Err(ApiError::InvalidSubject(subject.to_string()));
     }
+    if names_context(subject) {
+        return Err(ApiError::ContextUnsupported(subject.to_string()));
+    }
     Ok(())
+}
+
+/// Whether a subject name is context-qualified (`:.ctx:name`), which Confluent reads as the
+/// subject `name` of context `.ctx`.
+fn names_context(subject: &str) -> bool {
+    subject.starts_with(":.")
 }
 
 /// Milliseconds since the epoch, for the `ts` of a write.

@@ -1,11 +1,10 @@
 //! Reads: everything here answers from the published in-memory state.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
 use std::sync::Arc;
 
 use bytes::Bytes;
-
 use compat::SchemaType;
 
 use super::{Registry, State, StoredSchema, SubjectVersion, VersionSpec};
@@ -17,6 +16,8 @@ pub struct SchemaFilter {
     pub subject_prefix: String,
     pub deleted: bool,
     pub latest_only: bool,
+    /// Only schemas with a rule of this type (in any phase).
+    pub rule_type: Option<String>,
 }
 
 /// Which versions a listing includes.
@@ -180,7 +181,14 @@ impl Registry {
                     .collect()
             };
             for (v, info) in chosen {
-                if let Some(schema) = state.schemas.get(&info.id) {
+                let schema = state.schemas.get(&info.id).filter(|s| {
+                    filter.rule_type.as_deref().is_none_or(|t| {
+                        s.rule_set
+                            .as_ref()
+                            .is_some_and(|rs| rs.rules().any(|r| r.rule_type.as_deref() == Some(t)))
+                    })
+                });
+                if let Some(schema) = schema {
                     out.push(SubjectVersion {
                         subject: subject.clone(),
                         version: *v,
@@ -230,6 +238,39 @@ impl Registry {
     }
 
     /// `GET /subjects/{subject}/versions/{version}`.
+    /// `GET /subjects/{subject}/metadata`: the newest version (live only unless `deleted`)
+    /// whose metadata properties hold every pair asked for.
+    pub fn latest_with_metadata(
+        &self,
+        subject: &str,
+        properties: &BTreeMap<String, String>,
+        deleted: bool,
+    ) -> Result<SubjectVersion, ApiError> {
+        let state = self.snapshot();
+        let versions = state
+            .versions(subject)
+            .filter(|vs| vs.values().any(|i| deleted || !i.deleted))
+            .ok_or_else(|| ApiError::SubjectNotFound(subject.to_string()))?;
+        let found = versions
+            .iter()
+            .rev()
+            .filter(|(_, i)| deleted || !i.deleted)
+            .find_map(|(v, info)| {
+                let schema = state.schemas.get(&info.id)?;
+                let has = schema.metadata.as_ref()?;
+                properties
+                    .iter()
+                    .all(|(k, val)| has.properties.get(k) == Some(val))
+                    .then(|| SubjectVersion {
+                        subject: subject.to_string(),
+                        version: *v,
+                        info: *info,
+                        schema: schema.clone(),
+                    })
+            });
+        found.ok_or(ApiError::SchemaNotFound)
+    }
+
     pub fn get_version(
         &self,
         subject: &str,
@@ -347,6 +388,8 @@ mod tests {
                         schema_type: "AVRO".into(),
                         references: vec![],
                         schema: format!("{{\"type\":\"fixed\",\"name\":\"f\",\"size\":{n}}}"),
+                        metadata: None,
+                        rule_set: None,
                         deleted: n % 7 == 0,
                         ts: None,
                     }),

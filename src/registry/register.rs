@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
-use compat::{Dependency, ParseOptions, Reference, SchemaType};
+use compat::{Dependency, Metadata, ParseOptions, Reference, RuleSet, SchemaType};
 use md5::{Digest, Md5};
 
+use super::config::has_defaults_or_overrides;
+use super::contract::{self, Contract};
 use super::metrics::Registration;
 use super::write::{Operation, Write};
 use super::{check_subject, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion};
@@ -29,9 +31,25 @@ pub struct RegisterRequest {
     pub version: Option<i32>,
     /// Explicit id: IMPORT mode only.
     pub id: Option<i32>,
+    /// The data contract sent with the schema (in Confluent's canonical form).
+    pub metadata: Option<Metadata>,
+    pub rule_set: Option<RuleSet>,
 }
 
 impl RegisterRequest {
+    /// Takes the request's data contract out of it (no copy on the fast path).
+    fn take_contract(&mut self) -> Contract {
+        Contract {
+            metadata: self.metadata.take(),
+            rule_set: self.rule_set.take(),
+        }
+    }
+
+    /// Whether the request names a version (Confluent sets `confluent:version` then).
+    fn names_version(&self) -> bool {
+        self.version.is_some_and(|v| v != 0)
+    }
+
     /// The explicit id, when the request gives one (negative ids mean none, as in Confluent).
     fn explicit_id(&self) -> Option<u32> {
         self.id.and_then(|id| u32::try_from(id).ok())
@@ -46,6 +64,10 @@ pub struct Registered {
     pub schema: Arc<StoredSchema>,
     /// Whether this request wrote a new version (not: the subject held the schema already).
     pub created: bool,
+    /// Whether what is stored differs from what was sent (the schema filled in from the
+    /// previous version, or the data contract merged): Confluent 7.x then answers with the
+    /// whole schema instead of the id alone.
+    pub modified: bool,
 }
 
 /// A request's schema, parsed and ready to compare or store.
@@ -53,7 +75,20 @@ pub(crate) struct Candidate {
     pub(crate) schema_type: SchemaType,
     pub(crate) parsed: compat::Schema,
     pub(crate) references: Vec<Reference>,
-    pub(crate) identity: [u8; 16],
+    /// MD5 of the canonical text and references, without the data contract.
+    pub(crate) content: [u8; 16],
+}
+
+impl Candidate {
+    /// Confluent's identity of this schema with `contract`.
+    fn identity(&self, contract: &Contract) -> [u8; 16] {
+        compat::identity_with_contract(
+            self.parsed.canonical(),
+            &self.references,
+            contract.metadata.as_ref(),
+            contract.rule_set.as_ref(),
+        )
+    }
 }
 
 impl Registry {
@@ -75,15 +110,23 @@ impl Registry {
     async fn register_once(
         &self,
         subject: &str,
-        request: RegisterRequest,
+        mut request: RegisterRequest,
         normalize: bool,
     ) -> Result<(Registered, Registration), ApiError> {
+        if let Some(rules) = &request.rule_set {
+            contract::validate(rules)?;
+        }
         check_subject(subject)?;
         let snapshot = self.snapshot();
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
-        let request = with_schema_or_latest(&snapshot, subject, request)?;
-        if let Some(found) = self.already_registered(&snapshot, subject, &request, normalize) {
-            return Ok((registered(found), Registration::Existing));
+        let sent = request.take_contract();
+        let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
+        if !filled {
+            if let Some(found) =
+                self.already_registered(&snapshot, subject, &request, &sent, normalize)
+            {
+                return Ok((registered(found, false, &sent), Registration::Existing));
+            }
         }
         let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
@@ -96,11 +139,33 @@ impl Registry {
         };
         let mut write = self.begin(operation, Some(subject)).await?;
         write.permit()?;
-        if let Some(found) = existing_version(write.state(), subject, &request, &candidate) {
-            return Ok((registered(found), Registration::Existing));
+        // Imports keep the contract they carry, as Confluent's IMPORT mode does.
+        let contract = if importing {
+            sent.clone()
+        } else {
+            let next = next_version(write.state(), subject);
+            self.merged_contract(write.state(), subject, &request, &sent, Some(next))
+        };
+        let identity = candidate.identity(&contract);
+        if let Some(found) = existing_version(write.state(), subject, &request, identity) {
+            return Ok((registered(found, filled, &sent), Registration::Existing));
+        }
+        if !importing && request.version.unwrap_or(0) == 0 {
+            let state = write.state();
+            let same = |s: &StoredSchema| {
+                s.content == candidate.content && s.schema_type == candidate.schema_type
+            };
+            if let Some(found) = find_matching(state, subject, same, &contract, false, false) {
+                return Ok((registered(found, filled, &sent), Registration::Existing));
+            }
         }
         if !importing {
-            let report = self.check_against_history(write.state(), subject, &candidate.parsed)?;
+            let report = self.check_against_history(
+                write.state(),
+                subject,
+                &candidate.parsed,
+                contract.metadata.as_ref(),
+            )?;
             if !report.details.is_empty() {
                 return Err(ApiError::Incompatible {
                     subject: subject.to_string(),
@@ -109,50 +174,102 @@ impl Registry {
             }
         }
         let version = new_version(write.state(), subject, &request)?;
-        let id = assign_id(&mut write, &request, &candidate).await?;
+        let id = assign_id(&mut write, &request, identity).await?;
         if importing {
             if let Some(done) = imported_before(write.state(), subject, version, id)? {
                 return Ok((done, Registration::Existing));
             }
         }
         let ts = now_ms();
-        let records = registration(write.state(), subject, version, id, ts, &candidate);
+        let records = registration(
+            write.state(),
+            subject,
+            version,
+            id,
+            ts,
+            &candidate,
+            contract,
+        );
         self.commit(write, records).await?;
         let schema = self.snapshot().schemas[&id].clone();
         let _ = schema.parsed.set(Arc::new(candidate.parsed));
         let registered = Registered {
             version,
             ts,
+            modified: filled || contract_differs(&schema, &sent),
             schema,
             created: true,
         };
         Ok((registered, Registration::New))
     }
 
+    /// The contract a registration of `request` under `subject` stores, against `state`: see
+    /// [`contract::effective`]. `new_version` is `None` for lookups, which leave
+    /// `confluent:version` as it is.
+    fn merged_contract(
+        &self,
+        state: &State,
+        subject: &str,
+        request: &RegisterRequest,
+        sent: &Contract,
+        new_version: Option<i32>,
+    ) -> Contract {
+        let config = self.config_in_scope(state, subject);
+        let previous = state
+            .latest_live(subject)
+            .and_then(|(_, info)| state.schemas.get(&info.id));
+        contract::effective(
+            &config,
+            sent,
+            request.names_version(),
+            previous.map(|p| &**p),
+            new_version,
+        )
+    }
+
     /// The fast path: the subject already holds this schema, known in this spelling (no parse,
-    /// no lock), and the request's explicit id and version, if any, agree.
+    /// no lock), with the data contract a registration would store (or, as Confluent's first
+    /// lookup does, the one sent), and the request's explicit id and version, if any, agree.
     fn already_registered(
         &self,
         state: &State,
         subject: &str,
         request: &RegisterRequest,
+        sent: &Contract,
         normalize: bool,
     ) -> Option<SubjectVersion> {
         if request.version.is_some_and(|v| v > 0) {
             return None;
         }
-        let found = self.known(state, subject, request, normalize, false)?;
+        let latest_only = request.version == Some(-1);
+        // Confluent looks the request up as sent only where no config default or override
+        // would change its contract.
+        let own = state.configs.get(&Some(subject.to_string()));
+        let config = own.or_else(|| state.configs.get(&None));
+        let as_sent = (!config.is_some_and(has_defaults_or_overrides))
+            .then(|| self.known(state, subject, request, normalize, sent, false, latest_only))
+            .flatten();
+        let found = as_sent.or_else(|| {
+            if request.version.is_some() || request.explicit_id().is_some() {
+                return None;
+            }
+            let next = next_version(state, subject);
+            let merged = self.merged_contract(state, subject, request, sent, Some(next));
+            (merged != *sent)
+                .then(|| self.known(state, subject, request, normalize, &merged, false, false))
+                .flatten()
+        })?;
         let id_agrees = request.explicit_id().is_none_or(|id| id == found.schema.id);
-        let is_latest = state.latest_live(subject).map(|(v, _)| v) == Some(found.version);
-        let latest_agrees = request.version != Some(-1) || is_latest;
-        (id_agrees && latest_agrees).then_some(found)
+        id_agrees.then_some(found)
     }
 
-    /// `POST /subjects/{subject}`: the registration of this schema under the subject.
+    /// `POST /subjects/{subject}`: the registration of this schema under the subject, matched
+    /// with the contract sent and then, as Confluent does, with the contract a registration
+    /// would merge from the config and the latest version.
     pub fn lookup(
         &self,
         subject: &str,
-        request: RegisterRequest,
+        mut request: RegisterRequest,
         normalize: bool,
         deleted: bool,
     ) -> Result<SubjectVersion, ApiError> {
@@ -164,45 +281,64 @@ impl Registry {
             return Err(ApiError::SubjectNotFound(subject.to_string()));
         }
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
-        if let Some(found) = self.known(&snapshot, subject, &request, normalize, deleted) {
-            return Ok(found);
+        let sent = request.take_contract();
+        let mut contracts = vec![sent.clone()];
+        if snapshot.latest_live(subject).is_some() {
+            let merged = self.merged_contract(&snapshot, subject, &request, &sent, None);
+            if merged != sent {
+                contracts.push(merged);
+            }
+        }
+        for contract in &contracts {
+            if let Some(found) = self.known(
+                &snapshot, subject, &request, normalize, contract, deleted, false,
+            ) {
+                return Ok(found);
+            }
         }
         let candidate = self.candidate(&snapshot, &request, normalize, false)?;
-        snapshot
-            .id_of(&candidate.identity)
-            .and_then(|id| find_version(&snapshot, subject, id, deleted))
+        let same = |s: &StoredSchema| {
+            s.content == candidate.content && s.schema_type == candidate.schema_type
+        };
+        contracts
+            .iter()
+            .find_map(|c| find_matching(&snapshot, subject, same, c, deleted, false))
             .ok_or(ApiError::SchemaNotFound)
     }
 
-    /// The subject version holding a schema already known in this spelling, if any: no parse.
+    /// The subject version holding a schema already known in this spelling with a contract
+    /// `contract` matches, if any: no parse.
+    #[allow(clippy::too_many_arguments)]
     fn known(
         &self,
         state: &State,
         subject: &str,
         request: &RegisterRequest,
         normalize: bool,
+        contract: &Contract,
         deleted: bool,
+        latest_only: bool,
     ) -> Option<SubjectVersion> {
         let text = request.schema.as_deref()?;
         let schema_type = schema_type(request).ok()?;
         if request.references.iter().any(|r| r.version <= 0) {
             return None; // "latest" references can mean something new each time
         }
-        // Clients that send the canonical text (Java serializers do) hit the identity directly.
-        let direct = (!normalize)
-            .then(|| compat::identity(text, &request.references))
-            .filter(|identity| {
-                state
-                    .id_of(identity)
-                    .and_then(|id| state.schemas.get(&id))
-                    .is_some_and(|s| s.schema_type == schema_type && s.text == text)
-            });
-        let identity = direct.or_else(|| {
-            let key = spelling(schema_type, text, &request.references, normalize);
-            self.inner.spellings.load().get(&key).copied()
-        })?;
-        let id = state.id_of(&identity)?;
-        find_version(state, subject, id, deleted)
+        // Clients that send the canonical text (Java serializers do) match the content directly.
+        if !normalize {
+            let content = compat::identity(text, &request.references);
+            let same = |s: &StoredSchema| {
+                s.content == content && s.schema_type == schema_type && s.text == text
+            };
+            let found = find_matching(state, subject, same, contract, deleted, latest_only);
+            if found.is_some() {
+                return found;
+            }
+        }
+        let key = spelling(schema_type, text, &request.references, normalize);
+        let content = self.inner.spellings.load().get(&key).copied()?;
+        let same = |s: &StoredSchema| s.content == content && s.schema_type == schema_type;
+        find_matching(state, subject, same, contract, deleted, latest_only)
     }
 
     /// Parses a request's schema (with its references resolved) into a candidate.
@@ -246,9 +382,9 @@ impl Registry {
                 "Invalid schema of type {schema_type}, details: {e}"
             ))
         })?;
-        let identity = compat::identity(parsed.canonical(), &references);
+        let content = compat::identity(parsed.canonical(), &references);
         // A spelling is remembered only when `known` cannot find the schema without it: the
-        // canonical text itself (what Java serializers send) is found by its identity.
+        // canonical text itself (what Java serializers send) is found by its content.
         let found_directly =
             !normalize && text == parsed.canonical() && request.references == references;
         if !found_directly && request.references.iter().all(|r| r.version > 0) {
@@ -256,7 +392,7 @@ impl Registry {
             self.inner.spellings.rcu(|map| {
                 let mut map = (**map).clone();
                 if map.len() < MAX_SPELLINGS {
-                    map.insert(key, identity);
+                    map.insert(key, content);
                 }
                 map
             });
@@ -265,21 +401,55 @@ impl Registry {
             schema_type,
             parsed,
             references,
-            identity,
+            content,
         })
     }
 }
 
-/// The subject version already holding the candidate (with the explicit id, when one is given),
-/// when the request asks for no other version number.
+/// The newest version of `subject` (live only unless `deleted`; the latest live one only when
+/// `latest_only`) whose schema is `same` and whose contract `contract` matches
+/// ([`contract::matches`]). The newest is tried first: re-registering the latest version is the
+/// common case.
+fn find_matching(
+    state: &State,
+    subject: &str,
+    same: impl Fn(&StoredSchema) -> bool,
+    contract: &Contract,
+    deleted: bool,
+    latest_only: bool,
+) -> Option<SubjectVersion> {
+    let versions = state.versions(subject)?;
+    let candidates = versions
+        .iter()
+        .rev()
+        .filter(|(_, i)| deleted || !i.deleted)
+        .take(if latest_only { 1 } else { usize::MAX });
+    for (version, info) in candidates {
+        let Some(schema) = state.schemas.get(&info.id) else {
+            continue;
+        };
+        if same(schema) && contract::matches(contract, schema, *version) {
+            return Some(SubjectVersion {
+                subject: subject.to_string(),
+                version: *version,
+                info: *info,
+                schema: schema.clone(),
+            });
+        }
+    }
+    None
+}
+
+/// The subject version already holding the schema with this identity (with the explicit id,
+/// when one is given), when the request asks for no other version number.
 fn existing_version(
     state: &State,
     subject: &str,
     request: &RegisterRequest,
-    candidate: &Candidate,
+    identity: [u8; 16],
 ) -> Option<SubjectVersion> {
     let id = state
-        .id_of(&candidate.identity)
+        .id_of(&identity)
         .filter(|id| request.explicit_id().is_none_or(|e| e == *id))?;
     let found = find_version(state, subject, id, false)?;
     request
@@ -288,13 +458,18 @@ fn existing_version(
         .then_some(found)
 }
 
-/// The version number the registration gets: the next one, or (importing) the one asked for.
-fn new_version(state: &State, subject: &str, request: &RegisterRequest) -> Result<i32, ApiError> {
-    let next = state
+/// The number after every version of the subject, soft-deleted ones included.
+fn next_version(state: &State, subject: &str) -> i32 {
+    state
         .versions(subject)
         .and_then(|vs| vs.keys().next_back().copied())
         .unwrap_or(0)
-        + 1;
+        + 1
+}
+
+/// The version number the registration gets: the next one, or (importing) the one asked for.
+fn new_version(state: &State, subject: &str, request: &RegisterRequest) -> Result<i32, ApiError> {
+    let next = next_version(state, subject);
     match request.version {
         Some(v) if v > 0 && request.explicit_id().is_some() => Ok(v),
         Some(v) if v > 0 && v != next => Err(ApiError::InvalidSchema(
@@ -309,17 +484,17 @@ fn new_version(state: &State, subject: &str, request: &RegisterRequest) -> Resul
 async fn assign_id(
     write: &mut Write,
     request: &RegisterRequest,
-    candidate: &Candidate,
+    identity: [u8; 16],
 ) -> Result<u32, ApiError> {
     if let Some(id) = request.explicit_id() {
         if let Some(other) = write.state().schemas.get(&id) {
-            if other.identity != candidate.identity {
+            if other.identity != identity {
                 return Err(overwrite_refused(id));
             }
         }
         return Ok(id);
     }
-    match write.state().id_of(&candidate.identity) {
+    match write.state().id_of(&identity) {
         Some(id) => Ok(id),
         None => write.new_id().await,
     }
@@ -343,6 +518,7 @@ fn imported_before(
         ts: info.ts,
         schema: state.schemas[&id].clone(),
         created: false,
+        modified: false,
     }))
 }
 
@@ -361,6 +537,7 @@ fn registration(
     id: u32,
     ts: i64,
     candidate: &Candidate,
+    contract: Contract,
 ) -> Vec<Record> {
     let mut records: Vec<Record> = state
         .versions(subject)
@@ -387,6 +564,8 @@ fn registration(
             schema_type: candidate.schema_type.as_str().to_string(),
             references: candidate.references.clone(),
             schema: candidate.parsed.canonical().to_string(),
+            metadata: contract.metadata,
+            rule_set: contract.rule_set,
             deleted: false,
             ts: Some(ts),
         }),
@@ -394,18 +573,19 @@ fn registration(
     records
 }
 
-/// A request without a schema re-uses the subject's latest live schema (Confluent 7.4+).
+/// A request without a schema re-uses the subject's latest live schema (Confluent 7.4+): a way
+/// to give the subject new metadata or rules. Says whether it did.
 fn with_schema_or_latest(
     state: &State,
     subject: &str,
     mut request: RegisterRequest,
-) -> Result<RegisterRequest, ApiError> {
+) -> Result<(RegisterRequest, bool), ApiError> {
     if request
         .schema
         .as_deref()
         .is_some_and(|s| !s.trim().is_empty())
     {
-        return Ok(request);
+        return Ok((request, false));
     }
     let (_, latest) = state
         .latest_live(subject)
@@ -414,7 +594,7 @@ fn with_schema_or_latest(
     request.schema = Some(schema.text.clone());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
     request.references = schema.references.clone();
-    Ok(request)
+    Ok((request, true))
 }
 
 /// The request's schema type: `AVRO` when absent; case-sensitive, as Confluent.
@@ -465,13 +645,20 @@ fn find_version(state: &State, subject: &str, id: u32, deleted: bool) -> Option<
     })
 }
 
-fn registered(found: SubjectVersion) -> Registered {
+/// The answer for a version already there; `filled` when the request's schema was taken from
+/// the latest version.
+fn registered(found: SubjectVersion, filled: bool, sent: &Contract) -> Registered {
     Registered {
         version: found.version,
         ts: found.info.ts,
+        modified: filled || contract_differs(&found.schema, sent),
         schema: found.schema,
         created: false,
     }
+}
+
+fn contract_differs(schema: &StoredSchema, sent: &Contract) -> bool {
+    schema.metadata != sent.metadata || schema.rule_set != sent.rule_set
 }
 
 /// Hash of everything that decides what a request's text means.

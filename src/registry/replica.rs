@@ -40,6 +40,8 @@ impl State {
                         schema_type: schema.schema_type.as_str().to_string(),
                         references: schema.references.clone(),
                         schema: schema.text.clone(),
+                        metadata: schema.metadata.clone(),
+                        rule_set: schema.rule_set.clone(),
                         deleted: info.deleted,
                         ts: None,
                     }),

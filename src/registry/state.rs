@@ -7,7 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use compat::{Reference, SchemaType};
+use compat::{Metadata, Reference, RuleSet, SchemaType};
 use imbl::{HashMap, OrdMap};
 
 use crate::registry::versions::VersionList;
@@ -21,8 +21,14 @@ pub struct StoredSchema {
     /// Canonical text, as registered.
     pub text: String,
     pub references: Vec<Reference>,
-    /// MD5 of text and references (Confluent's identity).
+    /// The data contract registered with it.
+    pub metadata: Option<Metadata>,
+    pub rule_set: Option<RuleSet>,
+    /// MD5 of text, references and data contract (Confluent's identity, printed as the guid).
     pub identity: [u8; 16],
+    /// MD5 of text and references alone: what a request's schema is matched on before its
+    /// data contract is compared.
+    pub content: [u8; 16],
     /// The parsed form, built the first time a compatibility check needs it.
     pub(crate) parsed: OnceLock<Arc<compat::Schema>>,
     /// The 7.x `GET /schemas/ids/{id}` body, built on first request.
@@ -149,7 +155,13 @@ impl State {
                     value.id, value.schema_type
                 ))
             })?;
-            let identity = compat::identity(&value.schema, &value.references);
+            let content = compat::identity(&value.schema, &value.references);
+            let identity = compat::identity_with_contract(
+                &value.schema,
+                &value.references,
+                value.metadata.as_ref(),
+                value.rule_set.as_ref(),
+            );
             self.schemas.insert(
                 value.id,
                 Arc::new(StoredSchema {
@@ -157,7 +169,10 @@ impl State {
                     schema_type,
                     text: value.schema,
                     references: value.references,
+                    metadata: value.metadata,
+                    rule_set: value.rule_set,
                     identity,
+                    content,
                     parsed: OnceLock::new(),
                     id_body: OnceLock::new(),
                 }),

@@ -403,13 +403,20 @@ async fn apply(
             }
             let path = format!("/subjects/{}/versions", encode(subject));
             if held.is_none() {
-                let body = json!({
+                let mut body = json!({
                     "schema": v.schema,
                     "schemaType": v.schema_type,
                     "references": v.references,
                     "id": v.id,
                     "version": version,
                 });
+                // The data contract goes with the schema (it is part of its identity).
+                if let Some(metadata) = &v.metadata {
+                    body["metadata"] = json!(metadata);
+                }
+                if let Some(rule_set) = &v.rule_set {
+                    body["ruleSet"] = json!(rule_set);
+                }
                 send(destination, Method::POST, &path, Some(&body)).await?;
             }
             if v.deleted && !held.is_some_and(|h| h.deleted) {

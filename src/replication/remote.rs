@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use compat::Reference;
+use compat::{Metadata, Reference, RuleSet};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::Value;
@@ -155,6 +155,9 @@ pub struct Version {
     pub schema_type: String,
     pub schema: String,
     pub references: Vec<Reference>,
+    /// The data contract, carried across as the source holds it.
+    pub metadata: Option<Metadata>,
+    pub rule_set: Option<RuleSet>,
     pub deleted: bool,
     pub ts: Option<i64>,
 }
@@ -250,6 +253,8 @@ async fn listed(remote: &Remote) -> Result<Option<Vec<Version>>, RemoteError> {
                     schema_type: l.schema_type.unwrap_or_else(|| "AVRO".into()),
                     schema: l.schema,
                     references: l.references.unwrap_or_default(),
+                    metadata: l.metadata,
+                    rule_set: l.rule_set,
                     deleted,
                     ts: l.ts,
                 }
@@ -324,6 +329,8 @@ async fn one_by_one(remote: &Remote, subject: &str) -> Result<Vec<Version>, Remo
             schema_type: shown.schema_type.unwrap_or_else(|| "AVRO".into()),
             schema: shown.schema,
             references: shown.references.unwrap_or_default(),
+            metadata: shown.metadata,
+            rule_set: shown.rule_set,
             deleted: !live.contains(&version),
             ts: shown.ts,
         });
@@ -341,6 +348,9 @@ struct Listed {
     schema_type: Option<String>,
     schema: String,
     references: Option<Vec<Reference>>,
+    metadata: Option<Metadata>,
+    #[serde(rename = "ruleSet")]
+    rule_set: Option<RuleSet>,
     ts: Option<i64>,
 }
 
@@ -355,6 +365,8 @@ pub fn version_record(v: &Version) -> Record {
             schema_type: v.schema_type.clone(),
             references: v.references.clone(),
             schema: v.schema.clone(),
+            metadata: v.metadata.clone(),
+            rule_set: v.rule_set.clone(),
             deleted: v.deleted,
             ts: v.ts,
         }),
@@ -369,6 +381,9 @@ struct Shown {
     schema_type: Option<String>,
     schema: String,
     references: Option<Vec<Reference>>,
+    metadata: Option<Metadata>,
+    #[serde(rename = "ruleSet")]
+    rule_set: Option<RuleSet>,
     ts: Option<i64>,
 }
 
@@ -451,6 +466,8 @@ mod tests {
                     version: *version,
                 })
                 .collect(),
+            metadata: None,
+            rule_set: None,
             deleted: false,
             ts: None,
         }

@@ -19,7 +19,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use compat::{CompatibilityLevel, Policy, Reference};
+use compat::{CompatibilityLevel, Metadata, Policy, Reference, RuleSet};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One state change.
@@ -62,6 +62,11 @@ pub struct SchemaValue {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
     pub schema: String,
+    /// The version's data contract, as Confluent's record keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    #[serde(rename = "ruleSet", default, skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<RuleSet>,
     #[serde(default)]
     pub deleted: bool,
     /// Milliseconds since the epoch of the write (not in Confluent's record; ignored by it).
@@ -73,13 +78,16 @@ fn avro() -> String {
     "AVRO".to_string()
 }
 
-/// A stored compatibility config. Fields Schemata does not act on are not kept. Values are typed
-/// as they are read, so a stored value that means nothing fails the replay, with the record's
-/// place named, instead of silently becoming the default.
+/// A stored compatibility config, with Confluent's field names. Values are typed as they are
+/// read, so a stored value that means nothing fails the replay, with the record's place named,
+/// instead of silently becoming the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConfigValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     #[serde(
         rename = "compatibilityLevel",
         default,
@@ -96,6 +104,21 @@ pub struct ConfigValue {
         with = "optional_name"
     )]
     pub compatibility_policy: Option<Policy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_fields: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_rules: Option<bool>,
+    /// The metadata property whose value splits a subject's history for compatibility checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compatibility_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_metadata: Option<Metadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_rule_set: Option<RuleSet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_rule_set: Option<RuleSet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -400,6 +423,19 @@ mod tests {
                     schema_type: "AVRO".into(),
                     references: vec![],
                     schema: "\"string\"".into(),
+                    metadata: Some(Metadata {
+                        properties: [("owner".to_string(), "team-a".to_string())].into(),
+                        ..Metadata::default()
+                    }),
+                    rule_set: Some(RuleSet {
+                        domain_rules: vec![compat::Rule {
+                            name: Some("checkSsn".into()),
+                            rule_type: Some("CEL".into()),
+                            expr: Some("size(message.ssn) == 9".into()),
+                            ..compat::Rule::default()
+                        }],
+                        ..RuleSet::default()
+                    }),
                     deleted: false,
                     ts: Some(5),
                 }),
@@ -422,6 +458,27 @@ mod tests {
                 .unwrap();
             assert_eq!(back, r);
         }
+    }
+
+    #[test]
+    fn confluents_data_contract_fields_are_read_and_written_back() {
+        let key = br#"{"keytype":"SCHEMA","subject":"t","version":2,"magic":1}"#;
+        let value = br#"{"subject":"t","version":2,"id":3,"schema":"\"int\"","metadata":{"properties":{"owner":"x"},"tags":{"f":["PII"]}},"ruleSet":{"domainRules":[{"name":"r","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true","disabled":false}]},"deleted":false}"#;
+        let record = Record::decode(key, Some(value)).unwrap().unwrap();
+        let written: serde_json::Value = serde_json::from_slice(&record.value().unwrap()).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"subject":"t","version":2,"id":3,"schemaType":"AVRO","schema":"\"int\"",
+                "metadata":{"properties":{"owner":"x"},"tags":{"f":["PII"]}},
+                "ruleSet":{"domainRules":[{"name":"r","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true","disabled":false}]},
+                "deleted":false})
+        );
+        let config_key = br#"{"keytype":"CONFIG","subject":"t","magic":0}"#;
+        let config = br#"{"compatibilityLevel":"BACKWARD","compatibilityGroup":"major","validateRules":true,"defaultMetadata":{"properties":{"a":"1"}},"overrideRuleSet":{"migrationRules":[{"name":"m","mode":"UPGRADE","type":"JSONATA","disabled":false}]}}"#;
+        let record = Record::decode(config_key, Some(config)).unwrap().unwrap();
+        let written: serde_json::Value = serde_json::from_slice(&record.value().unwrap()).unwrap();
+        let read: serde_json::Value = serde_json::from_slice(config).unwrap();
+        assert_eq!(written, read);
     }
 
     #[test]

@@ -56,6 +56,8 @@ fn schema_record(i: u32) -> Record {
             schema_type: "AVRO".into(),
             references: vec![],
             schema: format!("{{\"type\":\"fixed\",\"name\":\"F{i}\",\"size\":{i}}}"),
+            metadata: None,
+            rule_set: None,
             deleted: false,
             ts: None,
         }),

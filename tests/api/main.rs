@@ -7,6 +7,8 @@ mod cli;
 mod cli_tools;
 mod compatibility;
 mod config;
+mod contexts;
+mod contracts;
 mod diff;
 mod errors;
 mod exporters;

@@ -35,8 +35,9 @@ async fn the_committed_openapi_document_is_current_and_served() {
         "/config/{subject}",
         "/mode/{subject}",
         "/exporters/{name}/status",
+        "/subjects/{subject}/metadata",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert_eq!(paths.len(), 35);
+    assert_eq!(paths.len(), 36);
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use compat::CompatibilityLevel;
+use compat::{CompatibilityLevel, Metadata, Rule, RuleSet};
 use schemata::metrics::Metrics;
 use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaValue, Store};
 use tempfile::TempDir;
@@ -54,6 +54,7 @@ contract!(
     later_values_replace_earlier_ones_and_tombstones_delete,
     a_second_store_on_the_same_backend_catches_up,
     a_write_whose_caller_went_away_holds_nothing_up,
+    data_contracts_and_their_configs_come_back_whole,
 );
 
 fn schema(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
@@ -67,6 +68,8 @@ fn schema(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
             schema_type: "AVRO".into(),
             references: vec![],
             schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}"),
+            metadata: None,
+            rule_set: None,
             deleted,
             ts: Some(7),
         }),
@@ -231,4 +234,51 @@ async fn a_write_whose_caller_went_away_holds_nothing_up(backend: &Backend) {
     timeout(within, commit(&first, vec![schema("y", 1, 2, false)]))
         .await
         .expect("so does the next write on the first");
+}
+
+async fn data_contracts_and_their_configs_come_back_whole(backend: &Backend) {
+    let metadata = Metadata {
+        tags: [("Order.ssn".to_string(), vec!["PII".to_string()])].into(),
+        properties: [("owner".to_string(), "payments".to_string())].into(),
+        sensitive: vec!["ssn".into()],
+    };
+    let rules = RuleSet {
+        domain_rules: vec![Rule {
+            name: Some("checkSsn".into()),
+            kind: Some("CONDITION".into()),
+            mode: Some("WRITE".into()),
+            rule_type: Some("CEL".into()),
+            tags: vec!["PII".into()],
+            params: [("a".to_string(), "b".to_string())].into(),
+            expr: Some("size(message.ssn) == 9".into()),
+            on_failure: Some("DLQ".into()),
+            ..Rule::default()
+        }],
+        enable_at: Some("CLIENT".into()),
+        ..RuleSet::default()
+    };
+    let mut contracted = schema("a", 1, 1, false);
+    if let Record::Schema { value: Some(v), .. } = &mut contracted {
+        v.metadata = Some(metadata.clone());
+        v.rule_set = Some(rules.clone());
+    }
+    let written = vec![
+        contracted,
+        Record::Config {
+            subject: Some("a".into()),
+            value: Some(ConfigValue {
+                subject: Some("a".into()),
+                validate_rules: Some(true),
+                compatibility_group: Some("major".into()),
+                default_metadata: Some(metadata.clone()),
+                override_metadata: Some(metadata),
+                default_rule_set: Some(rules.clone()),
+                override_rule_set: Some(rules),
+                ..ConfigValue::default()
+            }),
+        },
+    ];
+    commit(&backend.open().await, written.clone()).await;
+    let store = backend.open().await;
+    assert_eq!(meaning(&store.load().await.unwrap().records), written);
 }

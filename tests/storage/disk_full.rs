@@ -21,6 +21,8 @@ fn schema(i: u32) -> Record {
                 "{{\"type\":\"fixed\",\"name\":\"F{i}\",\"size\":{}}}",
                 "1".repeat(200)
             ),
+            metadata: None,
+            rule_set: None,
             deleted: false,
             ts: None,
         }),

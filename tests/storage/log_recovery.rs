@@ -19,6 +19,8 @@ fn schema(subject: &str, version: i32, id: u32) -> Record {
             schema_type: "AVRO".into(),
             references: vec![],
             schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}"),
+            metadata: None,
+            rule_set: None,
             deleted: false,
             ts: Some(1),
         }),
