@@ -226,11 +226,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ExporterPath {
 /// subject's config `alias` when it has one, as Confluent's `AliasFilter` rewrites it. Config
 /// and mode paths keep the name, so an alias can be read and removed.
 fn dealias(parts: &Parts, state: &AppState, subject: String) -> String {
-    let path = parts.uri.path();
-    if !(path.starts_with("/subjects/") || path.starts_with("/compatibility/subjects/")) {
+    if !follows_aliases(parts.uri.path()) {
         return subject;
     }
     state.registry.alias_of(&subject).unwrap_or(subject)
+}
+
+/// Whether the `{subject}` of this path is read through the subject's alias.
+pub fn follows_aliases(path: &str) -> bool {
+    path.starts_with("/subjects/") || path.starts_with("/compatibility/subjects/")
 }
 
 /// `{subject}` and `{version}`. The version is parsed when the handler asks

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use tower::{Layer, Service};
 
+use super::extract::follows_aliases;
 use crate::auth::policy::Operation;
 use crate::auth::{Authenticator, Check, Principal, Refusal};
 use crate::error::ApiError;
@@ -89,6 +90,7 @@ fn rule(template: &str, method: &Method) -> Rule {
         | "/subjects/{subject}/versions/{version}/schema"
         | "/subjects/{subject}/versions/{version}/referencedby"
         | "/subjects/{subject}/diff"
+        | "/subjects/{subject}/metadata"
         | "/compatibility/subjects/{subject}/versions"
         | "/compatibility/subjects/{subject}/versions/{version}" => Rule::Subject(Read),
         "/config/{subject}" | "/mode/{subject}" if get => Rule::Subject(Read),
@@ -270,7 +272,14 @@ impl Shared {
             Rule::Subject(_) | Rule::SubjectDelete | Rule::SubjectMode => {
                 let operation = operation(target.rule, req);
                 match subject {
-                    Some(s) if access.allows(operation, s) => Ok(target.rule == Rule::SubjectMode),
+                    // Through an alias the handler reaches the subject it names: the caller
+                    // must be allowed on that one too (the refusal names only the path's).
+                    Some(s) if access.allows(operation, s) => match self.alias_target(req, s) {
+                        Some(t) if !access.allows(operation, &t) => {
+                            Err(deny(operation, format!("Subject: {s}")))
+                        }
+                        _ => Ok(target.rule == Rule::SubjectMode),
+                    },
                     Some(s) => Err(deny(operation, format!("Subject: {s}"))),
                     // No grant can name it; an admin gets the handler's 400.
                     None if access.is_admin() => Ok(false),
@@ -292,6 +301,13 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// The subject that `subject` is an alias of, on paths that follow aliases.
+    fn alias_target(&self, req: &Request, subject: &str) -> Option<String> {
+        follows_aliases(req.uri().path())
+            .then(|| self.registry.alias_of(subject))
+            .flatten()
     }
 
     /// The subjects (soft-deleted versions included) holding the schema `param` names.

@@ -1056,3 +1056,82 @@ fn hash_password_prints_an_argon2id_hash_of_the_line_read() {
     assert!(stored.verify(b"s3cret pass"));
     assert!(!stored.verify(b"s3cret pass\n"));
 }
+
+/// An alias leads to the subject it names: whoever may change an alias's config must not reach
+/// through it a subject outside their grants. The refusal names only the path's subject.
+#[tokio::test]
+async fn an_alias_does_not_reach_past_the_grants() {
+    let s = secured().await;
+    let app = &s.app;
+    let r = call(
+        app,
+        As::User("manager"),
+        Method::PUT,
+        "/config/orders-leak",
+        Some(json!({"alias": "payments-value"})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (200, json!({"alias": "payments-value"}))
+    );
+    let r = call(
+        app,
+        As::User("admin"),
+        Method::POST,
+        "/subjects/payments-value/versions",
+        Some(json!({"schema": schema(1)})),
+    )
+    .await;
+    assert_eq!((r.status, r.body), (200, json!({"id": 1})));
+    for (who, method, path, body, operation) in [
+        (
+            "manager",
+            Method::GET,
+            "/subjects/orders-leak/versions/1",
+            None,
+            "Read",
+        ),
+        (
+            "reader",
+            Method::GET,
+            "/subjects/orders-leak/versions",
+            None,
+            "Read",
+        ),
+        (
+            "writer",
+            Method::POST,
+            "/subjects/orders-leak/versions",
+            Some(json!({"schema": schema(2)})),
+            "Write",
+        ),
+        (
+            "manager",
+            Method::POST,
+            "/compatibility/subjects/orders-leak/versions/latest",
+            Some(json!({"schema": schema(2)})),
+            "Read",
+        ),
+    ] {
+        let r = call(app, As::User(who), method, path, body).await;
+        assert_eq!(
+            (r.status, r.body),
+            denied(operation, "Subject: orders-leak"),
+            "{who} {path}"
+        );
+    }
+    // The admin may read the named subject, through the alias too.
+    let r = call(
+        app,
+        As::User("admin"),
+        Method::GET,
+        "/subjects/orders-leak/versions/1",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["subject"].clone(), r.body["id"].clone()),
+        (200, json!("payments-value"), json!(1))
+    );
+}
