@@ -19,9 +19,13 @@ pub(crate) struct Serve {
 
 impl Serve {
     pub(crate) fn start(dir: &std::path::Path, args: &[&str]) -> Serve {
+        Serve::start_on(&format!("file://{}", dir.display()), args)
+    }
+
+    /// `schemata serve` on `storage` (a log directory's URL, or a database's).
+    pub(crate) fn start_on(storage: &str, args: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_schemata"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--storage"])
-            .arg(format!("file://{}", dir.display()))
+            .args(["serve", "--listen", "127.0.0.1:0", "--storage", storage])
             .args(args)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
@@ -52,6 +56,16 @@ impl Serve {
 
     pub(crate) fn line(&mut self) -> String {
         next_line(&mut self.lines)
+    }
+
+    /// Stops the server and gives what it wrote after the lines read so far. Each line is
+    /// written before the answer it describes is sent, so it is there once the client has it.
+    pub(crate) fn rest(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.lines, &mut rest).unwrap();
+        rest
     }
 }
 

@@ -277,35 +277,14 @@ async fn losing_the_database_fails_writes_keeps_reads_and_reconnects() {
     assert_eq!(app.get("/subjects").await.body, json!(["after", "before"]));
 }
 
-/// Log lines written while the guard lives on this thread (the test's runtime runs the server
-/// on this thread too).
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_storage_failure_is_logged_with_its_request_route_subject_and_cause() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    let app = node(&db).await;
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish(),
-    );
+    // The real binary, its log read from its output: a subscriber set for the test's thread
+    // missed lines written from other threads when the machine was loaded.
+    let serve = crate::logs::Serve::start_on(&db.url, &[]);
     let name = db.url.rsplit('/').next().unwrap().to_string();
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap())
@@ -318,9 +297,8 @@ async fn a_storage_failure_is_logged_with_its_request_route_subject_and_cause() 
     .execute(&mut admin)
     .await
     .unwrap();
-    let r = app
-        .client
-        .post(format!("{}/subjects/audited-value/versions", app.base))
+    let r = crate::helpers::http_client()
+        .post(format!("{}/subjects/audited-value/versions", serve.base))
         .header("X-Request-Id", "req-42")
         .json(&json!({"schema": "\"int\""}))
         .send()
@@ -335,7 +313,7 @@ async fn a_storage_failure_is_logged_with_its_request_route_subject_and_cause() 
     .execute(&mut admin)
     .await
     .unwrap();
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = serve.rest();
     let line = text
         .lines()
         .find(|l| l.contains("request failed"))
