@@ -54,7 +54,7 @@ impl Registry {
                 let stored = state
                     .schemas
                     .get(&info.id)
-                    .and_then(|s| s.metadata.as_ref());
+                    .and_then(|s| s.metadata.as_deref());
                 contract::group_value(&config, stored) == group
             })
             .map(|(v, _)| v)

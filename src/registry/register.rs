@@ -658,7 +658,8 @@ fn registered(found: SubjectVersion, filled: bool, sent: &Contract) -> Registere
 }
 
 fn contract_differs(schema: &StoredSchema, sent: &Contract) -> bool {
-    schema.metadata != sent.metadata || schema.rule_set != sent.rule_set
+    schema.metadata.as_deref() != sent.metadata.as_ref()
+        || schema.rule_set.as_deref() != sent.rule_set.as_ref()
 }
 
 /// Hash of everything that decides what a request's text means.

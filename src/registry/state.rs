@@ -21,9 +21,10 @@ pub struct StoredSchema {
     /// Canonical text, as registered.
     pub text: String,
     pub references: Vec<Reference>,
-    /// The data contract registered with it.
-    pub metadata: Option<Metadata>,
-    pub rule_set: Option<RuleSet>,
+    /// The data contract registered with it; boxed, as most schemas have none (inline, the two
+    /// would cost every schema 170 bytes).
+    pub metadata: Option<Box<Metadata>>,
+    pub rule_set: Option<Box<RuleSet>>,
     /// MD5 of text, references and data contract (Confluent's identity, printed as the guid).
     pub identity: [u8; 16],
     /// MD5 of text and references alone: what a request's schema is matched on before its
@@ -169,8 +170,8 @@ impl State {
                     schema_type,
                     text: value.schema,
                     references: value.references,
-                    metadata: value.metadata,
-                    rule_set: value.rule_set,
+                    metadata: value.metadata.map(Box::new),
+                    rule_set: value.rule_set.map(Box::new),
                     identity,
                     content,
                     parsed: OnceLock::new(),
