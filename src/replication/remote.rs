@@ -246,18 +246,7 @@ async fn listed(remote: &Remote) -> Result<Option<Vec<Version>>, RemoteError> {
         all.into_iter()
             .map(|l| {
                 let deleted = !live.contains(&(l.subject.clone(), l.version));
-                Version {
-                    subject: l.subject,
-                    version: l.version,
-                    id: l.id,
-                    schema_type: l.schema_type.unwrap_or_else(|| "AVRO".into()),
-                    schema: l.schema,
-                    references: l.references.unwrap_or_default(),
-                    metadata: l.metadata,
-                    rule_set: l.rule_set,
-                    deleted,
-                    ts: l.ts,
-                }
+                l.shown.into_version(l.subject, l.version, deleted)
             })
             .collect(),
     ))
@@ -322,18 +311,8 @@ async fn one_by_one(remote: &Remote, subject: &str) -> Result<Vec<Version>, Remo
             )
             .await?;
         let shown: Shown = from_json(body, "a version")?;
-        versions.push(Version {
-            subject: subject.to_string(),
-            version,
-            id: shown.id,
-            schema_type: shown.schema_type.unwrap_or_else(|| "AVRO".into()),
-            schema: shown.schema,
-            references: shown.references.unwrap_or_default(),
-            metadata: shown.metadata,
-            rule_set: shown.rule_set,
-            deleted: !live.contains(&version),
-            ts: shown.ts,
-        });
+        let deleted = !live.contains(&version);
+        versions.push(shown.into_version(subject.to_string(), version, deleted));
     }
     Ok(versions)
 }
@@ -343,15 +322,8 @@ async fn one_by_one(remote: &Remote, subject: &str) -> Result<Vec<Version>, Remo
 struct Listed {
     subject: String,
     version: i32,
-    id: u32,
-    #[serde(rename = "schemaType")]
-    schema_type: Option<String>,
-    schema: String,
-    references: Option<Vec<Reference>>,
-    metadata: Option<Metadata>,
-    #[serde(rename = "ruleSet")]
-    rule_set: Option<RuleSet>,
-    ts: Option<i64>,
+    #[serde(flatten)]
+    shown: Shown,
 }
 
 pub fn version_record(v: &Version) -> Record {
@@ -385,6 +357,23 @@ struct Shown {
     #[serde(rename = "ruleSet")]
     rule_set: Option<RuleSet>,
     ts: Option<i64>,
+}
+
+impl Shown {
+    fn into_version(self, subject: String, version: i32, deleted: bool) -> Version {
+        Version {
+            subject,
+            version,
+            id: self.id,
+            schema_type: self.schema_type.unwrap_or_else(|| "AVRO".into()),
+            schema: self.schema,
+            references: self.references.unwrap_or_default(),
+            metadata: self.metadata,
+            rule_set: self.rule_set,
+            deleted,
+            ts: self.ts,
+        }
+    }
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(
