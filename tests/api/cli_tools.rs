@@ -1,34 +1,15 @@
 //! The commands on par with Confluent's Maven plugin: `validate` and `diff` offline,
 //! `download`, `set-config` and `set-mode` against a running registry.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::helpers::{record, TestApp};
+use crate::helpers::{outcome, record, schemata_cli, TestApp};
 
 async fn schemata(args: &[&str], dir: &std::path::Path) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_schemata"))
-            .args(&args)
-            .current_dir(dir)
-            .env_remove("SCHEMATA_URL")
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn outcome(o: &Output) -> (Option<i32>, String, String) {
-    (
-        o.status.code(),
-        String::from_utf8(o.stdout.clone()).unwrap(),
-        String::from_utf8(o.stderr.clone()).unwrap(),
-    )
+    schemata_cli(args, Some(dir)).await
 }
 
 fn files(entries: &[(&str, String)]) -> TempDir {

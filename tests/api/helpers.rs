@@ -227,3 +227,29 @@ pub fn record(name: &str, fields: &[(&str, Value)]) -> String {
         .collect();
     json!({"type": "record", "name": name, "fields": fields}).to_string()
 }
+
+/// `schemata ARGS` run (in `dir`, when given) off the runtime's threads, since the registries it
+/// talks to answer from them; no registry URL from the environment.
+pub async fn schemata_cli(args: &[&str], dir: Option<&std::path::Path>) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let dir = dir.map(std::path::Path::to_path_buf);
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_schemata"));
+        command.args(&args).env_remove("SCHEMATA_URL");
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        command.output().expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+/// Exit code, stdout and stderr of a run.
+pub fn outcome(o: &std::process::Output) -> (Option<i32>, String, String) {
+    (
+        o.status.code(),
+        String::from_utf8(o.stdout.clone()).unwrap(),
+        String::from_utf8(o.stderr.clone()).unwrap(),
+    )
+}

@@ -13,32 +13,13 @@ use schemata::app::Options;
 use schemata::replication::follower::Follow;
 use schemata::replication::remote::{Credentials, Remote};
 
-use crate::helpers::{assert_error, record, TestApp};
+use crate::helpers::{assert_error, outcome, record, schemata_cli, TestApp};
 use crate::pg::TestDb;
 
 const FIXTURE: &str = include_str!("../fixtures/confluent-schemas.txt");
 
-/// Runs the binary off the runtime's threads (the registries it talks to are in-process).
 async fn schemata(args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_schemata"))
-            .args(&args)
-            .env_remove("SCHEMATA_URL")
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-/// Exit code, stdout and stderr.
-fn outcome(o: &Output) -> (Option<i32>, String, String) {
-    (
-        o.status.code(),
-        String::from_utf8(o.stdout.clone()).unwrap(),
-        String::from_utf8(o.stderr.clone()).unwrap(),
-    )
+    schemata_cli(args, None).await
 }
 
 fn file_url(dir: &Path) -> String {
