@@ -19,7 +19,7 @@ fi
 
 VERSION="$(basename "$(dirname "$(dirname "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")")")"
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$VERSION main"; then
-  as_root pg_createcluster "$VERSION" main --port "$PORT" >/dev/null
+  as_root pg_createcluster "$VERSION" main --port "$PORT" >&2
 fi
 CONF="/etc/postgresql/$VERSION/main"
 
@@ -28,11 +28,12 @@ MARK="# schemata test access (scripts/postgres.sh)"
 if ! grep -qF "$MARK" "$CONF/pg_hba.conf"; then
   as_root sed -i "1i $MARK\nhost all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust" "$CONF/pg_hba.conf"
   pg_lsclusters -h | awk -v v="$VERSION" '$1==v && $2=="main" {print $4}' | grep -q online \
-    && as_root pg_ctlcluster "$VERSION" main reload
+    && as_root pg_ctlcluster "$VERSION" main reload >&2
 fi
 
 if ! pg_lsclusters -h | awk -v v="$VERSION" '$1==v && $2=="main" {print $4}' | grep -q online; then
-  as_root pg_ctlcluster "$VERSION" main start
+  # pg_ctlcluster prints notes ("Removed stale pid file.") on stdout; stdout is only the URL.
+  as_root pg_ctlcluster "$VERSION" main start >&2
 fi
 
 PORT="$(pg_lsclusters -h | awk -v v="$VERSION" '$1==v && $2=="main" {print $3}')"
