@@ -293,19 +293,8 @@ pub struct RemoteArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
 
-    /// HTTP Basic credentials, as USER:PASSWORD.
-    #[arg(
-        long,
-        env = "SCHEMATA_USER",
-        value_name = "USER:PASSWORD",
-        conflicts_with = "token",
-        hide_env_values = true
-    )]
-    pub user: Option<String>,
-
-    /// A bearer token (JWT).
-    #[arg(long, env = "SCHEMATA_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 
     /// A PEM client certificate (mTLS), with `--key`.
     #[arg(long, env = "SCHEMATA_CERT", requires = "key")]

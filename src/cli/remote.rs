@@ -100,15 +100,9 @@ fn request(
     url: &str,
 ) -> Result<reqwest::RequestBuilder, Invalid> {
     let request = http(args)?.request(method, url);
-    Ok(match (&args.user, &args.token) {
-        (Some(user), _) => {
-            let (name, password) = user
-                .split_once(':')
-                .ok_or_else(|| Invalid("--user is USER:PASSWORD".to_string()))?;
-            request.basic_auth(name, Some(password))
-        }
-        (None, Some(token)) => request.bearer_auth(token),
-        (None, None) => request,
+    Ok(match args.auth.credentials()? {
+        Some(credentials) => credentials.apply(request),
+        None => request,
     })
 }
 

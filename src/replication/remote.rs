@@ -44,6 +44,14 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// `request`, carrying these credentials.
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Credentials::Basic { user, password } => request.basic_auth(user, Some(password)),
+            Credentials::Bearer(token) => request.bearer_auth(token),
+        }
+    }
+
     /// From the command line's `USER:PASSWORD` or token; `None` without either.
     pub fn from_args(
         basic: Option<&str>,
@@ -100,11 +108,9 @@ impl Remote {
             .client
             .request(method.clone(), &url)
             .header("Accept", CONTENT_TYPE);
-        request = match &self.auth {
-            Some(Credentials::Basic { user, password }) => request.basic_auth(user, Some(password)),
-            Some(Credentials::Bearer(token)) => request.bearer_auth(token),
-            None => request,
-        };
+        if let Some(auth) = &self.auth {
+            request = auth.apply(request);
+        }
         if let Some(body) = body {
             request = request
                 .header("Content-Type", CONTENT_TYPE)

@@ -699,8 +699,8 @@ async fn schemata_cli(args: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_schemata"))
             .args(args)
-            .env_remove("SCHEMATA_USER")
-            .env_remove("SCHEMATA_TOKEN")
+            .env_remove("SCHEMATA_BASIC_AUTH")
+            .env_remove("SCHEMATA_BEARER_TOKEN")
             .output()
             .unwrap()
     })
@@ -730,12 +730,12 @@ async fn check_and_register_send_the_credentials_they_are_given() {
         stderr,
         "error: the registry answered 401: {\"error_code\":401,\"message\":\"Unauthorized\"}\n"
     );
-    let out = run("register", &["--user", "reader:pw-reader"]).await;
+    let out = run("register", &["--basic-auth", "reader:pw-reader"]).await;
     assert_eq!(
         (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref()),
         (Some(2), "error: the registry answered 403: {\"error_code\":40301,\"message\":\"User is denied operation Write on Subject: orders-value\"}\n")
     );
-    let out = run("register", &["--user", "writer:pw-writer"]).await;
+    let out = run("register", &["--basic-auth", "writer:pw-writer"]).await;
     assert_eq!(
         (
             out.status.code(),
@@ -751,7 +751,7 @@ async fn check_and_register_send_the_credentials_they_are_given() {
         )
     );
     let token = token(claims("reader"), SECRET);
-    let out = run("check", &["--token", &token]).await;
+    let out = run("check", &["--bearer-token", &token]).await;
     assert_eq!(
         (
             out.status.code(),
