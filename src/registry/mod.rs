@@ -192,6 +192,12 @@ impl Registry {
         Ok(())
     }
 
+    /// Whether this node runs the schema exporters now: on a shared store, the one node that
+    /// holds its exporter lease.
+    pub async fn hold_exporter_lease(&self) -> bool {
+        self.inner.store.hold_exporter_lease().await
+    }
+
     pub fn defaults(&self) -> &Defaults {
         &self.inner.defaults
     }

@@ -40,20 +40,45 @@ pub struct Status {
     pub trace: Option<String>,
 }
 
+/// Why a node does not run the exporters (`--run-exporters false`).
+const NOT_RUN_HERE: &str = "this node does not run exporters (--run-exporters false)";
+/// Why a node that may run exporters does not run them now.
+const LEASE_ELSEWHERE: &str =
+    "another node holds the exporter lease and runs the exporters (shared storage)";
+
 /// The exporters' statuses, shared with the HTTP layer.
 #[derive(Clone, Default)]
 pub struct Exporters {
     statuses: Arc<Mutex<HashMap<String, Status>>>,
-    /// Set on a node that does not run the exporters (`--run-exporters false`).
-    elsewhere: bool,
+    /// Why this node does not run the exporters now, when it does not.
+    elsewhere: Arc<Mutex<Option<&'static str>>>,
 }
 
 impl Exporters {
     /// The statuses of a node that does not run exporters: each says so in its trace.
     pub fn elsewhere() -> Exporters {
         Exporters {
-            elsewhere: true,
+            elsewhere: Arc::new(Mutex::new(Some(NOT_RUN_HERE))),
             ..Exporters::default()
+        }
+    }
+
+    fn elsewhere_now(&self) -> Option<&'static str> {
+        *self
+            .elsewhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records whether this node runs the exporters now: when it stops, what its runs
+    /// reported is stale, and is forgotten.
+    fn leading(&self, leads: bool) {
+        *self
+            .elsewhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = (!leads).then_some(LEASE_ELSEWHERE);
+        if !leads {
+            self.lock().clear();
         }
     }
 
@@ -75,9 +100,7 @@ impl Exporters {
                 state: "STARTING",
                 offset: exporter.offset,
                 ts: now_ms(),
-                trace: self
-                    .elsewhere
-                    .then(|| "this node does not run exporters (--run-exporters false)".into()),
+                trace: self.elsewhere_now().map(str::to_string),
             },
         }
     }
@@ -144,7 +167,14 @@ pub fn start(registry: &Registry) -> Exporters {
             statuses
                 .lock()
                 .retain(|name, _| defined.iter().any(|e| &e.name == name));
-            for exporter in defined {
+            // The lease is asked for only while there is something to export.
+            let leads = !defined.is_empty() && registry.hold_exporter_lease().await;
+            statuses.leading(leads || defined.is_empty());
+            if !leads {
+                // A run's view of its destination is stale once another node has written.
+                runs.clear();
+            }
+            for exporter in defined.into_iter().filter(|_| leads) {
                 let run = runs.entry(exporter.name.clone()).or_default();
                 step(&registry, &exporter, run, &statuses).await;
             }

@@ -103,6 +103,13 @@ pub trait Store: Send + Sync + 'static {
     fn refuses_writes(&self) -> Option<String> {
         None
     }
+
+    /// Whether this node may run the schema exporters now. On a store shared by several
+    /// nodes exactly one holds this lease at a time (taken here when free); a single-process
+    /// store's only node always does.
+    async fn hold_exporter_lease(&self) -> bool {
+        true
+    }
 }
 
 /// One write in progress.

@@ -361,3 +361,81 @@ async fn on_postgres_an_exporter_made_on_one_node_runs_on_the_node_that_runs_exp
         )
     );
 }
+
+/// The exporter's status on each of `nodes`: its state and trace.
+async fn statuses(nodes: &[&TestApp]) -> Vec<(Value, Value)> {
+    let mut statuses = Vec::new();
+    for node in nodes {
+        let body = node.get("/exporters/to-b/status").await.body;
+        statuses.push((body["state"].clone(), body["trace"].clone()));
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_one_node_at_a_time_runs_the_exporters_and_another_takes_over() {
+    let Some(db) = crate::pg::TestDb::create().await else {
+        return;
+    };
+    let a = TestApp::on(&db.url, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let b = TestApp::on(&db.url, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let destination = TestApp::spawn().await;
+    destination.put("/mode", json!({"mode": "IMPORT"})).await;
+    assert_eq!(a.register_ok("customer", "\"int\"").await, 1);
+    let r = a
+        .post("/exporters", exporter("to-b", &destination.base))
+        .await;
+    assert_eq!(r.status, 200);
+    within_2s(&destination, "/subjects", |b| *b == json!(["customer"])).await;
+
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .expect("connects");
+    for round in 0..3 {
+        // Exactly one node runs it; the other says why it does not.
+        let running = (json!("RUNNING"), Value::Null);
+        let idle = (
+            json!("STARTING"),
+            json!("another node holds the exporter lease and runs the exporters (shared storage)"),
+        );
+        let start = Instant::now();
+        loop {
+            let now = statuses(&[&a, &b]).await;
+            if now == [running.clone(), idle.clone()] || now == [idle.clone(), running.clone()] {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "round {round}: not one node running the exporter and one idle: {now:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A registration on either node reaches the destination.
+        let subject = format!("orders-{round}");
+        b.register_ok(
+            &subject,
+            &record(&format!("Order{round}"), &[("id", json!("int"))]),
+        )
+        .await;
+        within_2s(
+            &destination,
+            &format!("/subjects/{subject}/versions"),
+            |v| *v == json!([1]),
+        )
+        .await;
+        // The database drops the lease's connections, as in a failover.
+        let cut: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND datname = current_database()",
+        )
+        .bind(schemata::storage::postgres::EXPORTER_LEASE_APPLICATION_NAME)
+        .fetch_all(&mut admin)
+        .await
+        .expect("terminates");
+        // The idle node may be between connections; the running node holds one.
+        assert!(
+            !cut.is_empty() && cut.iter().all(|c| *c),
+            "round {round}: no lease connection to cut: {cut:?}"
+        );
+    }
+}

@@ -14,6 +14,7 @@
 //! Reads never touch the database: they are served from each node's memory.
 
 mod committer;
+mod lease;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -27,6 +28,8 @@ use tokio::task::AbortHandle;
 use super::{Batch, Position, Record, Store, StoreError, Transaction};
 use crate::metrics::{Counter, Metrics};
 use committer::{Measures, Writes};
+use lease::Lease;
+pub use lease::APPLICATION_NAME as EXPORTER_LEASE_APPLICATION_NAME;
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "schemata_records";
@@ -42,6 +45,7 @@ pub struct PgStore {
     listener: AbortHandle,
     notifications: Arc<Notifications>,
     writes: Writes,
+    exporter_lease: Lease,
 }
 
 /// Other nodes' notifications: whether one arrived that no read has followed yet, and when the
@@ -199,12 +203,14 @@ impl PgStore {
             node.clone(),
             measures,
         );
+        let exporter_lease = Lease::new(pool.connect_options().as_ref().clone());
         Ok(PgStore {
             pool,
             changed,
             listener,
             notifications,
             writes,
+            exporter_lease,
         })
     }
 
@@ -267,6 +273,10 @@ impl Store for PgStore {
 
     async fn changed(&self) {
         self.changed.notified().await;
+    }
+
+    async fn hold_exporter_lease(&self) -> bool {
+        self.exporter_lease.hold().await
     }
 }
 
