@@ -75,7 +75,8 @@ impl From<KeyFormatArg> for crate::storage::dump::KeyFormat {
     }
 }
 
-/// Credentials for a registry's REST API.
+/// Credentials and TLS settings for a registry's REST API: every command that talks to a
+/// registry takes them.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AuthArgs {
     /// HTTP Basic credentials for `--url`, as USER:PASSWORD (Confluent's
@@ -96,6 +97,19 @@ pub struct AuthArgs {
         hide_env_values = true
     )]
     pub bearer_token: Option<String>,
+
+    /// A PEM client certificate (mTLS), with `--key`.
+    #[arg(long, env = "SCHEMATA_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The PEM private key of `--cert`.
+    #[arg(long, env = "SCHEMATA_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// PEM CA certificates to trust for the registry's certificate, besides the system's
+    /// (for `import`, the source's too).
+    #[arg(long, env = "SCHEMATA_CA")]
+    pub ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -295,18 +309,6 @@ pub struct RemoteArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
-
-    /// A PEM client certificate (mTLS), with `--key`.
-    #[arg(long, env = "SCHEMATA_CERT", requires = "key")]
-    pub cert: Option<PathBuf>,
-
-    /// The PEM private key of `--cert`.
-    #[arg(long, env = "SCHEMATA_KEY", requires = "cert")]
-    pub key: Option<PathBuf>,
-
-    /// PEM CA certificates to trust for the registry's certificate, besides the system's.
-    #[arg(long, env = "SCHEMATA_CA")]
-    pub ca: Option<PathBuf>,
 
     /// The schema file.
     pub file: PathBuf,

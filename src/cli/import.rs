@@ -40,9 +40,13 @@ async fn run(args: &ImportArgs) -> Result<(String, bool), Invalid> {
     match (&args.file, &args.from_url, &args.storage, &args.url) {
         (Some(file), _, Some(storage), _) => from_file(file, storage, args.force).await,
         (None, Some(source), target_storage, target_url) => {
+            // The CAs given are trusted for the source too (a private CA usually signs both);
+            // the client certificate is only ever shown to the target.
             let auth = AuthArgs {
                 basic_auth: args.from_basic_auth.clone(),
                 bearer_token: args.from_bearer_token.clone(),
+                ca: args.auth.ca.clone(),
+                ..AuthArgs::default()
             };
             let source = auth.remote(source)?;
             let snapshot = Snapshot::read(&source).await?;

@@ -69,9 +69,38 @@ impl args::AuthArgs {
         )?)
     }
 
-    /// The registry at `url`, with these credentials.
+    /// The HTTP client these options ask for: their CA trusted, their client certificate
+    /// presented.
+    fn http_client(&self) -> Result<reqwest::Client, Invalid> {
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| Invalid(format!("{}: {e}", path.display())))
+        };
+        let mut builder = reqwest::Client::builder();
+        if let Some(ca) = &self.ca {
+            for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?)
+                .map_err(|e| Invalid(format!("--ca {}: {e}", ca.display())))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            let pem = [read(cert)?, b"\n".to_vec(), read(key)?].concat();
+            let identity = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| Invalid(format!("--cert and --key: {e}")))?;
+            builder = builder.identity(identity);
+        }
+        builder
+            .build()
+            .map_err(|e| Invalid(format!("setting up HTTPS: {e}")))
+    }
+
+    /// The registry at `url`, with these credentials and TLS settings.
     fn remote(&self, url: &str) -> Result<Remote, Invalid> {
-        Ok(Remote::new(url, self.credentials()?))
+        Ok(Remote::with_client(
+            url,
+            self.http_client()?,
+            self.credentials()?,
+        ))
     }
 }
 

@@ -69,37 +69,13 @@ fn subject_url(args: &RemoteArgs, path: &str) -> String {
     )
 }
 
-/// The HTTP client `args` ask for: their CA trusted, their client certificate presented.
-fn http(args: &RemoteArgs) -> Result<reqwest::Client, Invalid> {
-    let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| Invalid(format!("{}: {e}", path.display())))
-    };
-    let mut builder = reqwest::Client::builder();
-    if let Some(ca) = &args.ca {
-        for cert in reqwest::Certificate::from_pem_bundle(&read(ca)?)
-            .map_err(|e| Invalid(format!("--ca {}: {e}", ca.display())))?
-        {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
-        let pem = [read(cert)?, b"\n".to_vec(), read(key)?].concat();
-        let identity = reqwest::Identity::from_pem(&pem)
-            .map_err(|e| Invalid(format!("--cert and --key: {e}")))?;
-        builder = builder.identity(identity);
-    }
-    builder
-        .build()
-        .map_err(|e| Invalid(format!("setting up HTTPS: {e}")))
-}
-
 /// A request with the credentials `args` give.
 fn request(
     args: &RemoteArgs,
     method: reqwest::Method,
     url: &str,
 ) -> Result<reqwest::RequestBuilder, Invalid> {
-    let request = http(args)?.request(method, url);
+    let request = args.auth.http_client()?.request(method, url);
     Ok(match args.auth.credentials()? {
         Some(credentials) => credentials.apply(request),
         None => request,

@@ -84,9 +84,14 @@ impl std::fmt::Debug for Remote {
 
 impl Remote {
     pub fn new(url: &str, auth: Option<Credentials>) -> Remote {
+        Remote::with_client(url, reqwest::Client::new(), auth)
+    }
+
+    /// The registry at `url`, reached through `client` (which carries TLS settings).
+    pub fn with_client(url: &str, client: reqwest::Client, auth: Option<Credentials>) -> Remote {
         Remote {
             base: url.trim_end_matches('/').to_string(),
-            client: reqwest::Client::new(),
+            client,
             auth,
         }
     }
@@ -119,7 +124,7 @@ impl Remote {
         let response = request
             .send()
             .await
-            .map_err(|e| RemoteError(format!("{method} {url}: {e}")))?;
+            .map_err(|e| RemoteError(format!("{method} {url}: {}", causes(&e))))?;
         let status = response.status().as_u16();
         let text = response
             .text()
@@ -389,6 +394,21 @@ fn from_json<T: serde::de::DeserializeOwned>(
     let v = v.unwrap_or(Value::Null);
     serde_json::from_value(v.clone())
         .map_err(|e| RemoteError(format!("unexpected answer for {what}: {e}: {v}")))
+}
+
+/// An error with its causes, as `reqwest` keeps the reason (a refused certificate, a refused
+/// connection) in its source chain: "error sending request: ...: invalid peer certificate".
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A config as GET /config answers it, as the record stores it.

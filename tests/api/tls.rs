@@ -10,7 +10,7 @@ use rcgen::{
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::helpers::TestApp;
+use crate::helpers::{outcome, schemata_cli, TestApp};
 use schemata::tls::TlsFiles;
 
 struct Ca {
@@ -190,6 +190,68 @@ async fn check_presents_a_client_certificate_and_trusts_the_given_ca() {
             Some(0),
             format!("{}: compatible (BACKWARD)\n", file.display()).as_str()
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_remote_command_takes_the_client_certificate_and_the_ca() {
+    let s = secure().await;
+    let dir = TempDir::new().unwrap();
+    let (cert, key) = s.ca.issue("ci", &[], false);
+    let cert = write(dir.path(), "ci.pem", &cert);
+    let key = write(dir.path(), "ci-key.pem", &key);
+    let ca = write(dir.path(), "ca.pem", &s.ca.issuer.pem());
+    let out = dir.path().join("out");
+    let (cert, key, ca, out) = (
+        cert.to_str().unwrap(),
+        key.to_str().unwrap(),
+        ca.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let download = [
+        "download",
+        "--url",
+        &s.base,
+        "--subject",
+        "orders-*",
+        "--out",
+        out,
+    ];
+    let tls = ["--cert", cert, "--key", key, "--ca", ca];
+    // Through the handshake as `ci`, who may list subjects; there are none yet.
+    let with_tls = schemata_cli(&[&download[..], &tls[..]].concat(), None).await;
+    assert_eq!(
+        outcome(&with_tls),
+        (
+            Some(2),
+            String::new(),
+            "error: no subject matches orders-*\n".to_string()
+        )
+    );
+    let refused = |why: &str| {
+        let url = format!("{}/subjects", s.base);
+        (
+            Some(2),
+            String::new(),
+            format!("error: GET {url}: error sending request for url ({url}): {why}\n"),
+        )
+    };
+    // Without them the registry's certificate is not trusted: the handshake fails, and the
+    // error says why.
+    assert_eq!(
+        outcome(&schemata_cli(&download, None).await),
+        refused("client error (Connect): invalid peer certificate: UnknownIssuer")
+    );
+    // The CA alone: the server asks for a client certificate and the handshake fails. How
+    // hyper words the middle of the chain depends on timing (SendRequest or Canceled).
+    let ca_only = [&download[..], &["--ca", ca][..]].concat();
+    let (code, stdout, stderr) = outcome(&schemata_cli(&ca_only, None).await);
+    let (_, _, prefix) = refused("client error (");
+    assert_eq!((code, stdout.as_str()), (Some(2), ""));
+    assert!(
+        stderr.starts_with(prefix.trim_end())
+            && stderr.ends_with("received fatal alert: CertificateRequired\n"),
+        "{stderr}"
     );
 }
 
