@@ -5,6 +5,7 @@ mod common;
 mod avro;
 mod frames;
 mod json;
+mod metadata;
 mod mtls;
 mod protobuf;
 mod python;
