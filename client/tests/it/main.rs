@@ -4,6 +4,7 @@ mod common;
 
 mod avro;
 mod frames;
+mod go;
 mod json;
 mod metadata;
 mod mtls;
