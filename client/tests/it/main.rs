@@ -5,6 +5,7 @@ mod common;
 mod avro;
 mod frames;
 mod go;
+mod js;
 mod json;
 mod metadata;
 mod mtls;
