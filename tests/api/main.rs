@@ -12,6 +12,7 @@ mod contracts;
 mod diff;
 mod errors;
 mod exporters;
+mod forward_mode;
 mod health;
 mod json;
 mod logs;
