@@ -25,6 +25,7 @@ mod postgres;
 mod postgres_faults;
 mod protobuf;
 mod python_auth;
+mod resolved_format;
 mod schemas;
 mod schemathesis;
 mod security;

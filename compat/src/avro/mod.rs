@@ -65,6 +65,12 @@ impl AvroSchema {
         &self.canonical
     }
 
+    /// The text with the named types of its references defined where first used, not named:
+    /// one self-contained schema (Confluent's `format=resolved`).
+    pub fn resolved(&self) -> String {
+        print::resolved(&self.root, &self.types)
+    }
+
     /// Avro's Parsing Canonical Form (not what Confluent hashes; see `canonical`).
     pub fn parsing_canonical_form(&self) -> String {
         pcf::parsing_canonical_form(&self.root, &self.types)
