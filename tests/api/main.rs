@@ -9,6 +9,7 @@ mod compatibility;
 mod config;
 mod contexts;
 mod contracts;
+mod deployment;
 mod diff;
 mod errors;
 mod exporters;
