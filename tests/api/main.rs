@@ -36,4 +36,5 @@ mod tls;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
 mod ui;
+mod validate_fields;
 mod worked_example;

@@ -71,6 +71,20 @@ impl AvroSchema {
         print::resolved(&self.root, &self.types)
     }
 
+    /// The names of the fields of the schema's root, when it is a record (what Confluent checks
+    /// reserved field names against).
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        match &self.root {
+            Node::Named(i) => match &self.types[*i].body {
+                model::NamedBody::Record { fields, .. } => {
+                    fields.iter().map(|f| f.name.as_str()).collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// Avro's Parsing Canonical Form (not what Confluent hashes; see `canonical`).
     pub fn parsing_canonical_form(&self) -> String {
         pcf::parsing_canonical_form(&self.root, &self.types)
