@@ -18,6 +18,7 @@ use crate::registry::{ConfigUpdate, ConfigValue, Patch};
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ContractFields {
+    /// Strict validation of new schemas and the reserved fields of `confluent:reserved`
     #[serde(skip_serializing_if = "Option::is_none")]
     validate_fields: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
