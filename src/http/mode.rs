@@ -43,6 +43,10 @@ async fn put(
     // not have yet; like Confluent it compares the text as sent, so `forward` in another case
     // is taken.
     if body.get("mode").and_then(Value::as_str) == Some(Mode::Forward.as_str()) {
+        // A subject Confluent refuses is refused as such first, as there.
+        if let Some(s) = subject {
+            crate::registry::check_subject(s)?;
+        }
         return Err(ApiError::ForwardModeNotGlobal);
     }
     // IMPORT and FORWARD let a client choose ids: admins only (the guard let a manager this

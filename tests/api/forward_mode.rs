@@ -18,6 +18,13 @@ async fn forward_mode_is_refused_outside_the_global_context() {
             "Forward mode only supported on global level",
         );
     }
+    // A subject Confluent refuses is refused as such first.
+    assert_error(
+        &app.put("/mode/__GLOBAL", json!({"mode": "FORWARD"})).await,
+        422,
+        42208,
+        "The specified subject '__GLOBAL' is not a valid.",
+    );
     let r = app.get("/mode").await;
     assert_eq!((r.status, r.body), (200, json!({"mode": "READWRITE"})));
 }
