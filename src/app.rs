@@ -48,6 +48,8 @@ pub struct Options {
     pub limits: Limits,
     /// Origins whose browser preflights are answered (`--cors-allow-origin`).
     pub cors_allow_origins: Vec<String>,
+    /// What `GET /v1/metadata/deployment` lists (`--deployment-attributes`).
+    pub deployment_attributes: Vec<String>,
     /// Another registry this one is a read-only replica of (`--follow`).
     pub follow: Option<Follow>,
     /// Whether this node runs the schema exporters (`--run-exporters`).
@@ -68,6 +70,7 @@ impl Options {
             tls: None,
             limits: Limits::default(),
             cors_allow_origins: Vec::new(),
+            deployment_attributes: Vec::new(),
             follow: None,
             run_exporters: true,
         }
@@ -121,6 +124,13 @@ impl TryFrom<&ServeArgs> for Options {
                 max_connections: args.max_connections,
             },
             cors_allow_origins: args.cors_allow_origin.clone(),
+            // Trimmed, as Confluent trims each; an empty variable lists none.
+            deployment_attributes: args
+                .deployment_attributes
+                .iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
             follow,
             run_exporters: args.run_exporters,
         })
@@ -184,6 +194,7 @@ impl Server {
                 metrics_route: options.metrics_route,
                 auth,
                 cors_origins,
+                deployment: options.deployment_attributes.clone().into(),
                 exporters,
             },
             tls: None,

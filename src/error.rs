@@ -57,8 +57,11 @@ pub enum ApiError {
     #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")]
     InvalidCompatibilityLevel,
     /// 42204.
-    #[error("Invalid mode. Valid values are READWRITE, READONLY, and IMPORT.")]
+    #[error("Invalid mode. Valid values are READWRITE, READONLY, IMPORT and FORWARD.")]
     InvalidMode,
+    /// 42204: `FORWARD` asked for anywhere but the global context.
+    #[error("Forward mode only supported on global level")]
+    ForwardModeNotGlobal,
     /// 42205: read-only subject, wrong mode for an explicit id, id conflicts.
     #[error("{0}")]
     OperationNotPermitted(String),
@@ -159,7 +162,7 @@ impl ApiError {
             ApiError::InvalidSchema(_) => (422, 42201),
             ApiError::InvalidVersion(_) => (422, 42202),
             ApiError::InvalidCompatibilityLevel => (422, 42203),
-            ApiError::InvalidMode => (422, 42204),
+            ApiError::InvalidMode | ApiError::ForwardModeNotGlobal => (422, 42204),
             ApiError::OperationNotPermitted(_) => (422, 42205),
             ApiError::ReferenceExists { .. } => (422, 42206),
             ApiError::InvalidSubject(_) => (422, 42208),

@@ -4,6 +4,7 @@
 //! never cached, except "not found" for schema ids, briefly. A success status whose body is not
 //! the JSON expected is [`Error::UnexpectedResponse`] at once: no other URL, no retry.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,6 +99,7 @@ struct Inner {
     ids: Cache<(String, Schema, bool), u32>,
     versions: Cache<(String, i32), Arc<RegisteredSchema>>,
     latest: Cache<String, Arc<RegisteredSchema>>,
+    latest_with_metadata: Cache<(String, BTreeMap<String, String>), Arc<RegisteredSchema>>,
 }
 
 /// Moka hands shared errors back from `try_get_with`; ours are rebuilt from their text.
@@ -168,6 +170,10 @@ impl Client {
                 ids: Cache::new(cap),
                 versions: Cache::new(cap),
                 latest: Cache::builder()
+                    .max_capacity(cap)
+                    .time_to_live(config.latest_ttl)
+                    .build(),
+                latest_with_metadata: Cache::builder()
                     .max_capacity(cap)
                     .time_to_live(config.latest_ttl)
                     .build(),
@@ -384,11 +390,35 @@ impl Client {
             .map_err(unshare)
     }
 
+    /// `GET /subjects/{subject}/metadata?key=…&value=…`: the newest version whose metadata
+    /// holds every one of `properties` (Confluent's `use.latest.with.metadata`), cached for
+    /// [`ClientConfig::latest_ttl`].
+    pub async fn latest_with_metadata(
+        &self,
+        subject: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<Arc<RegisteredSchema>> {
+        let key = (subject.to_string(), properties.clone());
+        self.inner
+            .latest_with_metadata
+            .try_get_with(key, async {
+                let mut path = format!("/subjects/{}/metadata?deleted=false", segment(subject));
+                for (k, v) in properties {
+                    path.push_str(&format!("&key={}&value={}", segment(k), segment(v)));
+                }
+                Ok::<_, Error>(Arc::new(self.get::<RegisteredSchema>(&path).await?))
+            })
+            .await
+            .map_err(unshare)
+    }
+
     /// `DELETE /subjects/{subject}` (soft, or hard with `permanent`): the versions deleted.
     pub async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>> {
         let path = format!("/subjects/{}?permanent={permanent}", segment(subject));
         let deleted = self.send(Method::DELETE, &path, None).await?;
         self.inner.latest.invalidate(subject).await;
+        // Keyed by subject and properties: dropping them all is simpler, and deletes are rare.
+        self.inner.latest_with_metadata.invalidate_all();
         Ok(deleted)
     }
 
@@ -405,6 +435,8 @@ impl Client {
         );
         let deleted = self.send(Method::DELETE, &path, None).await?;
         self.inner.latest.invalidate(subject).await;
+        // Keyed by subject and properties: dropping them all is simpler, and deletes are rare.
+        self.inner.latest_with_metadata.invalidate_all();
         Ok(deleted)
     }
 

@@ -73,7 +73,7 @@ pub use json::{JsonDeserializer, JsonSerializer};
 pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
 pub use types::{
-    Compatibility, Config, Mode, RegisteredSchema, Schema, SchemaReference, SchemaType,
+    Compatibility, Config, Metadata, Mode, RegisteredSchema, Schema, SchemaReference, SchemaType,
     SubjectVersion,
 };
 

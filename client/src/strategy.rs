@@ -1,5 +1,6 @@
 //! Which subject a serializer registers under, and how it picks its schema.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::memo::Memo;
@@ -36,7 +37,7 @@ impl SubjectNameStrategy {
 }
 
 /// Which schema a serializer writes with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchemaSelection {
     /// Its own schema, registered on first use (`auto.register.schemas=true`).
     AutoRegister,
@@ -46,10 +47,14 @@ pub enum SchemaSelection {
     Latest,
     /// The schema with this id (`use.schema.id`).
     Id(u32),
+    /// The subject's newest version whose metadata holds every one of these properties
+    /// (`use.latest.with.metadata`): how a producer pins a major version while newer ones are
+    /// registered beside it.
+    LatestWithMetadata(BTreeMap<String, String>),
 }
 
 /// How a serializer finds its subject and schema.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SerializerConfig {
     pub strategy: SubjectNameStrategy,
     pub selection: SchemaSelection,
@@ -83,7 +88,7 @@ impl SerializerConfig {
                 Error::Config("this selection needs the serializer's own schema".into())
             })
         };
-        Ok(match self.selection {
+        Ok(match &self.selection {
             SchemaSelection::AutoRegister => (
                 client.register(subject, own()?, self.normalize).await?,
                 own()?.clone(),
@@ -96,14 +101,20 @@ impl SerializerConfig {
                 let latest = client.latest(subject).await?;
                 (latest.id, latest.to_schema())
             }
-            SchemaSelection::Id(id) => (id, client.schema_by_id(id).await?.as_ref().clone()),
+            SchemaSelection::Id(id) => (*id, client.schema_by_id(*id).await?.as_ref().clone()),
+            SchemaSelection::LatestWithMetadata(properties) => {
+                let latest = client.latest_with_metadata(subject, properties).await?;
+                (latest.id, latest.to_schema())
+            }
         })
     }
 
     /// A serializer's per-subject memo of what it writes with; "latest" ages out.
     pub(crate) fn memo<V: Send + Sync + 'static>(&self) -> Memo<String, V> {
         match self.selection {
-            SchemaSelection::Latest => Memo::new(Some(Duration::from_secs(60))),
+            SchemaSelection::Latest | SchemaSelection::LatestWithMetadata(_) => {
+                Memo::new(Some(Duration::from_secs(60)))
+            }
             _ => Memo::new(None),
         }
     }

@@ -1,6 +1,9 @@
 //! The registry's request and response bodies, typed.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The schema languages: `AVRO` (the default when absent), `PROTOBUF`, `JSON`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -58,6 +61,25 @@ pub struct RegisteredSchema {
     pub schema_type: SchemaType,
     #[serde(default)]
     pub references: Vec<SchemaReference>,
+    /// The version's data-contract metadata, if it has any.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    /// The version's rules (`migrationRules`, `domainRules`, `encodingRules`), as the registry
+    /// returned them.
+    #[serde(default)]
+    pub rule_set: Option<Value>,
+}
+
+/// A schema's data-contract metadata: properties (what `use.latest.with.metadata` matches),
+/// tags per field path, and the names of sensitive properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
 }
 
 impl RegisteredSchema {

@@ -111,6 +111,17 @@ impl Schema {
         }
     }
 
+    /// Whether `name` is a field at the schema's top level, as Confluent's `hasTopLevelField`
+    /// sees it: an Avro root record's field, a JSON Schema's top-level property, a field
+    /// (outside oneofs) of a Protobuf file's top-level message.
+    pub fn has_top_level_field(&self, name: &str) -> bool {
+        match self {
+            Schema::Avro(s) => s.top_level_fields().contains(&name),
+            Schema::Protobuf(s) => s.has_top_level_field(name),
+            Schema::Json(s) => s.top_level_fields().contains(&name),
+        }
+    }
+
     /// Every difference a reader using `self` sees in data written with `writer`, compatible or
     /// not. `None` when the two are of different types.
     pub fn changes_reading(&self, writer: &Schema) -> Option<Vec<Change>> {

@@ -388,6 +388,11 @@ pub struct ServeArgs {
     /// default.
     #[arg(long, env = "SCHEMATA_CORS_ALLOW_ORIGIN", value_delimiter = ',')]
     pub cors_allow_origin: Vec<String>,
+
+    /// What `GET /v1/metadata/deployment` lists (Confluent's
+    /// `schema.registry.metadata.deployment.attributes`), comma-separated. None by default.
+    #[arg(long, env = "SCHEMATA_DEPLOYMENT_ATTRIBUTES", value_delimiter = ',')]
+    pub deployment_attributes: Vec<String>,
     /// Run the schema exporters on this node. With several nodes on one PostgreSQL database,
     /// set it on one node only (each node runs every exporter otherwise).
     #[arg(long, env = "SCHEMATA_RUN_EXPORTERS", default_value_t = true, action = clap::ArgAction::Set)]

@@ -18,6 +18,7 @@ use crate::registry::{ConfigUpdate, ConfigValue, Patch};
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ContractFields {
+    /// Strict validation of new schemas and the reserved fields of `confluent:reserved`
     #[serde(skip_serializing_if = "Option::is_none")]
     validate_fields: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,13 +136,6 @@ fn shaped<T: DeserializeOwned>(key: &'static str) -> impl Fn(&Value) -> Result<T
     }
 }
 
-/// What Schemata cannot honour yet is refused, never stored and ignored.
-fn unsupported(field: &str, what: &str) -> ApiError {
-    ApiError::BadRequest(format!(
-        "Config field '{field}' is not supported by Schemata yet ({what}); nothing was changed"
-    ))
-}
-
 /// Reads a `ConfigUpdateRequest`: absent keeps a field, `null` clears it.
 fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
     let compatibility = match body.get("compatibility") {
@@ -177,12 +171,6 @@ fn parse_update(body: &Map<String, Value>) -> Result<ConfigUpdate, ApiError> {
         },
     };
     let validate_fields = patch(body, "validateFields", boolean("validateFields"))?;
-    if validate_fields == Patch::Set(true) {
-        return Err(unsupported(
-            "validateFields",
-            "reserved-field validation is not implemented",
-        ));
-    }
     let alias = patch(body, "alias", shaped::<String>("alias"))?;
     let rules = |key: &'static str| patch(body, key, |v| read_rule_set(key, v));
     let metadata = |key: &'static str| patch(body, key, |v| read_metadata(key, v));

@@ -64,7 +64,9 @@ fn rule(template: &str, method: &Method) -> Rule {
         "/" | "/v1/metadata/id" | "/v1/metadata/version" | "/health/live" | "/health/ready" => {
             Rule::Open
         }
-        "/openapi.json" | "/ui" | "/ui/app.js" | "/ui/style.css" => Rule::Authenticated,
+        "/openapi.json" | "/ui" | "/ui/app.js" | "/ui/style.css" | "/v1/metadata/deployment" => {
+            Rule::Authenticated
+        }
         "/contexts" | "/schemas/types" | "/metrics" => Rule::GlobalRead,
         "/config" | "/mode" if get => Rule::GlobalRead,
         "/config" | "/mode" => Rule::GlobalAdmin,

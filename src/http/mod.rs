@@ -78,6 +78,8 @@ pub struct AppState {
     pub auth: Option<Arc<Authenticator>>,
     /// Origins whose browser preflights are answered (`--cors-allow-origin`); none: no CORS.
     pub cors_origins: Vec<HeaderValue>,
+    /// What `GET /v1/metadata/deployment` lists.
+    pub deployment: Arc<[String]>,
     /// The running exporters' statuses.
     pub exporters: crate::replication::exporter::Exporters,
 }
@@ -97,6 +99,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(root::get, root::post))
         .routes(routes!(root::cluster_id))
         .routes(routes!(root::version))
+        .routes(routes!(root::deployment))
         .routes(routes!(root::contexts))
         .routes(routes!(schemas::list))
         .routes(routes!(schemas::types))

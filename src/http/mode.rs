@@ -39,8 +39,19 @@ async fn put(
     if mode == Mode::ReadOnlyOverride && subject.is_some() {
         return Err(ApiError::InvalidMode);
     }
-    // IMPORT lets a client choose ids: admins only (the guard let a manager this far).
-    if let (Mode::Import, Some(caller), Some(subject)) = (mode, &caller, subject) {
+    // Confluent allows FORWARD only on the global context (`:.__GLOBAL:`), which Schemata does
+    // not have yet; like Confluent it compares the text as sent, so `forward` in another case
+    // is taken.
+    if body.get("mode").and_then(Value::as_str) == Some(Mode::Forward.as_str()) {
+        // A subject Confluent refuses is refused as such first, as there.
+        if let Some(s) = subject {
+            crate::registry::check_subject(s)?;
+        }
+        return Err(ApiError::ForwardModeNotGlobal);
+    }
+    // IMPORT and FORWARD let a client choose ids: admins only (the guard let a manager this
+    // far).
+    if let (Mode::Import | Mode::Forward, Some(caller), Some(subject)) = (mode, &caller, subject) {
         if !caller.may(Operation::Import, subject) {
             return Err(ApiError::Forbidden {
                 operation: Operation::Import.name(),

@@ -317,12 +317,6 @@ fn exact_bodies(doc: &mut Value) {
             }
         }
     }
-    if let Some(fields) = schemas.get_mut("ContractFields") {
-        fields["properties"]["validateFields"] = json!({
-            "enum": [false, null],
-            "description": "Reserved-field validation is not implemented: `true` is refused (400) and nothing is changed"
-        });
-    }
     if let Some(reference) = schemas.get_mut("ReferenceBody") {
         // All three parts are needed, but one missing is refused as an invalid schema (42201),
         // which `/compatibility` with `verbose=true` answers as `is_compatible: false` instead:

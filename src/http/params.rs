@@ -35,7 +35,8 @@ pub struct Page {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Format {
-    /// `serialized`: a Protobuf schema as a base64 `FileDescriptorProto`
+    /// `serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; `resolved`: an Avro
+    /// schema with the types of its references defined inline
     pub format: Option<String>,
 }
 

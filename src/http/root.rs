@@ -1,9 +1,10 @@
 //! `/`, the server metadata and contexts.
 
+use axum::extract::State;
 use axum::response::Response;
 use serde_json::json;
 
-use super::ok;
+use super::{ok, AppState};
 
 /// `GET /`: `{}`, the liveness probe.
 #[utoipa::path(
@@ -47,6 +48,17 @@ pub async fn cluster_id() -> Response {
 )]
 pub async fn version() -> Response {
     ok(&json!({"version": env!("CARGO_PKG_VERSION"), "commitId": ""}))
+}
+
+/// `GET /v1/metadata/deployment`: `{"attributes": [...]}`, as `--deployment-attributes` says.
+#[utoipa::path(
+    get,
+    path = "/v1/metadata/deployment",
+    tag = "metadata",
+    responses((status = 200, description = "`{\"attributes\": [...]}`: the deployment's attributes (`--deployment-attributes`)"))
+)]
+pub async fn deployment(State(app): State<AppState>) -> Response {
+    ok(&json!({ "attributes": &*app.deployment }))
 }
 
 /// `GET /contexts`: only the default context exists.

@@ -59,7 +59,7 @@ pub async fn list(
     post,
     path = "/subjects/{subject}",
     tag = "subjects",
-    params(SubjectPath, Normalize, ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions")),
+    params(SubjectPath, Normalize, ("deleted" = Option<bool>, Query, description = "Also match soft-deleted versions"), Format),
     request_body = SchemaBody,
     responses((status = 200, description = "The version holding this schema", body = SchemaView<'_>), (status = 404, description = "40401: the subject has no versions; 40403: the schema is not registered under it", body = ErrorBody<'_>), (status = 422, description = "42201: invalid schema", body = ErrorBody<'_>))
 )]
@@ -75,7 +75,12 @@ pub async fn lookup(
         params.flag("normalize"),
         params.flag("deleted"),
     )?;
-    Ok(ok(&SchemaView::new(&found, app.api)))
+    let text = app
+        .registry
+        .formatted(&found.schema, params.get("format"))?;
+    Ok(ok(
+        &SchemaView::new(&found, app.api).with_text(text.as_deref())
+    ))
 }
 
 /// `GET /subjects/{subject}/metadata`: what serializers with `use.latest.with.metadata` call.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use compat::{check, Metadata, Previous, Report};
 
 use super::contract;
+use super::fields::reserved_field_messages;
 use super::register::RegisterRequest;
 use super::{Registry, State, VersionSpec};
 use crate::error::ApiError;
@@ -34,8 +35,10 @@ impl Registry {
         new: &compat::Schema,
         metadata: Option<&Metadata>,
     ) -> Result<HistoryReport, ApiError> {
-        let versions = self.in_group(state, subject, state.live_versions(subject), metadata);
-        self.check_versions(state, subject, new, &versions)
+        let live = state.live_versions(subject);
+        let previous = live.last().map(|(v, _)| *v);
+        let versions = self.in_group(state, subject, live, metadata);
+        self.check_versions(state, subject, new, (metadata, previous), &versions)
     }
 
     /// The versions among `versions` in the same compatibility group as `metadata`.
@@ -61,15 +64,28 @@ impl Registry {
             .collect()
     }
 
+    /// Checks `new` against `versions`. With `validateFields`, reserved fields are checked
+    /// first, between `new`'s metadata and that of the `previous` version (the last of those
+    /// checked before the compatibility group narrowed them), as Confluent does.
     fn check_versions(
         &self,
         state: &State,
         subject: &str,
         new: &compat::Schema,
+        (metadata, previous): (Option<&Metadata>, Option<i32>),
         versions: &[i32],
     ) -> Result<HistoryReport, ApiError> {
         let started = std::time::Instant::now();
         let level = self.effective_level(state, subject);
+        let validate_fields = self.validates_fields(state, subject);
+        let mut reserved = Vec::new();
+        if validate_fields {
+            let previous = previous
+                .and_then(|v| state.versions(subject)?.get(&v).copied())
+                .and_then(|info| state.schemas.get(&info.id))
+                .and_then(|s| s.metadata.as_deref());
+            reserved = reserved_field_messages(new, metadata, previous);
+        }
         let mut parsed: Vec<(i32, Arc<compat::Schema>)> = Vec::with_capacity(versions.len());
         for v in versions {
             let info = state.versions(subject).and_then(|vs| vs.get(v)).copied();
@@ -84,14 +100,15 @@ impl Registry {
                 version: Some(*v),
             })
             .collect();
-        let Report { mut messages, .. } =
+        let Report { messages, .. } =
             check(level, new, &history, self.effective_policy(state, subject));
+        let mut messages = [reserved, messages].concat();
         self.inner
             .metrics
             .check(new.schema_type(), messages.is_empty(), started.elapsed());
         if !messages.is_empty() {
             messages.push(format!(
-                "{{validateFields: 'false', compatibility: '{level}'}}"
+                "{{validateFields: '{validate_fields}', compatibility: '{level}'}}"
             ));
         }
         Ok(HistoryReport { details: messages })
@@ -108,7 +125,10 @@ impl Registry {
     ) -> Result<CompatibilityAnswer, ApiError> {
         let state = self.snapshot();
         let normalize = normalize || self.effective_normalize(&state, subject);
-        let candidate = match self.candidate(&state, &request, normalize, true) {
+        let candidate = self
+            .candidate(&state, &request, normalize, true)
+            .and_then(|c| self.check_fields(&state, subject, &c.parsed).map(|()| c));
+        let candidate = match candidate {
             Ok(c) => c,
             Err(ApiError::InvalidSchema(message)) if verbose => {
                 return Ok(CompatibilityAnswer {
@@ -130,8 +150,16 @@ impl Registry {
                 vec![(n, *info)]
             }
         };
-        let versions = self.in_group(&state, subject, versions, request.metadata.as_ref());
-        let report = self.check_versions(&state, subject, &candidate.parsed, &versions)?;
+        let previous = versions.last().map(|(v, _)| *v);
+        let metadata = request.metadata.as_ref();
+        let versions = self.in_group(&state, subject, versions, metadata);
+        let report = self.check_versions(
+            &state,
+            subject,
+            &candidate.parsed,
+            (metadata, previous),
+            &versions,
+        )?;
         Ok(CompatibilityAnswer {
             is_compatible: report.details.is_empty(),
             messages: report.details,

@@ -16,6 +16,7 @@
 //! - `contract.rs`: data contracts (metadata and rule sets): merging, validation, matching.
 //! - `mode.rs`: modes.
 //! - `compatibility.rs`: the `/compatibility` checks and the check registration runs.
+//! - `fields.rs`: `validateFields`: strict validation and reserved fields.
 //! - `diff.rs`: the structured diff of two versions.
 //! - `exporters.rs`: schema exporters' definitions and durable state.
 //! - `replica.rs`: a read-only replica of another registry (`serve --follow`): the state as
@@ -30,6 +31,7 @@ mod contract;
 mod delete;
 mod diff;
 mod exporters;
+mod fields;
 mod follow;
 mod metrics;
 mod mode;

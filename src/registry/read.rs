@@ -90,18 +90,25 @@ impl Registry {
     }
 
     /// The schema text in a requested `format`: `serialized` turns Protobuf into a base64
-    /// `FileDescriptorProto`. `None` means the stored text (other formats are ignored, as
-    /// Confluent ignores them).
+    /// `FileDescriptorProto`; `resolved` defines an Avro schema's referenced types inline.
+    /// `None` means the stored text (other formats, and `resolved` of a schema without
+    /// references, which is the stored text, are ignored, as Confluent ignores them).
     pub fn formatted(
         &self,
         schema: &StoredSchema,
         format: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
-        if format != Some("serialized") || schema.schema_type != SchemaType::Protobuf {
+        let wanted = match (format, schema.schema_type) {
+            (Some("serialized"), SchemaType::Protobuf) => true,
+            (Some("resolved"), SchemaType::Avro) => !schema.references.is_empty(),
+            _ => false,
+        };
+        if !wanted {
             return Ok(None);
         }
         match &*self.parsed(&self.snapshot(), schema)? {
             compat::Schema::Protobuf(p) => Ok(Some(p.to_serialized_base64())),
+            compat::Schema::Avro(a) => Ok(Some(a.resolved())),
             _ => Ok(None),
         }
     }

@@ -132,6 +132,9 @@ impl Registry {
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
         let candidate = self.candidate(&snapshot, &request, normalize, !importing)?;
+        if !importing {
+            self.check_fields(&snapshot, subject, &candidate.parsed)?;
+        }
         let operation = if importing {
             Operation::Import
         } else {

@@ -77,7 +77,7 @@ impl Write {
                 return Ok(())
             }
             (_, Mode::ReadOnly | Mode::ReadOnlyOverride) => "is in read-only mode",
-            (Operation::Register, Mode::Import) => "is not in read-write mode",
+            (Operation::Register, Mode::Import | Mode::Forward) => "is not in read-write mode",
             (Operation::Import, Mode::ReadWrite) => "is not in import mode",
             _ => return Ok(()),
         };

@@ -138,6 +138,9 @@ pub enum Mode {
     ReadOnlyOverride,
     /// Registrations carry explicit ids and versions, unchecked: for migrations.
     Import,
+    /// Confluent 8.1's mode for a registry that others forward to: writes as in IMPORT, but
+    /// entering it keeps the subjects there are.
+    Forward,
 }
 
 impl Mode {
@@ -147,6 +150,7 @@ impl Mode {
             Mode::ReadOnly => "READONLY",
             Mode::ReadOnlyOverride => "READONLY_OVERRIDE",
             Mode::Import => "IMPORT",
+            Mode::Forward => "FORWARD",
         }
     }
 }
@@ -161,6 +165,7 @@ impl FromStr for Mode {
             Mode::ReadOnly,
             Mode::ReadOnlyOverride,
             Mode::Import,
+            Mode::Forward,
         ]
         .into_iter()
         .find(|m| m.as_str().eq_ignore_ascii_case(s))

@@ -551,19 +551,16 @@ async fn config_fields_are_stored_returned_and_survive_a_restart() {
         app.get("/config").await.body,
         json!({"compatibilityLevel": "BACKWARD", "validateRules": true, "validateFields": false, "compatibilityGroup": "g"})
     );
-    // What Schemata cannot honour is refused, and nothing changes.
+    // validateFields is honoured (tests/api/validate_fields.rs), so stored.
     let r = app.put("/config/s", json!({"validateFields": true})).await;
-    assert_error(
-        &r,
-        400,
-        400,
-        "Config field 'validateFields' is not supported by Schemata yet (reserved-field validation is not implemented); nothing was changed",
-    );
-    assert_error(
-        &app.get("/config/s").await,
-        404,
-        40408,
-        "Subject 's' does not have subject-level compatibility configured",
+    assert_eq!((r.status, r.body), (200, json!({"validateFields": true})));
+    let r = app.get("/config/s").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!({"compatibilityLevel": "BACKWARD", "validateFields": true})
+        )
     );
 }
 

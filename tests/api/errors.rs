@@ -270,7 +270,7 @@ async fn error_42203_and_42204_for_invalid_levels_and_modes() {
         &app.put("/mode", json!({"mode": "WRITEONLY"})).await,
         422,
         42204,
-        "Invalid mode. Valid values are READWRITE, READONLY, and IMPORT.",
+        "Invalid mode. Valid values are READWRITE, READONLY, IMPORT and FORWARD.",
     );
 }
 

@@ -4,7 +4,10 @@ mod common;
 
 mod avro;
 mod frames;
+mod go;
+mod js;
 mod json;
+mod metadata;
 mod mtls;
 mod protobuf;
 mod python;

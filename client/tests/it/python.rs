@@ -21,7 +21,7 @@ async fn python_ready() -> bool {
     let ok = Command::new("python3")
         .args([
             "-c",
-            "import confluent_kafka.schema_registry, fastavro, google.protobuf, jsonschema",
+            "import confluent_kafka.schema_registry, fastavro, google.protobuf, jsonschema, celpy",
         ])
         .output()
         .await
@@ -32,7 +32,7 @@ async fn python_ready() -> bool {
             "confluent-kafka for Python is required"
         );
         eprintln!(
-            "skipped: python3 with confluent-kafka[avro,json,protobuf,schemaregistry] not found"
+            "skipped: python3 with confluent-kafka[avro,json,protobuf,schemaregistry] and cel-python not found"
         );
     }
     ok
@@ -171,7 +171,8 @@ async fn confluents_python_serializers_and_ours_agree_byte_for_byte() {
 const CONTRACTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/contracts.py");
 
 /// A data contract registered by Confluent's Python client comes back whole through it (by
-/// metadata and by lookup) and through the REST API.
+/// metadata and by lookup) and through the REST API, and its CEL rule, run by the client's
+/// serializer with `use.latest.version`, keeps one record and refuses another.
 #[tokio::test]
 async fn pythons_data_contracts_round_trip() {
     if !python_ready().await {
@@ -200,6 +201,12 @@ async fn pythons_data_contracts_round_trip() {
     }]});
     assert_eq!(read["id"], 1);
     assert_eq!(read["lookup"], json!({"version": 1, "id": 1}));
+    // Id 1, then {"id": 7, "ssn": "000"} in Avro: 7 zig-zagged, then "000" with its length.
+    assert_eq!(read["kept"], "00000000010e06303030");
+    assert_eq!(
+        read["refused"],
+        "SerializationError from RuleConditionError: Rule expr failed: message.id > 0"
+    );
     assert_eq!(read["latest"]["version"], 1);
     assert_eq!(read["latest"]["metadata"], metadata);
     // The Python client writes empty phases as empty lists; the rules themselves must agree.

@@ -65,6 +65,26 @@ impl AvroSchema {
         &self.canonical
     }
 
+    /// The text with the named types of its references defined where first used, not named:
+    /// one self-contained schema (Confluent's `format=resolved`).
+    pub fn resolved(&self) -> String {
+        print::resolved(&self.root, &self.types)
+    }
+
+    /// The names of the fields of the schema's root, when it is a record (what Confluent checks
+    /// reserved field names against).
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        match &self.root {
+            Node::Named(i) => match &self.types[*i].body {
+                model::NamedBody::Record { fields, .. } => {
+                    fields.iter().map(|f| f.name.as_str()).collect()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     /// Avro's Parsing Canonical Form (not what Confluent hashes; see `canonical`).
     pub fn parsing_canonical_form(&self) -> String {
         pcf::parsing_canonical_form(&self.root, &self.types)

@@ -6,8 +6,20 @@ use super::model::{Field, Named, NamedBody, Node, Order, Props};
 use crate::json_text::{write_str, write_value};
 
 pub(crate) fn canonical(root: &Node, types: &[Named]) -> String {
+    print(root, types, false)
+}
+
+/// The text with the named types of references defined at their first use, as Avro Java's
+/// `Schema.toString()` prints a schema parsed after its references (Confluent's
+/// `format=resolved`).
+pub(crate) fn resolved(root: &Node, types: &[Named]) -> String {
+    print(root, types, true)
+}
+
+fn print(root: &Node, types: &[Named], inline_references: bool) -> String {
     let mut printer = Printer {
         types,
+        inline_references,
         written: vec![false; types.len()],
         out: String::new(),
     };
@@ -17,6 +29,8 @@ pub(crate) fn canonical(root: &Node, types: &[Named]) -> String {
 
 struct Printer<'a> {
     types: &'a [Named],
+    /// Whether the types of references are defined here rather than named.
+    inline_references: bool,
     /// Named types already defined in the output; later uses print the name only.
     written: Vec<bool>,
     out: String,
@@ -63,7 +77,7 @@ impl Printer<'_> {
 
     fn named(&mut self, index: usize, ns: Option<&str>) {
         let t = &self.types[index];
-        if t.external || self.written[index] {
+        if (t.external && !self.inline_references) || self.written[index] {
             write_str(&mut self.out, &t.name.qualified_in(ns));
             return;
         }

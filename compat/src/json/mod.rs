@@ -160,6 +160,25 @@ impl JsonSchema {
         &self.value
     }
 
+    /// The names in the top-level `properties`.
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        match self.value.get("properties") {
+            Some(Value::Object(properties)) => properties.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What Confluent's strict validation (`validateFields`) refuses: an object schema whose
+    /// top-level property names start with `$$`, in its validator's words.
+    pub fn strict_violation(&self) -> Option<String> {
+        let object = match self.value.get("type") {
+            Some(t) => t == "object",
+            None => self.value.get("properties").is_some(),
+        };
+        let reserved = self.top_level_fields().iter().any(|f| f.starts_with("$$"));
+        (object && reserved).then(|| "#: Field names cannot start with $$ prefix".to_string())
+    }
+
     /// Every difference from `writer` (the original) to `self` (the update), as Confluent's
     /// `SchemaDiff.compare(writer, self)` finds them.
     pub fn can_read(&self, writer: &JsonSchema) -> Vec<Change> {

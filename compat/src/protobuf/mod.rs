@@ -55,6 +55,15 @@ impl ProtobufSchema {
         &self.file
     }
 
+    /// Whether a top-level message has a field `name` outside a oneof (a proto3 `optional`
+    /// field's synthetic oneof does not count: the text declares it as a plain field).
+    pub fn has_top_level_field(&self, name: &str) -> bool {
+        self.file.messages().any(|m| {
+            m.fields()
+                .any(|f| f.name() == name && f.containing_oneof().is_none_or(|o| o.is_synthetic()))
+        })
+    }
+
     /// The schema as a base64-encoded `FileDescriptorProto` (`format=serialized`).
     pub fn to_serialized_base64(&self) -> String {
         base64::engine::general_purpose::STANDARD

@@ -1,0 +1,135 @@
+//! Confluent's JavaScript client (`@confluentinc/schemaregistry` from npm; the script is
+//! tests/js/interop.js) against a live Schemata: Avro framed by both sides is the same bytes and
+//! each side decodes the other's, plain and pinned by `use.latest.with.metadata` to a version
+//! whose CEL rule the JavaScript serializer enforces. Skipped with one line when Node.js or the
+//! package (`npm ci` in tests/js) is missing, unless SCHEMATA_REQUIRE_NODE is set.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemata_client::apache_avro::types::Value as AvroValue;
+use schemata_client::{
+    AvroDeserializer, AvroSerializer, Client, Schema, SchemaSelection, SchemaType, SerializerConfig,
+};
+use serde_json::{json, Map, Value};
+use tokio::process::Command;
+
+use crate::common::registry;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/js");
+const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
+
+async fn node_ready() -> bool {
+    let node = Command::new("node").arg("--version").output().await;
+    let installed = Path::new(DIR)
+        .join("node_modules/@confluentinc/schemaregistry/package.json")
+        .exists();
+    let ok = node.is_ok_and(|o| o.status.success()) && installed;
+    if !ok {
+        assert!(
+            std::env::var_os("SCHEMATA_REQUIRE_NODE").is_none(),
+            "Node.js with @confluentinc/schemaregistry (npm ci in tests/js) is required"
+        );
+        eprintln!("skipped: node or @confluentinc/schemaregistry (npm ci in tests/js) not found");
+    }
+    ok
+}
+
+async fn node(args: &[String]) -> Map<String, Value> {
+    let out = Command::new("node")
+        .current_dir(DIR)
+        .arg("interop.js")
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+async fn ours(client: &Client, case: &str) -> Vec<u8> {
+    let selection = match case {
+        "avro" => SchemaSelection::AutoRegister,
+        _ => SchemaSelection::LatestWithMetadata(BTreeMap::from([("major".into(), "1".into())])),
+    };
+    let config = SerializerConfig {
+        selection,
+        ..SerializerConfig::default()
+    };
+    let value = AvroValue::Record(vec![
+        ("id".into(), AvroValue::Long(42)),
+        ("name".into(), AvroValue::String("schemata".into())),
+    ]);
+    let schema = Schema::new(SchemaType::Avro, AVRO);
+    AvroSerializer::new(client.clone(), Some(schema), config)
+        .unwrap()
+        .serialize_value(&format!("js-{case}"), value)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluents_javascript_serializers_and_ours_agree_and_its_rules_hold() {
+    if !node_ready().await {
+        return;
+    }
+    let r = registry().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let theirs = node(&[r.url.clone(), "encode".into()]).await;
+    let record = json!({"id": 42, "name": "schemata"});
+
+    // Version 1 of the pinned subject, as the JavaScript client reads it back by its metadata.
+    assert_eq!(
+        theirs["latest"],
+        json!({
+            "version": 1, "id": 2,
+            "metadata": {"properties": {"major": "1", "owner": "js"}},
+            "ruleSet": {"domainRules": [{
+                "name": "idPositive", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+                "expr": "message.id > 0", "onFailure": "ERROR", "disabled": false
+            }]}
+        })
+    );
+    // The rule the registry kept is the one the JavaScript serializer enforces.
+    assert_eq!(
+        theirs["refused"],
+        "Error: rule idPositive failed: Expr failed: 'message.id > 0'"
+    );
+
+    let mut args = vec![r.url.clone(), "decode".into()];
+    for case in ["avro", "avro-rule"] {
+        let bytes = unhex(theirs[case].as_str().unwrap());
+        let back = AvroDeserializer::new(client.clone(), None)
+            .unwrap()
+            .deserialize_value(&bytes)
+            .await
+            .unwrap();
+        assert_eq!(Value::try_from(back).unwrap(), record, "{case}");
+        let own = ours(&client, case).await;
+        assert_eq!(hex(&own), hex(&bytes), "{case}: the same id and bytes");
+        args.push(format!("{case}={}", hex(&own)));
+    }
+    assert_eq!(
+        theirs["avro-rule"].as_str().unwrap()[..10],
+        *"0000000002",
+        "pinned to version 1 (id 2), not the latest (id 3)"
+    );
+    let back = node(&args).await;
+    assert_eq!(back["avro"], record);
+    assert_eq!(back["avro-rule"], record);
+}
