@@ -81,6 +81,7 @@ struct Tally {
     configs: usize,
     modes: usize,
     exporters: usize,
+    contexts: usize,
 }
 
 impl Tally {
@@ -99,6 +100,7 @@ impl Tally {
             Record::Config { .. } => self.configs += 1,
             Record::Mode { .. } => self.modes += 1,
             Record::Exporter { .. } => self.exporters += 1,
+            Record::Context { .. } => self.contexts += 1,
         }
     }
 
@@ -124,6 +126,7 @@ impl Tally {
             ("CONFIG", self.configs),
             ("MODE", self.modes),
             ("EXPORTER", self.exporters),
+            ("CONTEXT", self.contexts),
         ] {
             if n > 0 {
                 parts.push(format!("{name} {n}"));
@@ -329,8 +332,8 @@ async fn into_storage(
         "it now holds {} subjects ({} soft-deleted), {} schemas, highest id {}\n",
         state.subjects.len(),
         deleted_subjects,
-        state.schemas.len(),
-        state.max_id
+        state.ids.schemas.len(),
+        state.ids.max_id
     );
     Ok(written)
 }

@@ -19,10 +19,11 @@ use super::CONTENT_TYPE;
     ),
     tags(
         (name = "subjects", description = "Register, look up, list, diff and delete subject versions"),
-        (name = "schemas", description = "Schemas by global id"),
+        (name = "schemas", description = "Schemas by id (ids are per context)"),
         (name = "compatibility", description = "Would a schema be accepted?"),
         (name = "config", description = "Compatibility levels"),
         (name = "mode", description = "Registry modes"),
+        (name = "contexts", description = "Contexts: `:.ctx:name` subjects with ids of their own; every path also works under `/contexts/{context}/`"),
         (name = "exporters", description = "Schema exporters: copy subjects to another registry and keep them in step"),
         (name = "metadata", description = "Server metadata (`GET /` is Confluent's liveness answer)"),
         (name = "operations", description = "Health probes and Prometheus metrics"),

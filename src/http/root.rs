@@ -1,4 +1,4 @@
-//! `/`, the server metadata and contexts.
+//! `/` and the server metadata.
 
 use axum::response::Response;
 use serde_json::json;
@@ -47,15 +47,4 @@ pub async fn cluster_id() -> Response {
 )]
 pub async fn version() -> Response {
     ok(&json!({"version": env!("CARGO_PKG_VERSION"), "commitId": ""}))
-}
-
-/// `GET /contexts`: only the default context exists.
-#[utoipa::path(
-    get,
-    path = "/contexts",
-    tag = "metadata",
-    responses((status = 200, description = "The contexts: only the default one, `.`", body = Vec<String>))
-)]
-pub async fn contexts() -> Response {
-    ok(&json!(["."]))
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use compat::{check, Metadata, Previous, Report};
 
+use super::context::context_of;
 use super::contract;
 use super::register::RegisterRequest;
 use super::{Registry, State, VersionSpec};
@@ -52,8 +53,7 @@ impl Registry {
             .into_iter()
             .filter(|(_, info)| {
                 let stored = state
-                    .schemas
-                    .get(&info.id)
+                    .schema(subject, info.id)
                     .and_then(|s| s.metadata.as_deref());
                 contract::group_value(&config, stored) == group
             })
@@ -73,8 +73,8 @@ impl Registry {
         let mut parsed: Vec<(i32, Arc<compat::Schema>)> = Vec::with_capacity(versions.len());
         for v in versions {
             let info = state.versions(subject).and_then(|vs| vs.get(v)).copied();
-            if let Some(schema) = info.and_then(|i| state.schemas.get(&i.id)) {
-                parsed.push((*v, self.parsed(state, schema)?));
+            if let Some(schema) = info.and_then(|i| state.schema(subject, i.id)) {
+                parsed.push((*v, self.parsed(state, context_of(subject), schema)?));
             }
         }
         let history: Vec<Previous<'_>> = parsed
@@ -108,7 +108,7 @@ impl Registry {
     ) -> Result<CompatibilityAnswer, ApiError> {
         let state = self.snapshot();
         let normalize = normalize || self.effective_normalize(&state, subject);
-        let candidate = match self.candidate(&state, &request, normalize, true) {
+        let candidate = match self.candidate(&state, subject, &request, normalize, true) {
             Ok(c) => c,
             Err(ApiError::InvalidSchema(message)) if verbose => {
                 return Ok(CompatibilityAnswer {

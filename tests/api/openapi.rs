@@ -36,8 +36,9 @@ async fn the_committed_openapi_document_is_current_and_served() {
         "/mode/{subject}",
         "/exporters/{name}/status",
         "/subjects/{subject}/metadata",
+        "/contexts/{context}",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert_eq!(paths.len(), 36);
+    assert_eq!(paths.len(), 37);
 }
