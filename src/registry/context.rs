@@ -31,15 +31,7 @@ pub fn unqualified(subject: &str) -> &str {
 
 /// `(context, name)`, as Confluent's `QualifiedSubject` reads a name (default tenant).
 fn split(subject: &str) -> (&str, &str) {
-    let Some(rest) = subject.strip_prefix(":.") else {
-        return (DEFAULT, subject);
-    };
-    match rest.find(':') {
-        // `:.:name` names the default context.
-        Some(0) => (DEFAULT, &rest[1..]),
-        Some(at) => (&subject[1..at + 2], &rest[at + 1..]),
-        None => (&subject[1..], ""),
-    }
+    crate::storage::split_subject(subject)
 }
 
 /// The prefix a context gives its subjects: `:.ctx:`, or nothing for the default context.

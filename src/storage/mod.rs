@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::metrics::Metrics;
-pub use record::{ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
+pub use record::{split_subject, ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
 
 /// A future that makes records durable; it owns what it needs, so the caller may release its
 /// locks before awaiting it.

@@ -288,6 +288,22 @@ struct ContextValue {
 /// Confluent's tenant when none is configured, the only one Schemata has.
 const TENANT: &str = "default";
 
+/// A subject name as Confluent's `QualifiedSubject` reads it (default tenant): `(context,
+/// name)`, `(".staging", "orders")` for `:.staging:orders` (and `(".staging", "")` for
+/// `:.staging`), `(".", name)` for a name without a context. Stores need the context of the
+/// subjects they write (PostgreSQL keeps each context's highest id).
+pub fn split_subject(subject: &str) -> (&str, &str) {
+    let Some(rest) = subject.strip_prefix(":.") else {
+        return (".", subject);
+    };
+    match rest.find(':') {
+        // `:.:name` names the default context.
+        Some(0) => (".", &rest[1..]),
+        Some(at) => (&subject[1..at + 2], &rest[at + 1..]),
+        None => (&subject[1..], ""),
+    }
+}
+
 /// A record that cannot be read back.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -398,12 +398,17 @@ async fn reserved_names_are_refused_in_every_context() {
 /// of their contexts, and says why.
 #[tokio::test]
 async fn subjects_named_like_contexts_before_contexts_existed_stop_the_start() {
+    let dir = tempfile::TempDir::new().unwrap();
+    upgrade_check_on(&format!("file://{}", dir.path().display())).await;
+}
+
+/// The upgrade check on the store `url` names (empty): see the test above.
+pub async fn upgrade_check_on(url: &str) {
     use schemata::app::{Options, Server};
     use schemata::metrics::Metrics;
     use schemata::storage::{Record, SchemaValue};
 
-    let dir = tempfile::TempDir::new().unwrap();
-    let url = format!("file://{}", dir.path().display());
+    let url = url.to_string();
     let version = |subject: &str, id: u32| {
         let subject = subject.to_string();
         Record::Schema {
