@@ -3,6 +3,8 @@
 //! context), then `:.__GLOBAL:`'s, then the server's [`Defaults`](super::Defaults)
 //! (confluent-api.md §5.6).
 
+use std::sync::LazyLock;
+
 use compat::{CompatibilityLevel, Metadata, Policy, RuleSet};
 
 use super::contract;
@@ -240,17 +242,16 @@ pub(crate) fn fallback<'a, V>(
 where
     V: Clone,
 {
+    // The `.__GLOBAL` key, made once: registrations of known schemas come through here.
+    static GLOBAL: LazyLock<Option<String>> =
+        LazyLock::new(|| Some(context::prefix(context::GLOBAL)));
     let Some(subject) = subject else {
-        return stored
-            .get(&None)
-            .or_else(|| stored.get(&Some(context::prefix(context::GLOBAL))));
+        return stored.get(&None).or_else(|| stored.get(&*GLOBAL));
     };
     if let Some(own) = stored.get(&Some(subject.to_string())) {
         return Some(own);
     }
     let ctx = context::context_of(subject);
     let scope = (ctx != context::DEFAULT).then(|| context::prefix(ctx));
-    stored
-        .get(&scope)
-        .or_else(|| stored.get(&Some(context::prefix(context::GLOBAL))))
+    stored.get(&scope).or_else(|| stored.get(&*GLOBAL))
 }

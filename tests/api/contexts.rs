@@ -478,3 +478,95 @@ pub async fn upgrade_check_on(url: &str) {
         "Schema 3 not found",
     );
 }
+
+/// Ids are per context, so whether a caller may read `/schemas/ids/{id}` depends on the context
+/// the `subject` hint (or the URL prefix) picks: a grant in the default context does not reach
+/// the same id in another.
+#[tokio::test]
+async fn grants_are_checked_in_the_context_an_id_is_read_in() {
+    let keys = tempfile::TempDir::new().unwrap();
+    let mut text = String::new();
+    for user in ["reader", "admin"] {
+        let hash = schemata::auth::password::hash(format!("pw-{user}").as_bytes()).unwrap();
+        text += &format!("[[users]]\nname = \"{user}\"\npassword_hash = \"{hash}\"\n\n");
+    }
+    text += "[[grants]]\nprincipal = \"reader\"\nrole = \"reader\"\nsubjects = \"orders-*\"\n\n";
+    text += "[[grants]]\nprincipal = \"admin\"\nrole = \"admin\"\nsubjects = \"*\"\n";
+    let path = keys.path().join("auth.toml");
+    std::fs::write(&path, text).unwrap();
+    let app = TestApp::spawn_changed(|o| o.auth_file = Some(path)).await;
+    let call =
+        |user: &'static str, method: reqwest::Method, path: &'static str, body: Option<Value>| {
+            let app = &app;
+            async move {
+                let mut req = app
+                    .client
+                    .request(method, format!("{}{path}", app.base))
+                    .basic_auth(user, Some(format!("pw-{user}")))
+                    .header("Content-Type", crate::helpers::CONTENT_TYPE);
+                if let Some(b) = body {
+                    req = req.body(b.to_string());
+                }
+                let resp = req.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let text = resp.text().await.unwrap();
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
+            }
+        };
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+    let body = |s: &str| Some(json!({"schema": s}));
+    for (path, text) in [
+        ("/subjects/orders-value/versions", "\"string\""),
+        ("/subjects/:.secret:x/versions", "\"int\""),
+    ] {
+        assert_eq!(
+            call("admin", post.clone(), path, body(text)).await,
+            (200, json!({"id": 1}))
+        );
+    }
+    assert_eq!(
+        call("reader", get.clone(), "/schemas/ids/1", None).await,
+        (200, schema("\"string\""))
+    );
+    let denied = (
+        403,
+        json!({"error_code": 40301, "message": "User is denied operation Read on Schema: 1"}),
+    );
+    for path in [
+        "/schemas/ids/1?subject=:.secret:",
+        "/schemas/ids/1?subject=:.secret:x",
+        "/contexts/.secret/schemas/ids/1",
+        "/contexts/.secret/schemas/ids/1/schema",
+    ] {
+        assert_eq!(
+            call("reader", get.clone(), path, None).await,
+            denied,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        call(
+            "admin",
+            get.clone(),
+            "/contexts/.secret/schemas/ids/1",
+            None
+        )
+        .await,
+        (200, schema("\"int\""))
+    );
+    assert_eq!(
+        call("reader", get.clone(), "/subjects", None).await,
+        (200, json!(["orders-value"]))
+    );
+    assert_eq!(
+        call("reader", reqwest::Method::DELETE, "/contexts/.secret", None).await,
+        (
+            403,
+            json!({"error_code": 40301, "message": "User is denied operation AlterConfigs on Registry"})
+        )
+    );
+}
