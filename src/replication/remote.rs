@@ -2,14 +2,14 @@
 //! Schemata alike), as the records its state folds from: what `export --url` writes,
 //! `import --from-url` copies and a follower (`serve --follow`) keeps.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use compat::{Metadata, Reference, RuleSet};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::storage::{ConfigValue, Mode, ModeValue, Record, SchemaValue};
+use crate::storage::{split_subject, ConfigValue, Mode, ModeValue, Record, SchemaValue};
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -182,7 +182,19 @@ impl Snapshot {
             "/subjects",
         )?;
         let listed = match listed(remote).await? {
-            Some(versions) => versions,
+            // `GET /schemas` lists the default context's subjects only (as Confluent's does):
+            // other contexts' are read subject by subject.
+            Some(mut versions) => {
+                let seen: HashSet<&str> = versions.iter().map(|v| v.subject.as_str()).collect();
+                let unlisted: Vec<&String> = subjects
+                    .iter()
+                    .filter(|s| !seen.contains(s.as_str()))
+                    .collect();
+                for subject in unlisted {
+                    versions.extend(one_by_one(remote, subject).await?);
+                }
+                versions
+            }
             None => {
                 let mut versions = Vec::new();
                 for subject in &subjects {
@@ -213,9 +225,23 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    /// The records that rebuild this state in an empty store.
+    /// The records that rebuild this state in an empty store: each context's record, as a
+    /// registration in it writes one, then the versions, configs and modes.
     pub fn records(&self) -> Vec<Record> {
-        let mut records: Vec<Record> = self.versions.iter().map(version_record).collect();
+        let contexts: BTreeSet<&str> = self
+            .versions
+            .iter()
+            .map(|v| split_subject(&v.subject).0)
+            .filter(|c| *c != ".")
+            .collect();
+        let mut records: Vec<Record> = contexts
+            .into_iter()
+            .map(|context| Record::Context {
+                context: context.to_string(),
+                exists: true,
+            })
+            .collect();
+        records.extend(self.versions.iter().map(version_record));
         records.extend(self.configs.iter().map(|(subject, value)| Record::Config {
             subject: subject.clone(),
             value: Some(value.clone()),

@@ -570,3 +570,50 @@ async fn grants_are_checked_in_the_context_an_id_is_read_in() {
         )
     );
 }
+
+/// A registry with contexts copied over its API into a storage and into another registry: the
+/// other contexts' subjects come too (`GET /schemas` lists only the default context's), with
+/// their ids, and the copy records their contexts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_over_the_api_keeps_every_context_and_its_ids() {
+    use crate::helpers::{outcome, schemata_cli};
+
+    let source = five_registrations().await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let storage = format!("file://{}", dir.path().join("copy").display());
+    let out = schemata_cli(
+        &["import", "--from-url", &source.base, "--storage", &storage],
+        None,
+    )
+    .await;
+    assert_eq!(outcome(&out).0, Some(0), "{:?}", outcome(&out));
+    let copy = TestApp::on(&storage, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
+    let target = TestApp::spawn().await;
+    // The global mode is the default context's; `:.__GLOBAL:`'s reaches every context.
+    for path in ["/mode", "/mode/:.__GLOBAL:"] {
+        let r = target.put(path, json!({"mode": "IMPORT"})).await;
+        assert_eq!(r.status, 200, "{path}");
+    }
+    let out = schemata_cli(
+        &["import", "--from-url", &source.base, "--url", &target.base],
+        None,
+    )
+    .await;
+    assert_eq!(outcome(&out).0, Some(0), "{:?}", outcome(&out));
+    for app in [&copy, &target] {
+        assert_eq!(app.get("/contexts").await.body, json!([".", ".a", ".b"]));
+        assert_eq!(
+            app.get("/subjects").await.body,
+            json!([":.a:s", ":.a:u", ":.b:s", ":.b:t", "s"])
+        );
+        for (path, text) in [
+            ("/schemas/ids/1", "\"string\""),
+            ("/schemas/ids/2?subject=:.a:", "\"string\""),
+            ("/schemas/ids/2?subject=:.b:", "\"int\""),
+            ("/schemas/ids/1?subject=:.b:t", "\"long\""),
+        ] {
+            let r = app.get(path).await;
+            assert_eq!((r.status, &r.body), (200, &schema(text)), "{path}");
+        }
+    }
+}
