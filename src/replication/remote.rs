@@ -204,7 +204,11 @@ impl Snapshot {
             }
         };
         snapshot.versions = listed;
-        for subject in &subjects {
+        // Each context's own config and mode (`:.ctx:`), and those every context falls back to
+        // (`:.__GLOBAL:`), are read with the subjects'.
+        let mut scopes = subjects.clone();
+        scopes.extend(context_scopes(remote).await?);
+        for subject in &scopes {
             let s = encode(subject);
             if let Some(config) = remote.get(&format!("/config/{s}"), true).await? {
                 snapshot
@@ -255,6 +259,24 @@ impl Snapshot {
         }));
         records
     }
+}
+
+/// The config and mode keys of a registry's contexts: `:.ctx:` for each context it lists (none
+/// when it does not answer `GET /contexts` with a list), and `:.__GLOBAL:`.
+async fn context_scopes(remote: &Remote) -> Result<Vec<String>, RemoteError> {
+    let listed = match remote.send(Method::GET, "/contexts", None).await? {
+        (200, body) => serde_json::from_value::<Vec<String>>(body).unwrap_or_default(),
+        _ => return Ok(Vec::new()),
+    };
+    let mut scopes: Vec<String> = listed
+        .iter()
+        .filter(|c| c.as_str() != ".")
+        .map(|c| format!(":{c}:"))
+        .collect();
+    if !listed.is_empty() {
+        scopes.push(":.__GLOBAL:".to_string());
+    }
+    Ok(scopes)
 }
 
 /// Every version from `GET /schemas` (pages of [`PAGE`]), soft-deleted ones told apart by

@@ -579,6 +579,10 @@ async fn a_copy_over_the_api_keeps_every_context_and_its_ids() {
     use crate::helpers::{outcome, schemata_cli};
 
     let source = five_registrations().await;
+    let r = source
+        .put("/config/:.b:", json!({"compatibility": "NONE"}))
+        .await;
+    assert_eq!(r.status, 200);
     let dir = tempfile::TempDir::new().unwrap();
     let storage = format!("file://{}", dir.path().join("copy").display());
     let out = schemata_cli(
@@ -589,18 +593,26 @@ async fn a_copy_over_the_api_keeps_every_context_and_its_ids() {
     assert_eq!(outcome(&out).0, Some(0), "{:?}", outcome(&out));
     let copy = TestApp::on(&storage, schemata::http::ApiFormat::V7, 4 * 1024 * 1024).await;
     let target = TestApp::spawn().await;
-    // The global mode is the default context's; `:.__GLOBAL:`'s reaches every context.
-    for path in ["/mode", "/mode/:.__GLOBAL:"] {
-        let r = target.put(path, json!({"mode": "IMPORT"})).await;
-        assert_eq!(r.status, 200, "{path}");
-    }
     let out = schemata_cli(
         &["import", "--from-url", &source.base, "--url", &target.base],
         None,
     )
     .await;
     assert_eq!(outcome(&out).0, Some(0), "{:?}", outcome(&out));
+    // The copy took its contexts through IMPORT (`:.__GLOBAL:`'s mode) and left none behind.
+    let r = target.get("/mode/:.__GLOBAL:").await;
+    assert_error(
+        &r,
+        404,
+        40409,
+        "Subject ':.__GLOBAL:' does not have subject-level mode configured",
+    );
+    assert_eq!(target.get("/mode").await.body, json!({"mode": "READWRITE"}));
     for app in [&copy, &target] {
+        assert_eq!(
+            app.get("/config/:.b:").await.body,
+            json!({"compatibilityLevel": "NONE"})
+        );
         assert_eq!(app.get("/contexts").await.body, json!([".", ".a", ".b"]));
         assert_eq!(
             app.get("/subjects").await.body,
