@@ -58,3 +58,48 @@ async fn subjects_named_like_contexts_before_contexts_existed_stop_the_start_on_
     };
     crate::contexts::upgrade_check_on(&db.url).await;
 }
+
+/// A database of an earlier Schemata (migrations up to 0003) holding subjects named like
+/// contexts is refused before migration 0004, which would stop the earlier version from
+/// serving it again.
+#[tokio::test]
+async fn a_database_from_before_contexts_is_refused_before_it_is_migrated() {
+    use sqlx::Connection;
+
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // The `records` table as migration 0001 made it, with what an earlier version wrote.
+    sqlx::raw_sql(
+        r#"CREATE TABLE records (key TEXT PRIMARY KEY, seq BIGSERIAL, value TEXT);
+           INSERT INTO records (key, value) VALUES
+           ('{"keytype":"SCHEMA","subject":"plain","version":1,"magic":1}',
+            '{"subject":"plain","version":1,"id":1,"schema":"\"string\"","deleted":false}'),
+           ('{"keytype":"SCHEMA","subject":":.staging:orders-value","version":1,"magic":1}',
+            '{"subject":":.staging:orders-value","version":1,"id":2,"schema":"\"int\"","deleted":false}'),
+           ('{"keytype":"SCHEMA","subject":":.staging:orders-value","version":2,"magic":1}',
+            '{"subject":":.staging:orders-value","version":2,"id":3,"schema":"\"long\"","deleted":true}');"#,
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let err = schemata::storage::open(&db.url, &schemata::metrics::Metrics::off())
+        .await
+        .err()
+        .expect("the database is refused");
+    assert_eq!(
+        err.to_string(),
+        "1 stored subjects (':.staging:orders-value') were registered before Schemata had \
+         contexts, as plain subjects of the default context with ids from its sequence; \
+         Schemata now reads ':.ctx:name' as the subject 'name' of context '.ctx', with ids of \
+         its own, which would change what their ids mean. The database was left as it was \
+         (migration 0004 not applied): keep serving it with the earlier Schemata, or with it \
+         export them (`schemata export`) and delete them permanently, then start this one"
+    );
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass('context_ids') IS NOT NULL")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(!migrated);
+}
