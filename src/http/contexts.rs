@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tower::Service;
 
 use super::extract::{ContextPath, Params};
@@ -111,21 +111,15 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for PrefixFuture<F
     }
 }
 
-/// What may stay as it is in a path segment or a query value; the rest is percent-encoded.
-const ENCODE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'+')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
+/// What may stay as it is in a path segment or a query value (unreserved characters and the
+/// context delimiters); the rest is percent-encoded.
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b':')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'*');
 
 /// Whether a (percent-encoded) name is already qualified with a context, or all of them.
 fn qualified(raw: &str) -> bool {

@@ -252,6 +252,13 @@ fn exact_parameter(parameter: &mut Value, checks_subject: bool) {
             json!({"type": "string", "pattern": version_pattern(), "example": "latest"})
         }
         (Some("path"), "id") => json!({"type": "integer", "format": "int64", "example": 1}),
+        // A colon only at either end (`:.staging:`); one inside is a 400.
+        (Some("path"), "context") => json!({
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^:?[^:]*:?$",
+            "example": ".staging"
+        }),
         (Some("path"), "guid") => json!({
             "type": "string",
             "example": "cb0fc2f2-2f2c-bd36-9b1a-0bd5bb4bb9ed"
