@@ -629,3 +629,40 @@ async fn a_copy_over_the_api_keeps_every_context_and_its_ids() {
         }
     }
 }
+
+/// 8.x responses name the subject version a read by id landed on, and a guid is the same
+/// schema in every context: its id in each.
+#[tokio::test]
+async fn by_id_and_by_guid_in_8x_name_the_context_they_read() {
+    let app = TestApp::spawn_with(schemata::http::ApiFormat::V8).await;
+    for (subject, id) in [("s", 1), (":.a:x", 1), (":.a:s", 2), (":.b:s", 1)] {
+        let text = if subject == ":.a:x" {
+            "\"long\""
+        } else {
+            "\"int\""
+        };
+        let r = app.register(subject, text).await;
+        assert_eq!(r.status, 200, "{subject}: {}", r.body);
+        assert_eq!(r.body["id"], json!(id), "{subject}");
+    }
+    let r = app.get("/schemas/ids/2?subject=:.a:").await;
+    let guid = r.body["guid"].as_str().unwrap().to_string();
+    // The time of the registration, which the test cannot know.
+    assert!(r.body["ts"].as_i64().is_some_and(|ts| ts > 0), "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"subject": ":.a:s", "version": 1, "guid": guid, "schemaType": "AVRO",
+               "schema": "\"int\"", "ts": r.body["ts"], "deleted": false})
+    );
+    assert_eq!(
+        app.get(&format!("/schemas/guids/{guid}/ids")).await.body,
+        json!([{"context": ".", "id": 1}, {"context": ".a", "id": 2}, {"context": ".b", "id": 1}])
+    );
+    let r = app.get(&format!("/schemas/guids/{guid}")).await;
+    assert_eq!(r.body["schema"], json!("\"int\""));
+    let r = app.get("/schemas/ids/1?subject=:.a:x").await;
+    assert_eq!(
+        (&r.body["subject"], &r.body["schema"]),
+        (&json!(":.a:x"), &json!("\"long\""))
+    );
+}
