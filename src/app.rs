@@ -19,6 +19,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
+use crate::http::contexts::ContextPrefix;
 use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
@@ -334,12 +335,13 @@ pub async fn run(
     Ok(())
 }
 
-/// A whole server as a service: the router, its tracing and metrics, and trailing slashes
-/// trimmed (Java's client sends `/compatibility/subjects/s/versions/`).
-type App = NormalizePath<Api>;
+/// A whole server as a service: the router, its tracing and metrics, trailing slashes trimmed
+/// (Java's client sends `/compatibility/subjects/s/versions/`), then the `/contexts/{context}/`
+/// prefix rewritten (`http/contexts.rs`).
+type App = NormalizePath<ContextPrefix<Api>>;
 
 fn app(routes: Api) -> App {
-    NormalizePathLayer::trim_trailing_slash().layer(routes)
+    NormalizePathLayer::trim_trailing_slash().layer(ContextPrefix(routes))
 }
 
 /// `schemata serve`'s service: the loading phase's app until the API's is set, then the API's.

@@ -71,10 +71,9 @@ pub enum ApiError {
     /// 42208.
     #[error("The specified subject '{0}' is not a valid.")]
     InvalidSubject(String),
-    /// 42208 too: a context-qualified subject (`:.ctx:name`), refused rather than stored as a
-    /// plain name in the default context, since Schemata has no contexts yet.
-    #[error("The subject '{0}' names a context; Schemata does not support contexts yet, so it was not written (it would have been a plain subject of the default context)")]
-    ContextUnsupported(String),
+    /// 42211: `DELETE /contexts/{context}` of a context that still holds subjects.
+    #[error("The specified context '{0}' is not empty.")]
+    ContextNotEmpty(String),
     /// 42210: a data-contract rule set breaks Confluent's rules (`RuleSet.validate`).
     #[error("{0}")]
     InvalidRuleSet(String),
@@ -167,7 +166,7 @@ impl ApiError {
             ApiError::ReferenceExists { .. } => (422, 42206),
             ApiError::InvalidSubject(_) => (422, 42208),
             ApiError::InvalidRuleSet(_) => (422, 42210),
-            ApiError::ContextUnsupported(_) => (422, 42208),
+            ApiError::ContextNotEmpty(_) => (422, 42211),
             ApiError::Store {
                 cause: StoreError::Timeout(_),
                 ..

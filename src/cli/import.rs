@@ -19,6 +19,9 @@ use crate::replication::remote::{encode, Remote, Snapshot, Version};
 use crate::storage::dump::{self, Entry};
 use crate::storage::{self, Mode, Record};
 
+/// The config and mode key every context falls back to last.
+const GLOBAL_SCOPE: &str = ":.__GLOBAL:";
+
 /// Records per storage commit: one fsync (or one transaction) each.
 const CHUNK: usize = 5000;
 
@@ -85,6 +88,7 @@ struct Tally {
     configs: usize,
     modes: usize,
     exporters: usize,
+    contexts: usize,
 }
 
 impl Tally {
@@ -103,6 +107,7 @@ impl Tally {
             Record::Config { .. } => self.configs += 1,
             Record::Mode { .. } => self.modes += 1,
             Record::Exporter { .. } => self.exporters += 1,
+            Record::Context { .. } => self.contexts += 1,
         }
     }
 
@@ -128,6 +133,7 @@ impl Tally {
             ("CONFIG", self.configs),
             ("MODE", self.modes),
             ("EXPORTER", self.exporters),
+            ("CONTEXT", self.contexts),
         ] {
             if n > 0 {
                 parts.push(format!("{name} {n}"));
@@ -333,8 +339,8 @@ async fn into_storage(
         "it now holds {} subjects ({} soft-deleted), {} schemas, highest id {}\n",
         state.subjects.len(),
         deleted_subjects,
-        state.schemas.len(),
-        state.max_id
+        state.ids.schemas.len(),
+        state.ids.max_id
     );
     Ok(written)
 }
@@ -426,6 +432,24 @@ async fn into_registry(
             )));
         }
     }
+    // The global mode is the default context's: other contexts take IMPORT from `:.__GLOBAL:`,
+    // put back as the source has it (or removed) once the versions are in.
+    let global_scope = Some(GLOBAL_SCOPE.to_string());
+    let has_contexts = source.versions.iter().any(|v| v.subject.starts_with(":."));
+    let scope_mode = before.modes.iter().find(|(s, _)| *s == global_scope);
+    let switch_contexts = has_contexts && scope_mode.map(|(_, m)| *m) != Some(Mode::Import);
+    if switch_contexts {
+        let path = format!("/mode/{}", encode(GLOBAL_SCOPE));
+        let (status, answer) = target
+            .send(Method::PUT, &path, Some(&json!({"mode": "IMPORT"})))
+            .await?;
+        if status != 200 {
+            return Err(Invalid(format!(
+                "{} refused IMPORT mode for its contexts ({GLOBAL_SCOPE}): {status} {answer}",
+                target.url()
+            )));
+        }
+    }
     let mut copied = Copied::default();
     let mut there = Copied::default();
     let mut problems = Vec::new();
@@ -513,7 +537,8 @@ async fn into_registry(
             // The target was in IMPORT before: whoever put it there takes it out.
             continue;
         }
-        if unchanged && subject.is_some() {
+        let switched = switch_contexts && *subject == global_scope;
+        if unchanged && subject.is_some() && !switched {
             there.modes += 1;
             continue;
         }
@@ -535,6 +560,16 @@ async fn into_registry(
             (status, answer) => problems.push(format!(
                 "mode of {}: {status} {answer}",
                 subject.as_deref().unwrap_or("the registry")
+            )),
+        }
+    }
+    let source_scope = source.modes.iter().any(|(s, _)| *s == global_scope);
+    if switch_contexts && !source_scope {
+        let path = format!("/mode/{}", encode(GLOBAL_SCOPE));
+        match target.send(Method::DELETE, &path, None).await? {
+            (200, _) => {}
+            (status, answer) => problems.push(format!(
+                "mode of {GLOBAL_SCOPE} (IMPORT for the copy): {status} {answer}"
             )),
         }
     }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::registry::VersionSpec;
+use crate::registry::{context, VersionSpec};
 
 /// The query string, every parameter kept (some repeat).
 #[derive(Debug, Default)]
@@ -203,6 +203,25 @@ impl FromRequestParts<AppState> for SubjectPath {
     }
 }
 
+/// `{context}` of `DELETE /contexts/{context}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ContextPath {
+    /// The context, `.name` or `:.name:`
+    pub context: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ContextPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ContextPath, ApiError> {
+        let raw = path_params(parts, state).await?;
+        Ok(ContextPath {
+            context: param(&raw, "context")?,
+        })
+    }
+}
+
 /// `{name}` of an exporter.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -222,10 +241,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ExporterPath {
     }
 }
 
-/// The subject a `/subjects/{subject}/...` path (also under `/compatibility`) means: the
-/// subject's config `alias` when it has one, as Confluent's `AliasFilter` rewrites it. Config
-/// and mode paths keep the name, so an alias can be read and removed.
+/// The subject a `/subjects/{subject}/...` path (also under `/compatibility`) means, named as
+/// Confluent stores it (`:.:s` is `s`, `:.ctx` the context `:.ctx:`): the subject's config
+/// `alias` when it has one, as Confluent's `AliasFilter` rewrites it. Config and mode paths keep
+/// the name, so an alias can be read and removed.
 fn dealias(parts: &Parts, state: &AppState, subject: String) -> String {
+    let subject = match context::normalize(&subject) {
+        std::borrow::Cow::Borrowed(_) => subject,
+        std::borrow::Cow::Owned(normalized) => normalized,
+    };
     if !follows_aliases(parts.uri.path()) {
         return subject;
     }

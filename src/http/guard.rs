@@ -20,11 +20,11 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use tower::{Layer, Service};
 
-use super::extract::follows_aliases;
+use super::extract::{follows_aliases, Params};
 use crate::auth::policy::Operation;
 use crate::auth::{Authenticator, Check, Principal, Refusal};
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::{context, Registry};
 
 /// What a route and method need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +99,10 @@ fn rule(template: &str, method: &Method) -> Rule {
         "/mode/{subject}" if put => Rule::SubjectMode,
         "/config/{subject}" | "/mode/{subject}" => Rule::Subject(AlterConfigs),
         // Exporters copy every subject they name elsewhere, and their configs hold the
-        // destination's credentials: admins only, reads included.
+        // destination's credentials: admins only, reads included. Deleting a context changes
+        // the registry as a whole.
         t if t.starts_with("/exporters") => Rule::GlobalAdmin,
+        "/contexts/{context}" => Rule::GlobalAdmin,
         _ => Rule::GlobalAdmin,
     }
 }
@@ -242,11 +244,12 @@ impl Shared {
         let raw = ["subject", "id", "guid"]
             .iter()
             .find_map(|name| found.params.get(name));
+        // A subject as the handler reads it (`:.:s` is `s`).
         let param = raw.and_then(|raw| {
             percent_decode_str(raw)
                 .decode_utf8()
                 .ok()
-                .map(|s| s.into_owned())
+                .map(|s| context::normalize(&s).into_owned())
         });
         Target { rule, param }
     }
@@ -291,8 +294,10 @@ impl Shared {
             Rule::Schema { listing, .. } if access.reads_all() => Ok(listing),
             Rule::Schema { by_guid, listing } => {
                 let param = subject.unwrap_or_default();
+                // The `subject` hint picks the context the id is read in.
+                let query = Params::parse(req.uri().query().unwrap_or(""));
                 let readable = self
-                    .subjects_holding(param, by_guid)
+                    .subjects_holding(param, by_guid, query.get("subject"))
                     .is_some_and(|subjects| {
                         subjects.iter().any(|s| access.allows(Operation::Read, s))
                     });
@@ -312,14 +317,24 @@ impl Shared {
             .flatten()
     }
 
-    /// The subjects (soft-deleted versions included) holding the schema `param` names.
-    fn subjects_holding(&self, param: &str, by_guid: bool) -> Option<Vec<String>> {
-        let id = if by_guid {
-            i64::from(self.registry.schema_by_guid(param).ok()?.id)
-        } else {
-            param.parse().ok()?
-        };
-        self.registry.subjects_of_id(id, true).ok()
+    /// The subjects (soft-deleted versions included) holding the schema `param` names, in the
+    /// context the handler reads it in.
+    fn subjects_holding(
+        &self,
+        param: &str,
+        by_guid: bool,
+        hint: Option<&str>,
+    ) -> Option<Vec<String>> {
+        if by_guid {
+            let (ctx, schema) = self.registry.schema_by_guid(param).ok()?;
+            let scope = context::prefix(&ctx);
+            return self
+                .registry
+                .subjects_of_id(i64::from(schema.id), Some(&scope), true)
+                .ok();
+        }
+        let id = param.parse().ok()?;
+        self.registry.subjects_of_id(id, hint, true).ok()
     }
 
     fn unauthorized(&self, refusal: Refusal) -> Response {
@@ -545,7 +560,8 @@ mod tests {
                 let r = rule(&template, &method);
                 let admin_by_design = (matches!(template.as_str(), "/config" | "/mode")
                     && method != Method::GET)
-                    || template.starts_with("/exporters");
+                    || template.starts_with("/exporters")
+                    || template == "/contexts/{context}";
                 assert!(
                     r != Rule::GlobalAdmin || admin_by_design,
                     "{method} {template} falls to the default"

@@ -14,11 +14,12 @@
 //! - `guard.rs`: the auth file applied to each request (authentication, then one table from
 //!   route to operation); handlers of listings filter through its [`guard::Caller`].
 //! - `metrics.rs`: the HTTP metrics and `GET /metrics`; `health.rs`: the probes.
-//! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `root.rs`: the
-//!   resources; `openapi.rs` serves the document; `ui.rs` the web UI.
+//! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `contexts.rs`,
+//!   `root.rs`: the resources (`contexts.rs` also rewrites the `/contexts/{context}/` prefix); `openapi.rs` serves the document; `ui.rs` the web UI.
 
 mod compatibility;
 mod config;
+pub mod contexts;
 mod dto;
 mod error;
 mod exporters;
@@ -100,7 +101,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(root::cluster_id))
         .routes(routes!(root::version))
         .routes(routes!(root::deployment))
-        .routes(routes!(root::contexts))
+        .routes(routes!(contexts::list))
+        .routes(routes!(contexts::delete))
         .routes(routes!(schemas::list))
         .routes(routes!(schemas::types))
         .routes(routes!(schemas::by_id))

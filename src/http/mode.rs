@@ -39,13 +39,13 @@ async fn put(
     if mode == Mode::ReadOnlyOverride && subject.is_some() {
         return Err(ApiError::InvalidMode);
     }
-    // Confluent allows FORWARD only on the global context (`:.__GLOBAL:`), which Schemata does
-    // not have yet; like Confluent it compares the text as sent, so `forward` in another case
-    // is taken.
-    if body.get("mode").and_then(Value::as_str) == Some(Mode::Forward.as_str()) {
+    // Confluent allows FORWARD only on the global context (`:.__GLOBAL:`); like Confluent it
+    // compares the text as sent, so `forward` in another case is taken anywhere.
+    let global_context = subject.is_some_and(crate::registry::is_global_context);
+    if body.get("mode").and_then(Value::as_str) == Some(Mode::Forward.as_str()) && !global_context {
         // A subject Confluent refuses is refused as such first, as there.
         if let Some(s) = subject {
-            crate::registry::check_subject(s)?;
+            crate::registry::check_subject(s, true)?;
         }
         return Err(ApiError::ForwardModeNotGlobal);
     }

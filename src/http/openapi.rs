@@ -19,10 +19,11 @@ use super::CONTENT_TYPE;
     ),
     tags(
         (name = "subjects", description = "Register, look up, list, diff and delete subject versions"),
-        (name = "schemas", description = "Schemas by global id"),
+        (name = "schemas", description = "Schemas by id (ids are per context)"),
         (name = "compatibility", description = "Would a schema be accepted?"),
         (name = "config", description = "Compatibility levels"),
         (name = "mode", description = "Registry modes"),
+        (name = "contexts", description = "Contexts: `:.ctx:name` subjects with ids of their own; every path also works under `/contexts/{context}/`"),
         (name = "exporters", description = "Schema exporters: copy subjects to another registry and keep them in step"),
         (name = "metadata", description = "Server metadata (`GET /` is Confluent's liveness answer)"),
         (name = "operations", description = "Health probes and Prometheus metrics"),
@@ -251,6 +252,13 @@ fn exact_parameter(parameter: &mut Value, checks_subject: bool) {
             json!({"type": "string", "pattern": version_pattern(), "example": "latest"})
         }
         (Some("path"), "id") => json!({"type": "integer", "format": "int64", "example": 1}),
+        // A colon only at either end (`:.staging:`); one inside is a 400.
+        (Some("path"), "context") => json!({
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^:?[^:]*:?$",
+            "example": ".staging"
+        }),
         (Some("path"), "guid") => json!({
             "type": "string",
             "example": "cb0fc2f2-2f2c-bd36-9b1a-0bd5bb4bb9ed"

@@ -56,3 +56,11 @@ pub struct Force {
     /// Enter IMPORT even with live versions
     pub force: Option<bool>,
 }
+
+/// `subject` of the reads by id.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Subject {
+    /// The subject (`:.ctx:name`) or context (`:.ctx:`) whose context the id is read in
+    pub subject: Option<String>,
+}

@@ -1,4 +1,4 @@
-//! `/`, the server metadata and contexts.
+//! `/` and the server metadata.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -59,15 +59,4 @@ pub async fn version() -> Response {
 )]
 pub async fn deployment(State(app): State<AppState>) -> Response {
     ok(&json!({ "attributes": &*app.deployment }))
-}
-
-/// `GET /contexts`: only the default context exists.
-#[utoipa::path(
-    get,
-    path = "/contexts",
-    tag = "metadata",
-    responses((status = 200, description = "The contexts: only the default one, `.`", body = Vec<String>))
-)]
-pub async fn contexts() -> Response {
-    ok(&json!(["."]))
 }

@@ -11,10 +11,10 @@ use serde::Serialize;
 use super::dto::{schema_type_field, SchemaView};
 use super::extract::{GuidPath, IdPath, Params};
 use super::guard::Caller;
-use super::params::{Deleted, Format, Page};
+use super::params::{Deleted, Format, Page, Subject};
 use super::{json_response, ok, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
-use crate::registry::{SchemaFilter, StoredSchema, SubjectVersion};
+use crate::registry::{context, SchemaFilter, StoredSchema, SubjectVersion};
 
 /// Default and largest page of `GET /schemas`.
 const SCHEMA_PAGE: usize = 1000;
@@ -67,11 +67,13 @@ fn schema_string<'a>(
 }
 
 /// `GET /schemas/ids/{id}`. The common 7.x request is answered with bytes built once per id.
+/// Ids are per context: `subject` (or the `/contexts/{context}` prefix) picks the context, with
+/// Confluent's fallback to the other contexts and then the default one.
 #[utoipa::path(
     get,
     path = "/schemas/ids/{id}",
     tag = "schemas",
-    params(IdPath, ("subject" = Option<String>, Query, description = "Subject hint (8.x responses name its version)"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; other formats are ignored")),
+    params(IdPath, ("subject" = Option<String>, Query, description = "The subject (`:.ctx:name`) or context (`:.ctx:`) the id is read in; 8.x responses name its version"), ("fetchMaxId" = Option<bool>, Query, description = "Add `maxId`, the highest id of the context"), ("format" = Option<String>, Query, description = "`serialized`: a Protobuf schema as a base64 `FileDescriptorProto`; other formats are ignored")),
     responses((status = 200, description = "The schema; soft-deleted schemas stay resolvable", body = SchemaString<'_>), (status = 404, description = "40403: no such id; 404: the id is not an integer", body = ErrorBody<'_>))
 )]
 pub async fn by_id(
@@ -82,36 +84,38 @@ pub async fn by_id(
     let api = app.api;
     let fetch_max_id = params.flag("fetchMaxId");
     let format = params.get("format");
+    // The subject hint goes through its alias, as Confluent's AliasFilter rewrites it.
+    let hint = params.get("subject").map(|s| {
+        let s = context::normalize(s);
+        app.registry.alias_of(&s).unwrap_or_else(|| s.into_owned())
+    });
     if api == ApiFormat::V7 && !fetch_max_id && format.is_none() {
-        let body = app.registry.schema_body_by_id(id, |schema| {
-            Bytes::from(
-                serde_json::to_vec(&schema_string(schema, api, None, None)).expect("serializes"),
-            )
-        })?;
+        let body = app
+            .registry
+            .schema_body_by_id(id, hint.as_deref(), |schema| {
+                Bytes::from(
+                    serde_json::to_vec(&schema_string(schema, api, None, None))
+                        .expect("serializes"),
+                )
+            })?;
         return Ok(json_response(StatusCode::OK, body));
     }
-    let schema = app.registry.schema_by_id(id)?;
-    let at = match api {
-        ApiFormat::V8 => {
-            // The subject hint goes through its alias, as Confluent's AliasFilter rewrites it.
-            let hint = params
-                .get("subject")
-                .map(|s| app.registry.alias_of(s).unwrap_or_else(|| s.to_string()));
-            app.registry
-                .representative_version(schema.id, hint.as_deref())
-        }
-        ApiFormat::V7 => None,
-    };
-    let max_id = fetch_max_id.then(|| app.registry.max_id());
-    let text = app.registry.formatted(&schema, format)?;
-    let mut body = schema_string(&schema, api, at.as_ref(), max_id);
+    let found = app.registry.schema_by_id(id, hint.as_deref())?;
+    let ctx = context::context_of(&found.subject);
+    let at = (api == ApiFormat::V8).then_some(&found);
+    let max_id = fetch_max_id.then(|| app.registry.max_id(ctx));
+    let text = app
+        .registry
+        .formatted(&found.subject, &found.schema, format)?;
+    let mut body = schema_string(&found.schema, api, at, max_id);
     if let Some(t) = &text {
         body.schema = t;
     }
     Ok(ok(&body))
 }
 
-/// `GET /schemas/guids/{guid}`: the schema whose identity is this guid.
+/// `GET /schemas/guids/{guid}`: the schema whose identity is this guid (in the default
+/// context, else the first other one holding it).
 #[utoipa::path(
     get,
     path = "/schemas/guids/{guid}",
@@ -120,18 +124,18 @@ pub async fn by_id(
     responses((status = 200, description = "The schema", body = SchemaString<'_>), (status = 404, description = "40403: no such guid", body = ErrorBody<'_>))
 )]
 pub async fn by_guid(State(app): State<AppState>, path: GuidPath) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_guid(&path.guid)?;
+    let (_, schema) = app.registry.schema_by_guid(&path.guid)?;
     let api = app.api;
     Ok(ok(&schema_string(&schema, api, None, None)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct ContextId {
-    context: &'static str,
+    context: String,
     id: u32,
 }
 
-/// `GET /schemas/guids/{guid}/ids`: the id the guid has in each context (only the default one).
+/// `GET /schemas/guids/{guid}/ids`: the id the guid has in each context holding it.
 #[utoipa::path(
     get,
     path = "/schemas/guids/{guid}/ids",
@@ -143,11 +147,16 @@ pub async fn ids_of_guid(
     State(app): State<AppState>,
     path: GuidPath,
 ) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_guid(&path.guid)?;
-    Ok(ok(&[ContextId {
-        context: ".",
-        id: schema.id,
-    }]))
+    let ids: Vec<ContextId> = app
+        .registry
+        .ids_of_guid(&path.guid)?
+        .into_iter()
+        .map(|(context, schema)| ContextId {
+            context,
+            id: schema.id,
+        })
+        .collect();
+    Ok(ok(&ids))
 }
 
 /// `GET /schemas/ids/{id}/schema`: the schema text itself.
@@ -155,7 +164,7 @@ pub async fn ids_of_guid(
     get,
     path = "/schemas/ids/{id}/schema",
     tag = "schemas",
-    params(IdPath, Format),
+    params(IdPath, Subject, Format),
     responses((status = 200, description = "The schema text itself (JSON content type)", body = String), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn raw_by_id(
@@ -163,12 +172,21 @@ pub async fn raw_by_id(
     IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let schema = app.registry.schema_by_id(id)?;
-    let text = app.registry.formatted(&schema, params.get("format"))?;
+    let found = app.registry.schema_by_id(id, hint(&params).as_deref())?;
+    let text = app
+        .registry
+        .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
-        text.unwrap_or_else(|| schema.text.clone()),
+        text.unwrap_or_else(|| found.schema.text.clone()),
     ))
+}
+
+/// The `subject` parameter of the by-id reads, as the registry names subjects.
+fn hint(params: &Params) -> Option<String> {
+    params
+        .get("subject")
+        .map(|s| context::normalize(s).into_owned())
 }
 
 /// `GET /schemas/ids/{id}/subjects`.
@@ -176,7 +194,7 @@ pub async fn raw_by_id(
     get,
     path = "/schemas/ids/{id}/subjects",
     tag = "schemas",
-    params(IdPath, Deleted, Page),
+    params(IdPath, Subject, Deleted, Page),
     responses((status = 200, description = "Subjects using the id", body = Vec<String>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn subjects_of_id(
@@ -185,7 +203,9 @@ pub async fn subjects_of_id(
     IdPath { id }: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let mut subjects = app.registry.subjects_of_id(id, params.flag("deleted"))?;
+    let mut subjects =
+        app.registry
+            .subjects_of_id(id, hint(&params).as_deref(), params.flag("deleted"))?;
     if let Some(Extension(caller)) = caller {
         subjects.retain(|s| caller.may_read(s));
     }
@@ -203,7 +223,7 @@ struct SubjectVersionView {
     get,
     path = "/schemas/ids/{id}/versions",
     tag = "schemas",
-    params(IdPath, Deleted, Page),
+    params(IdPath, Subject, Deleted, Page),
     responses((status = 200, description = "Subject versions using the id", body = Vec<SubjectVersionView>), (status = 404, description = "40403: no such id", body = ErrorBody<'_>))
 )]
 pub async fn versions_of_id(
@@ -214,7 +234,7 @@ pub async fn versions_of_id(
 ) -> Result<Response, ApiError> {
     let versions: Vec<SubjectVersionView> = app
         .registry
-        .versions_of_id(id, params.flag("deleted"))?
+        .versions_of_id(id, hint(&params).as_deref(), params.flag("deleted"))?
         .into_iter()
         .filter(|(s, _)| caller.as_ref().is_none_or(|c| c.may_read(s)))
         .map(|(subject, version)| SubjectVersionView { subject, version })
@@ -228,7 +248,7 @@ pub async fn versions_of_id(
     operation_id = "list_schemas",
     path = "/schemas",
     tag = "schemas",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("ruleType" = Option<String>, Query, description = "Only schemas whose rule set has a rule of this type (e.g. CEL)"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this, in the default context; `:.ctx:` for a context's, `:*:` (then a prefix) for every context's"), Deleted, ("latestOnly" = Option<bool>, Query, description = "Only the latest version of each subject"), ("ruleType" = Option<String>, Query, description = "Only schemas whose rule set has a rule of this type (e.g. CEL)"), ("offset" = Option<i64>, Query, description = "Items to skip"), ("limit" = Option<i64>, Query, description = "Page size, default and most 1000")),
     responses((status = 200, description = "Schemas by subject and version", body = Vec<SchemaView<'_>>))
 )]
 pub async fn list(

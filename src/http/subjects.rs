@@ -16,7 +16,7 @@ use super::guard::{Caller, Unchanged};
 use super::params::{Deleted, Format, Normalize, Page};
 use super::{json_response, ok, stream, ApiFormat, AppState, ErrorBody};
 use crate::error::ApiError;
-use crate::registry::{DeletedFilter, Registered};
+use crate::registry::{context, DeletedFilter, Registered};
 
 /// Default and largest page of `referencedby`.
 const REFERRER_PAGE: usize = 1000;
@@ -34,7 +34,7 @@ fn deleted_filter(params: &Params) -> DeletedFilter {
     operation_id = "list_subjects",
     path = "/subjects",
     tag = "subjects",
-    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this"), Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), Page),
+    params(("subjectPrefix" = Option<String>, Query, description = "Only subjects starting with this, in the default context; `:.ctx:` for a context's; `:*:` (the default), then a prefix, for every context's"), Deleted, ("deletedOnly" = Option<bool>, Query, description = "Only subjects whose versions are all soft-deleted"), Page),
     responses((status = 200, description = "Subject names, sorted", body = Vec<String>))
 )]
 pub async fn list(
@@ -42,11 +42,8 @@ pub async fn list(
     caller: Option<Extension<Caller>>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    // `:*:` (all contexts) is the 7.2+ default; there is only the default context.
-    let prefix = params
-        .get("subjectPrefix")
-        .filter(|p| *p != ":*:")
-        .unwrap_or("");
+    // `:*:` (every context) is the 7.2+ default.
+    let prefix = params.get("subjectPrefix").unwrap_or(context::WILDCARD);
     let (offset, limit) = params.page_bounds(None)?;
     let subjects = app.registry.list_subjects(prefix, deleted_filter(&params));
     let caller = caller.map(|Extension(c)| c);
@@ -77,7 +74,7 @@ pub async fn lookup(
     )?;
     let text = app
         .registry
-        .formatted(&found.schema, params.get("format"))?;
+        .formatted(&path.subject, &found.schema, params.get("format"))?;
     Ok(ok(
         &SchemaView::new(&found, app.api).with_text(text.as_deref())
     ))
@@ -107,7 +104,7 @@ pub async fn latest_with_metadata(
             .latest_with_metadata(&path.subject, &properties, params.flag("deleted"))?;
     let text = app
         .registry
-        .formatted(&found.schema, params.get("format"))?;
+        .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(ok(
         &SchemaView::new(&found, app.api).with_text(text.as_deref())
     ))
@@ -275,7 +272,7 @@ pub async fn get_version(
         .get_version(&path.subject, path.version()?, params.flag("deleted"))?;
     let text = app
         .registry
-        .formatted(&found.schema, params.get("format"))?;
+        .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(ok(
         &SchemaView::new(&found, app.api).with_text(text.as_deref())
     ))
@@ -299,7 +296,7 @@ pub async fn raw_version(
         .get_version(&path.subject, path.version()?, params.flag("deleted"))?;
     let text = app
         .registry
-        .formatted(&found.schema, params.get("format"))?;
+        .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
         text.unwrap_or_else(|| found.schema.text.clone()),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use compat::{check, Metadata, Previous, Report};
 
+use super::context::context_of;
 use super::contract;
 use super::fields::reserved_field_messages;
 use super::register::RegisterRequest;
@@ -55,8 +56,7 @@ impl Registry {
             .into_iter()
             .filter(|(_, info)| {
                 let stored = state
-                    .schemas
-                    .get(&info.id)
+                    .schema(subject, info.id)
                     .and_then(|s| s.metadata.as_deref());
                 contract::group_value(&config, stored) == group
             })
@@ -82,15 +82,15 @@ impl Registry {
         if validate_fields {
             let previous = previous
                 .and_then(|v| state.versions(subject)?.get(&v).copied())
-                .and_then(|info| state.schemas.get(&info.id))
+                .and_then(|info| state.schema(subject, info.id))
                 .and_then(|s| s.metadata.as_deref());
             reserved = reserved_field_messages(new, metadata, previous);
         }
         let mut parsed: Vec<(i32, Arc<compat::Schema>)> = Vec::with_capacity(versions.len());
         for v in versions {
             let info = state.versions(subject).and_then(|vs| vs.get(v)).copied();
-            if let Some(schema) = info.and_then(|i| state.schemas.get(&i.id)) {
-                parsed.push((*v, self.parsed(state, schema)?));
+            if let Some(schema) = info.and_then(|i| state.schema(subject, i.id)) {
+                parsed.push((*v, self.parsed(state, context_of(subject), schema)?));
             }
         }
         let history: Vec<Previous<'_>> = parsed
@@ -126,7 +126,7 @@ impl Registry {
         let state = self.snapshot();
         let normalize = normalize || self.effective_normalize(&state, subject);
         let candidate = self
-            .candidate(&state, &request, normalize, true)
+            .candidate(&state, subject, &request, normalize, true)
             .and_then(|c| self.check_fields(&state, subject, &c.parsed).map(|()| c));
         let candidate = match candidate {
             Ok(c) => c,

@@ -1,11 +1,15 @@
-//! Compatibility configs: stored per subject or globally, resolved subject → global → the
-//! server's [`Defaults`](super::Defaults) (confluent-api.md §5.6).
+//! Compatibility configs: stored per subject, per context or globally, resolved as Confluent
+//! does: the subject's own, then its context's (`:.ctx:`; the global one for the default
+//! context), then `:.__GLOBAL:`'s, then the server's [`Defaults`](super::Defaults)
+//! (confluent-api.md §5.6).
+
+use std::sync::LazyLock;
 
 use compat::{CompatibilityLevel, Metadata, Policy, RuleSet};
 
 use super::contract;
 use super::write::Operation;
-use super::{check_subject, Registry, State};
+use super::{check_subject, context, Registry, State};
 use crate::error::ApiError;
 use crate::storage::{ConfigValue, Record};
 
@@ -102,12 +106,25 @@ impl Registry {
 
     /// The subject `subject` stands for: its own config's non-empty `alias` (Confluent reads
     /// an alias from the subject-level config only, and follows it once).
+    /// An unqualified alias names a subject of the subject's own context.
     pub fn alias_of(&self, subject: &str) -> Option<String> {
         self.snapshot()
             .configs
             .get(&Some(subject.to_string()))
-            .and_then(|c| c.alias.clone())
+            .and_then(|c| c.alias.as_deref())
             .filter(|a| !a.is_empty())
+            .map(|a| context::qualify_reference(context::context_of(subject), a).into_owned())
+    }
+
+    /// The stored config that applies to `subject` (`None`: the global one): its own, else its
+    /// context's (the global one's for the default context), else `:.__GLOBAL:`'s (Confluent's
+    /// `InMemoryCache.config`).
+    pub(crate) fn stored_config<'a>(
+        &self,
+        state: &'a State,
+        subject: Option<&str>,
+    ) -> Option<&'a ConfigValue> {
+        fallback(&state.configs, subject)
     }
 
     /// The config registration applies to `subject` (Confluent's `getConfigInScope`): the
@@ -117,7 +134,10 @@ impl Registry {
     pub(crate) fn config_in_scope(&self, state: &State, subject: &str) -> ConfigValue {
         let global = state.configs.get(&None);
         let Some(own) = state.configs.get(&Some(subject.to_string())) else {
-            return global.cloned().unwrap_or_default();
+            return self
+                .stored_config(state, Some(subject))
+                .cloned()
+                .unwrap_or_default();
         };
         let mut config = own.clone();
         if let Some(global) = global {
@@ -133,11 +153,10 @@ impl Registry {
         config
     }
 
-    /// The first config found: subject, then global, then the server default.
+    /// The first config found (see [`Registry::stored_config`]), else the server default.
     fn effective_config(&self, state: &State, subject: Option<&str>) -> ConfigValue {
-        let found = subject
-            .and_then(|s| state.configs.get(&Some(s.to_string())))
-            .or_else(|| state.configs.get(&None))
+        let found = self
+            .stored_config(state, subject)
             .cloned()
             .unwrap_or_default();
         self.with_default_level(found)
@@ -162,7 +181,7 @@ impl Registry {
             None => Ok(self.effective_config(&state, None)),
             Some(s) => match state.configs.get(&Some(s.to_string())) {
                 Some(c) => Ok(self.with_default_level(c.clone())),
-                None if default_to_global => Ok(self.effective_config(&state, None)),
+                None if default_to_global => Ok(self.effective_config(&state, Some(s))),
                 None => Err(ApiError::SubjectConfigNotFound(s.to_string())),
             },
         }
@@ -176,7 +195,7 @@ impl Registry {
     ) -> Result<ConfigValue, ApiError> {
         update.validate()?;
         if let Some(s) = subject {
-            check_subject(s)?;
+            check_subject(s, true)?;
         }
         let write = self.begin(Operation::UpdateConfig, subject).await?;
         write.permit()?;
@@ -211,4 +230,28 @@ impl Registry {
         self.commit(write, vec![record]).await?;
         Ok(old)
     }
+}
+
+/// The value the settings `stored` (configs or modes, `None` the global one) give `subject`:
+/// its own, else its context's (the global one for the default context), else the `.__GLOBAL`
+/// context's, as Confluent's `InMemoryCache` falls back.
+pub(crate) fn fallback<'a, V>(
+    stored: &'a imbl::HashMap<Option<String>, V>,
+    subject: Option<&str>,
+) -> Option<&'a V>
+where
+    V: Clone,
+{
+    // The `.__GLOBAL` key, made once: registrations of known schemas come through here.
+    static GLOBAL: LazyLock<Option<String>> =
+        LazyLock::new(|| Some(context::prefix(context::GLOBAL)));
+    let Some(subject) = subject else {
+        return stored.get(&None).or_else(|| stored.get(&*GLOBAL));
+    };
+    if let Some(own) = stored.get(&Some(subject.to_string())) {
+        return Some(own);
+    }
+    let ctx = context::context_of(subject);
+    let scope = (ctx != context::DEFAULT).then(|| context::prefix(ctx));
+    stored.get(&scope).or_else(|| stored.get(&*GLOBAL))
 }

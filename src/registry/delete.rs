@@ -113,7 +113,9 @@ impl Registry {
                 value: None,
             });
         } else {
-            let schema = &state.schemas[&info.id];
+            let schema = state
+                .schema(subject, info.id)
+                .ok_or(ApiError::VersionNotFound(version))?;
             records.push(Record::Schema {
                 subject: subject.to_string(),
                 version,

@@ -2,6 +2,7 @@
 
 use compat::{check, CompatibilityLevel, Difference, Policy, Previous};
 
+use super::context::context_of;
 use super::{Registry, SubjectVersion, VersionSpec};
 use crate::error::ApiError;
 
@@ -42,8 +43,8 @@ impl Registry {
         };
         let state = self.snapshot();
         let (old, new) = (
-            self.parsed(&state, &from.schema)?,
-            self.parsed(&state, &to.schema)?,
+            self.parsed(&state, context_of(subject), &from.schema)?,
+            self.parsed(&state, context_of(subject), &to.schema)?,
         );
         let against = [Previous {
             schema: &old,

@@ -94,7 +94,7 @@ impl Exporter {
         }
         if self.context_type != "NONE" {
             return Err(ApiError::InvalidExporterConfig(format!(
-                "contextType {} needs contexts, which this registry does not have yet: use NONE",
+                "contextType {} (exporting into a context of the destination) is not supported yet: use NONE",
                 self.context_type
             )));
         }

@@ -180,7 +180,7 @@ impl Counts {
                 _ => counts.subjects.0 += 1,
             }
         }
-        for (id, usages) in state.usages.iter() {
+        for (id, usages) in state.spaces().flat_map(|(_, space)| space.usages.iter()) {
             let live = usages.iter().any(|(subject, version)| {
                 state
                     .versions(subject)

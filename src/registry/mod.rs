@@ -8,6 +8,8 @@
 //! readers never see a write that could be lost.
 //!
 //! - `state.rs`: the in-memory state, the fold of the stored records.
+//! - `context.rs`: context-qualified subject names (`:.ctx:name`); `contexts.rs`: listing and
+//!   deleting contexts.
 //! - `write.rs`: how every write use case writes: the writer lock, the one mode gate, commit.
 //! - `register.rs`: register and lookup (with the no-parse fast path for known spellings).
 //! - `read.rs`: schemas, subjects and versions.
@@ -27,6 +29,8 @@
 
 mod compatibility;
 mod config;
+pub mod context;
+mod contexts;
 mod contract;
 mod delete;
 mod diff;
@@ -60,7 +64,7 @@ pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
 pub use read::{DeletedFilter, SchemaFilter, SubjectNames};
 pub use register::{RegisterRequest, Registered};
 pub use replica::WeakRegistry;
-pub use state::{State, StoredSchema, VersionInfo};
+pub use state::{IdSpace, State, StoredSchema, VersionInfo};
 
 /// What the server assumes where nothing is stored.
 #[derive(Debug, Clone, Copy)]
@@ -140,20 +144,11 @@ impl Registry {
         tracing::info!(
             "loaded {} records: {} schemas in {} subjects, in {} ms",
             count,
-            state.schemas.len(),
+            state.spaces().map(|(_, s)| s.schemas.len()).sum::<usize>(),
             state.subjects.len(),
             started.elapsed().as_millis()
         );
-        let qualified = state.subjects.keys().filter(|s| names_context(s)).count();
-        if qualified > 0 {
-            // Written before contexts were refused: kept as they are, under their literal
-            // names in the default context, never silently reinterpreted.
-            tracing::warn!(
-                "{qualified} stored subjects have names starting with ':.' (context-qualified \
-                 in Confluent); Schemata does not support contexts, so they stay plain subjects \
-                 of the default context, and new registrations under such names are refused"
-            );
-        }
+        contexts::check_upgrade(&state)?;
         let state = Arc::new(state);
         let (closed, closed_rx) = tokio::sync::watch::channel(());
         let shared = store.is_shared();
@@ -210,15 +205,17 @@ impl Registry {
     }
 
     /// The parsed form of a stored schema, built once and kept.
+    /// `context` is the schema's: its references name subjects there.
     pub(crate) fn parsed(
         &self,
         state: &State,
+        context: &str,
         schema: &StoredSchema,
     ) -> Result<Arc<compat::Schema>, ApiError> {
         if let Some(parsed) = schema.parsed.get() {
             return Ok(parsed.clone());
         }
-        let deps = dependencies(state, &schema.references, true)?;
+        let deps = dependencies(state, context, &schema.references, true)?;
         let deps: Vec<Dependency<'_>> = deps
             .iter()
             .map(|(name, s)| Dependency {
@@ -243,22 +240,31 @@ impl Registry {
     }
 }
 
-/// The schemas `references` name, with theirs, dependencies before dependents, each once.
-/// `allow_deleted` lets stored schemas keep resolving after a referenced version is
-/// soft-deleted; new registrations may only reference live versions.
+/// The schemas `references` (of a schema in `context`) name, with theirs, dependencies before
+/// dependents, each once. `allow_deleted` lets stored schemas keep resolving after a referenced
+/// version is soft-deleted; new registrations may only reference live versions.
 pub(crate) fn dependencies(
     state: &State,
+    context: &str,
     references: &[Reference],
     allow_deleted: bool,
 ) -> Result<Vec<(String, Arc<StoredSchema>)>, ApiError> {
     let mut out: Vec<(String, Arc<StoredSchema>)> = Vec::new();
     let mut visiting: Vec<(String, i32)> = Vec::new();
-    collect(state, references, allow_deleted, &mut out, &mut visiting)?;
+    collect(
+        state,
+        context,
+        references,
+        allow_deleted,
+        &mut out,
+        &mut visiting,
+    )?;
     Ok(out)
 }
 
 fn collect(
     state: &State,
+    context: &str,
     references: &[Reference],
     allow_deleted: bool,
     out: &mut Vec<(String, Arc<StoredSchema>)>,
@@ -268,7 +274,8 @@ fn collect(
         if out.iter().any(|(name, _)| *name == r.name) {
             continue;
         }
-        let key = (r.subject.clone(), r.version);
+        let subject = context::qualify_reference(context, &r.subject);
+        let key = (subject.to_string(), r.version);
         if visiting.contains(&key) {
             return Err(ApiError::InvalidSchema(format!(
                 "Circular reference to subject \"{}\" version {}",
@@ -276,10 +283,10 @@ fn collect(
             )));
         }
         let schema = state
-            .versions(&r.subject)
+            .versions(&subject)
             .and_then(|vs| vs.get(&r.version))
             .filter(|info| allow_deleted || !info.deleted)
-            .and_then(|info| state.schemas.get(&info.id))
+            .and_then(|info| state.schema(&subject, info.id))
             .ok_or_else(|| {
                 ApiError::InvalidSchema(format!(
                     "Invalid schema, details: No schema reference found for subject \"{}\" and version {}",
@@ -288,29 +295,37 @@ fn collect(
             })?
             .clone();
         visiting.push(key);
-        collect(state, &schema.references, allow_deleted, out, visiting)?;
+        let theirs = context::context_of(&subject);
+        collect(
+            state,
+            theirs,
+            &schema.references,
+            allow_deleted,
+            out,
+            visiting,
+        )?;
         visiting.pop();
         out.push((r.name.clone(), schema));
     }
     Ok(())
 }
 
-/// The subject must be one Confluent accepts: no control characters, not a reserved name.
-pub(crate) fn check_subject(subject: &str) -> Result<(), ApiError> {
-    let reserved = subject == "__GLOBAL" || subject == "__EMPTY";
-    if reserved || subject.chars().any(char::is_control) {
+/// The subject must be one Confluent accepts (`QualifiedSubject.isValidSubject`): no control
+/// characters, not a reserved name, and in the `.__GLOBAL` context only for a config or mode.
+pub(crate) fn check_subject(subject: &str, config_or_mode: bool) -> Result<(), ApiError> {
+    let name = context::unqualified(subject);
+    let reserved = name == "__GLOBAL" || name == "__EMPTY";
+    let global = !config_or_mode && context::context_of(subject) == context::GLOBAL;
+    if reserved || global || subject.chars().any(char::is_control) {
         return Err(ApiError::InvalidSubject(subject.to_string()));
-    }
-    if names_context(subject) {
-        return Err(ApiError::ContextUnsupported(subject.to_string()));
     }
     Ok(())
 }
 
-/// Whether a subject name is context-qualified (`:.ctx:name`), which Confluent reads as the
-/// subject `name` of context `.ctx`.
-fn names_context(subject: &str) -> bool {
-    subject.starts_with(":.")
+/// Whether `subject` names the global context itself (`:.__GLOBAL:`), whose config and mode
+/// every context falls back to.
+pub fn is_global_context(subject: &str) -> bool {
+    context::context_of(subject) == context::GLOBAL && context::unqualified(subject).is_empty()
 }
 
 /// Milliseconds since the epoch, for the `ts` of a write.

@@ -2,21 +2,21 @@
 //! own (confluent-api.md §5.7). What each mode lets a write do is decided in one place,
 //! [`Write::permit`](super::write::Write::permit).
 
+use super::config::fallback;
 use super::write::Operation;
-use super::{check_subject, Registry, State};
+use super::{check_subject, context, Registry, State};
 use crate::error::ApiError;
 use crate::storage::{Mode, ModeValue, Record};
 
 impl State {
-    /// The mode in force for `subject` (the global one for `None`).
+    /// The mode in force for `subject` (the global one for `None`): its own, its context's,
+    /// then `:.__GLOBAL:`'s, as configs fall back ([`fallback`]).
     pub(crate) fn effective_mode(&self, subject: Option<&str>) -> Mode {
-        let global = self.modes.get(&None).copied();
-        if global == Some(Mode::ReadOnlyOverride) {
+        if self.modes.get(&None) == Some(&Mode::ReadOnlyOverride) {
             return Mode::ReadOnlyOverride;
         }
-        subject
-            .and_then(|s| self.modes.get(&Some(s.to_string())).copied())
-            .or(global)
+        fallback(&self.modes, subject)
+            .copied()
             .unwrap_or(Mode::ReadWrite)
     }
 }
@@ -50,7 +50,7 @@ impl Registry {
         force: bool,
     ) -> Result<(), ApiError> {
         if let Some(s) = subject {
-            check_subject(s)?;
+            check_subject(s, true)?;
         }
         let write = self.begin(Operation::UpdateMode, subject).await?;
         write.permit()?;
@@ -60,6 +60,13 @@ impl Registry {
         let mut records = Vec::new();
         if mode == Mode::Import && current != Some(Mode::Import) && !force {
             let in_scope: Vec<String> = match subject {
+                // A context (`:.ctx:`) takes in its subjects.
+                Some(s) if context::unqualified(s).is_empty() => state
+                    .subjects
+                    .keys()
+                    .filter(|k| context::context_of(k) == context::context_of(s))
+                    .cloned()
+                    .collect(),
                 Some(s) => state
                     .versions(s)
                     .map(|_| vec![s.to_string()])

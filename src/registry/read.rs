@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use compat::SchemaType;
 
+use super::context::{self, Scope};
 use super::{Registry, State, StoredSchema, SubjectVersion, VersionSpec};
 use crate::error::ApiError;
 
@@ -48,31 +49,52 @@ impl Registry {
             .collect()
     }
 
-    /// The schema with a global id, soft-deleted ones included.
-    pub fn schema_by_id(&self, id: i64) -> Result<Arc<StoredSchema>, ApiError> {
+    /// The subject version a by-id request lands on, soft-deleted ones included: the id in
+    /// `subject`'s context (any subject of it when the name is a context alone, `:.ctx:`), else,
+    /// for an unqualified subject, the id under that subject in each other context, else any
+    /// holder of the id in the default context (Confluent's `getSchemaKeyUsingContexts`).
+    pub fn schema_by_id(&self, id: i64, subject: Option<&str>) -> Result<SubjectVersion, ApiError> {
+        let state = self.snapshot();
         u32::try_from(id)
             .ok()
-            .and_then(|id| self.inner.published.load().schemas.get(&id).cloned())
+            .and_then(|id| locate(&state, id, subject))
             .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))
     }
 
     /// The hot path of every deserializer: a response body kept with the schema, built by
-    /// `build` the first time. Touches no shared reference count but the body's own.
+    /// `build` the first time. Without a subject, it looks in the default context only and
+    /// touches no shared reference count but the body's own.
     pub fn schema_body_by_id(
         &self,
         id: i64,
+        subject: Option<&str>,
         build: impl FnOnce(&StoredSchema) -> Bytes,
     ) -> Result<Bytes, ApiError> {
-        let state = self.inner.published.load();
-        let schema = u32::try_from(id)
-            .ok()
-            .and_then(|id| state.schemas.get(&id))
-            .ok_or_else(|| ApiError::SchemaIdNotFound(id.to_string()))?;
+        let not_found = || ApiError::SchemaIdNotFound(id.to_string());
+        let Some(subject) = subject else {
+            let state = self.inner.published.load();
+            let schema = u32::try_from(id)
+                .ok()
+                .and_then(|id| state.ids.schemas.get(&id))
+                .ok_or_else(not_found)?;
+            return Ok(schema.id_body.get_or_init(|| build(schema)).clone());
+        };
+        let found = self.schema_by_id(id, Some(subject))?;
+        let schema = &found.schema;
         Ok(schema.id_body.get_or_init(|| build(schema)).clone())
     }
 
-    /// The schema whose identity, printed as a UUID, is `guid`.
-    pub fn schema_by_guid(&self, guid: &str) -> Result<Arc<StoredSchema>, ApiError> {
+    /// The schema whose identity, printed as a UUID, is `guid`: in the default context, else
+    /// in the first other context holding it. Its context comes with it.
+    pub fn schema_by_guid(&self, guid: &str) -> Result<(String, Arc<StoredSchema>), ApiError> {
+        self.ids_of_guid(guid)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::SchemaIdNotFound(guid.to_string()))
+    }
+
+    /// `GET /schemas/guids/{guid}/ids`: the schema with this identity in each context holding it.
+    pub fn ids_of_guid(&self, guid: &str) -> Result<Vec<(String, Arc<StoredSchema>)>, ApiError> {
         let hex: String = guid.chars().filter(|c| *c != '-').collect();
         let mut identity = [0u8; 16];
         let parsed = hex.len() == 32
@@ -82,19 +104,31 @@ impl Registry {
                     .is_ok()
             });
         let state = self.snapshot();
-        parsed
-            .then(|| state.id_of(&identity))
-            .flatten()
-            .and_then(|id| state.schemas.get(&id).cloned())
-            .ok_or_else(|| ApiError::SchemaIdNotFound(guid.to_string()))
+        let found: Vec<(String, Arc<StoredSchema>)> = if parsed {
+            state
+                .spaces()
+                .filter_map(|(ctx, space)| {
+                    let id = space.id_of(&identity)?;
+                    Some((ctx.to_string(), space.schemas.get(&id)?.clone()))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if found.is_empty() {
+            return Err(ApiError::SchemaIdNotFound(guid.to_string()));
+        }
+        Ok(found)
     }
 
     /// The schema text in a requested `format`: `serialized` turns Protobuf into a base64
     /// `FileDescriptorProto`; `resolved` defines an Avro schema's referenced types inline.
     /// `None` means the stored text (other formats, and `resolved` of a schema without
     /// references, which is the stored text, are ignored, as Confluent ignores them).
+    /// `subject` holds the schema: its references are read in its context.
     pub fn formatted(
         &self,
+        subject: &str,
         schema: &StoredSchema,
         format: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
@@ -106,36 +140,31 @@ impl Registry {
         if !wanted {
             return Ok(None);
         }
-        match &*self.parsed(&self.snapshot(), schema)? {
+        let context = context::context_of(subject);
+        match &*self.parsed(&self.snapshot(), context, schema)? {
             compat::Schema::Protobuf(p) => Ok(Some(p.to_serialized_base64())),
             compat::Schema::Avro(a) => Ok(Some(a.resolved())),
             _ => Ok(None),
         }
     }
 
-    /// The registration a by-id response names: in `subject` when it holds the id, else the
-    /// first one (8.x responses carry it).
-    pub fn representative_version(&self, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {
+    /// `GET /schemas/ids/{id}/versions`: the subject versions using an id, in the context a
+    /// by-id request with `subject` lands in.
+    pub fn versions_of_id(
+        &self,
+        id: i64,
+        subject: Option<&str>,
+        deleted: bool,
+    ) -> Result<Vec<(String, i32)>, ApiError> {
         let state = self.snapshot();
-        let users = state.usages.get(&id)?;
-        let (s, v) = subject
-            .and_then(|s| users.iter().rev().find(|(us, _)| us == s))
-            .or_else(|| users.iter().next())?;
-        let info = *state.versions(s)?.get(v)?;
-        Some(SubjectVersion {
-            subject: s.clone(),
-            version: *v,
-            info,
-            schema: state.schemas.get(&id)?.clone(),
-        })
-    }
-
-    /// `GET /schemas/ids/{id}/versions`: the subject versions using an id.
-    pub fn versions_of_id(&self, id: i64, deleted: bool) -> Result<Vec<(String, i32)>, ApiError> {
-        let state = self.snapshot();
-        let users = u32::try_from(id)
+        let located = u32::try_from(id)
             .ok()
-            .and_then(|id| state.usages.get(&id))
+            .and_then(|id| Some((id, locate(&state, id, subject)?)))
+            .ok_or(ApiError::SchemaNotFound)?;
+        let (id, at) = located;
+        let users = state
+            .space_of(&at.subject)
+            .and_then(|space| space.usages.get(&id))
             .ok_or(ApiError::SchemaNotFound)?;
         Ok(users
             .iter()
@@ -151,9 +180,14 @@ impl Registry {
     }
 
     /// `GET /schemas/ids/{id}/subjects`.
-    pub fn subjects_of_id(&self, id: i64, deleted: bool) -> Result<Vec<String>, ApiError> {
+    pub fn subjects_of_id(
+        &self,
+        id: i64,
+        subject: Option<&str>,
+        deleted: bool,
+    ) -> Result<Vec<String>, ApiError> {
         let mut subjects: Vec<String> = self
-            .versions_of_id(id, deleted)?
+            .versions_of_id(id, subject, deleted)?
             .into_iter()
             .map(|(s, _)| s)
             .collect();
@@ -161,18 +195,25 @@ impl Registry {
         Ok(subjects)
     }
 
-    /// The highest id in use.
-    pub fn max_id(&self) -> u32 {
-        self.snapshot().max_id
+    /// The highest id of a context (`.` the default one).
+    pub fn max_id(&self, context: &str) -> u32 {
+        self.snapshot().space(context).map_or(0, |s| s.max_id)
     }
 
     /// `GET /schemas`: versions across subjects, ordered by subject then version.
     pub fn list_schemas(&self, filter: &SchemaFilter) -> Vec<SubjectVersion> {
         let state = self.snapshot();
         let mut out = Vec::new();
-        for (subject, versions) in state.subjects.range(filter.subject_prefix.clone()..) {
-            if !subject.starts_with(&filter.subject_prefix) {
+        let scope = Scope::of(&filter.subject_prefix);
+        for (subject, versions) in state
+            .subjects
+            .range::<_, str>((Bound::Included(scope.start()), Bound::Unbounded))
+        {
+            if scope.past(subject) {
                 break;
+            }
+            if !scope.admits(subject) {
+                continue;
             }
             let chosen: Vec<(&i32, &super::VersionInfo)> = if filter.latest_only {
                 versions
@@ -188,7 +229,7 @@ impl Registry {
                     .collect()
             };
             for (v, info) in chosen {
-                let schema = state.schemas.get(&info.id).filter(|s| {
+                let schema = state.schema(subject, info.id).filter(|s| {
                     filter.rule_type.as_deref().is_none_or(|t| {
                         s.rule_set
                             .as_ref()
@@ -208,14 +249,16 @@ impl Registry {
         out
     }
 
-    /// `GET /subjects`: subjects with a version the filter admits, sorted, read from one
-    /// snapshot a batch at a time (a million names need not be copied at once).
+    /// `GET /subjects`: subjects `prefix` selects (see [`Scope`]) with a version the filter
+    /// admits, sorted, read from one snapshot a batch at a time (a million names need not be
+    /// copied at once).
     pub fn list_subjects(&self, prefix: &str, filter: DeletedFilter) -> SubjectNames {
+        let scope = Scope::of(prefix);
         SubjectNames {
             state: self.snapshot(),
-            prefix: prefix.to_string(),
+            next: Bound::Included(scope.start().to_string()),
+            scope,
             filter,
-            next: Bound::Included(prefix.to_string()),
             batch: VecDeque::new(),
         }
     }
@@ -263,7 +306,7 @@ impl Registry {
             .rev()
             .filter(|(_, i)| deleted || !i.deleted)
             .find_map(|(v, info)| {
-                let schema = state.schemas.get(&info.id)?;
+                let schema = state.schema(subject, info.id)?;
                 let has = schema.metadata.as_ref()?;
                 properties
                     .iter()
@@ -302,8 +345,7 @@ impl Registry {
         };
         let (version, info) = found;
         let schema = state
-            .schemas
-            .get(&info.id)
+            .schema(subject, info.id)
             .cloned()
             .ok_or(ApiError::VersionNotFound(version))?;
         Ok(SubjectVersion {
@@ -322,13 +364,54 @@ impl Registry {
     }
 }
 
-/// The subject names of one snapshot that start with a prefix and have a version a filter
+/// Confluent's `schemaKeyById`: the holder of `id` in `subject`'s context, `subject` itself
+/// unless the name is a context alone (`:.ctx:`) or absent (any holder then; the first).
+fn holder(state: &State, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {
+    let context = subject.map_or(context::DEFAULT, context::context_of);
+    let space = state.space(context)?;
+    let users = space.usages.get(&id)?;
+    let (s, v) = match subject.filter(|s| !context::unqualified(s).is_empty()) {
+        // The newest version of the subject holding it.
+        Some(subject) => users.iter().rev().find(|(us, _)| us == subject)?,
+        None => users.first()?,
+    };
+    Some(SubjectVersion {
+        subject: s.clone(),
+        version: *v,
+        info: *state.versions(s)?.get(v)?,
+        schema: space.schemas.get(&id)?.clone(),
+    })
+}
+
+/// Confluent's `getSchemaKeyUsingContexts`: see [`Registry::schema_by_id`].
+fn locate(state: &State, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {
+    let found = holder(state, id, subject);
+    let Some(subject) = subject else {
+        return found;
+    };
+    let name = context::unqualified(subject);
+    let qualified = context::context_of(subject) != context::DEFAULT;
+    if found.is_some() || qualified || name.is_empty() {
+        return found;
+    }
+    state
+        .contexts
+        .iter()
+        .filter(|(_, c)| c.recorded)
+        .find_map(|(ctx, _)| {
+            let in_context = format!("{}{name}", context::prefix(ctx));
+            holder(state, id, Some(&in_context))
+        })
+        .or_else(|| holder(state, id, None))
+}
+
+/// The subject names of one snapshot that a [`Scope`] selects and have a version a filter
 /// admits, in order. Each batch resumes after the last name of the one before.
 pub struct SubjectNames {
     state: Arc<State>,
-    prefix: String,
+    scope: Scope,
     filter: DeletedFilter,
-    /// Where the next batch starts; `Unbounded` once the prefix's names are exhausted.
+    /// Where the next batch starts; `Unbounded` once the scope's names are exhausted.
     next: Bound<String>,
     batch: VecDeque<String>,
 }
@@ -344,12 +427,15 @@ impl SubjectNames {
         let range = (start.as_ref().map(String::as_str), Bound::Unbounded);
         let mut scanned = self.state.subjects.range::<_, str>(range);
         for _ in 0..Self::BATCH {
-            let Some((subject, versions)) =
-                scanned.next().filter(|(s, _)| s.starts_with(&self.prefix))
+            let Some((subject, versions)) = scanned.next().filter(|(s, _)| !self.scope.past(s))
             else {
                 self.next = Bound::Unbounded;
                 return;
             };
+            self.next = Bound::Excluded(subject.clone());
+            if !self.scope.admits(subject) {
+                continue;
+            }
             let admitted = if self.filter.deleted_only {
                 versions.values().all(|i| i.deleted)
             } else {
@@ -358,7 +444,6 @@ impl SubjectNames {
             if admitted {
                 self.batch.push_back(subject.clone());
             }
-            self.next = Bound::Excluded(subject.clone());
         }
     }
 }
@@ -409,7 +494,7 @@ mod tests {
     fn names(state: &Arc<State>, prefix: &str, filter: DeletedFilter) -> Vec<String> {
         SubjectNames {
             state: state.clone(),
-            prefix: prefix.into(),
+            scope: Scope::of(prefix),
             filter,
             next: Bound::Included(prefix.into()),
             batch: VecDeque::new(),

@@ -14,7 +14,9 @@ use super::config::has_defaults_or_overrides;
 use super::contract::{self, Contract};
 use super::metrics::Registration;
 use super::write::{Operation, Write};
-use super::{check_subject, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion};
+use super::{
+    check_subject, context, dependencies, now_ms, Registry, State, StoredSchema, SubjectVersion,
+};
 use crate::error::ApiError;
 use crate::storage::{Record, SchemaValue};
 
@@ -116,7 +118,7 @@ impl Registry {
         if let Some(rules) = &request.rule_set {
             contract::validate(rules)?;
         }
-        check_subject(subject)?;
+        check_subject(subject, false)?;
         let snapshot = self.snapshot();
         let normalize = normalize || self.effective_normalize(&snapshot, subject);
         let sent = request.take_contract();
@@ -131,7 +133,7 @@ impl Registry {
         let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
-        let candidate = self.candidate(&snapshot, &request, normalize, !importing)?;
+        let candidate = self.candidate(&snapshot, subject, &request, normalize, !importing)?;
         if !importing {
             self.check_fields(&snapshot, subject, &candidate.parsed)?;
         }
@@ -177,7 +179,7 @@ impl Registry {
             }
         }
         let version = new_version(write.state(), subject, &request)?;
-        let id = assign_id(&mut write, &request, identity).await?;
+        let id = assign_id(&mut write, subject, &request, identity).await?;
         if importing {
             if let Some(done) = imported_before(write.state(), subject, version, id)? {
                 return Ok((done, Registration::Existing));
@@ -194,7 +196,11 @@ impl Registry {
             contract,
         );
         self.commit(write, records).await?;
-        let schema = self.snapshot().schemas[&id].clone();
+        let schema = self
+            .snapshot()
+            .schema(subject, id)
+            .cloned()
+            .expect("a committed registration is published");
         let _ = schema.parsed.set(Arc::new(candidate.parsed));
         let registered = Registered {
             version,
@@ -220,7 +226,7 @@ impl Registry {
         let config = self.config_in_scope(state, subject);
         let previous = state
             .latest_live(subject)
-            .and_then(|(_, info)| state.schemas.get(&info.id));
+            .and_then(|(_, info)| state.schema(subject, info.id));
         contract::effective(
             &config,
             sent,
@@ -247,8 +253,7 @@ impl Registry {
         let latest_only = request.version == Some(-1);
         // Confluent looks the request up as sent only where no config default or override
         // would change its contract.
-        let own = state.configs.get(&Some(subject.to_string()));
-        let config = own.or_else(|| state.configs.get(&None));
+        let config = self.stored_config(state, Some(subject));
         let as_sent = (!config.is_some_and(has_defaults_or_overrides))
             .then(|| self.known(state, subject, request, normalize, sent, false, latest_only))
             .flatten();
@@ -299,7 +304,7 @@ impl Registry {
                 return Ok(found);
             }
         }
-        let candidate = self.candidate(&snapshot, &request, normalize, false)?;
+        let candidate = self.candidate(&snapshot, subject, &request, normalize, false)?;
         let same = |s: &StoredSchema| {
             s.content == candidate.content && s.schema_type == candidate.schema_type
         };
@@ -344,10 +349,12 @@ impl Registry {
         find_matching(state, subject, same, contract, deleted, latest_only)
     }
 
-    /// Parses a request's schema (with its references resolved) into a candidate.
+    /// Parses a request's schema for `subject` (with its references resolved in the subject's
+    /// context) into a candidate.
     pub(crate) fn candidate(
         &self,
         state: &State,
+        subject: &str,
         request: &RegisterRequest,
         normalize: bool,
         validate: bool,
@@ -360,7 +367,7 @@ impl Registry {
             .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
         let mut references = Vec::with_capacity(request.references.len());
         for r in &request.references {
-            references.push(resolve_reference(state, r)?);
+            references.push(resolve_reference(state, subject, r)?);
         }
         if normalize {
             references.sort_by(|a, b| {
@@ -368,7 +375,7 @@ impl Registry {
             });
             references.dedup();
         }
-        let deps = dependencies(state, &references, false)?;
+        let deps = dependencies(state, context::context_of(subject), &references, false)?;
         let deps: Vec<Dependency<'_>> = deps
             .iter()
             .map(|(name, s)| Dependency {
@@ -428,7 +435,7 @@ fn find_matching(
         .filter(|(_, i)| deleted || !i.deleted)
         .take(if latest_only { 1 } else { usize::MAX });
     for (version, info) in candidates {
-        let Some(schema) = state.schemas.get(&info.id) else {
+        let Some(schema) = state.schema(subject, info.id) else {
             continue;
         };
         if same(schema) && contract::matches(contract, schema, *version) {
@@ -452,7 +459,7 @@ fn existing_version(
     identity: [u8; 16],
 ) -> Option<SubjectVersion> {
     let id = state
-        .id_of(&identity)
+        .id_of(subject, &identity)
         .filter(|id| request.explicit_id().is_none_or(|e| e == *id))?;
     let found = find_version(state, subject, id, false)?;
     request
@@ -486,20 +493,21 @@ fn new_version(state: &State, subject: &str, request: &RegisterRequest) -> Resul
 /// has, or a new one.
 async fn assign_id(
     write: &mut Write,
+    subject: &str,
     request: &RegisterRequest,
     identity: [u8; 16],
 ) -> Result<u32, ApiError> {
     if let Some(id) = request.explicit_id() {
-        if let Some(other) = write.state().schemas.get(&id) {
+        if let Some(other) = write.state().schema(subject, id) {
             if other.identity != identity {
                 return Err(overwrite_refused(id));
             }
         }
         return Ok(id);
     }
-    match write.state().id_of(&identity) {
+    match write.state().id_of(subject, &identity) {
         Some(id) => Ok(id),
-        None => write.new_id().await,
+        None => write.new_id(context::context_of(subject)).await,
     }
 }
 
@@ -519,7 +527,10 @@ fn imported_before(
     Ok(Some(Registered {
         version,
         ts: info.ts,
-        schema: state.schemas[&id].clone(),
+        schema: state
+            .schema(subject, id)
+            .cloned()
+            .ok_or(ApiError::SchemaNotFound)?,
         created: false,
         modified: false,
     }))
@@ -557,6 +568,15 @@ fn registration(
                 .collect()
         })
         .unwrap_or_default();
+    // A context's first registration records it, as Confluent writes a CONTEXT record.
+    let ctx = context::context_of(subject);
+    let recorded = state.contexts.get(ctx).is_some_and(|c| c.recorded);
+    if ctx != context::DEFAULT && !recorded {
+        records.push(Record::Context {
+            context: ctx.to_string(),
+            exists: true,
+        });
+    }
     records.push(Record::Schema {
         subject: subject.to_string(),
         version,
@@ -593,7 +613,9 @@ fn with_schema_or_latest(
     let (_, latest) = state
         .latest_live(subject)
         .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
-    let schema = &state.schemas[&latest.id];
+    let schema = state
+        .schema(subject, latest.id)
+        .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
     request.schema = Some(schema.text.clone());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
     request.references = schema.references.clone();
@@ -610,8 +632,9 @@ pub(crate) fn schema_type(request: &RegisterRequest) -> Result<SchemaType, ApiEr
     }
 }
 
-/// A reference with `version: -1` pinned to the latest live version; every part required.
-fn resolve_reference(state: &State, r: &Reference) -> Result<Reference, ApiError> {
+/// A reference (of a schema for `subject`) with `version: -1` pinned to the latest live
+/// version; every part required.
+fn resolve_reference(state: &State, subject: &str, r: &Reference) -> Result<Reference, ApiError> {
     if r.name.is_empty() || r.subject.is_empty() {
         return Err(ApiError::InvalidSchema(format!(
             "Invalid reference: name and subject are required in {{name={}, subject={}, version={}}}",
@@ -621,7 +644,8 @@ fn resolve_reference(state: &State, r: &Reference) -> Result<Reference, ApiError
     if r.version != -1 {
         return Ok(r.clone());
     }
-    let (version, _) = state.latest_live(&r.subject).ok_or_else(|| {
+    let target = context::qualify_reference(context::context_of(subject), &r.subject);
+    let (version, _) = state.latest_live(&target).ok_or_else(|| {
         ApiError::InvalidSchema(format!(
             "Invalid schema, details: No schema reference found for subject \"{}\" and version -1",
             r.subject
@@ -644,7 +668,7 @@ fn find_version(state: &State, subject: &str, id: u32, deleted: bool) -> Option<
         subject: subject.to_string(),
         version: *version,
         info: *info,
-        schema: state.schemas.get(&id)?.clone(),
+        schema: state.schema(subject, id)?.clone(),
     })
 }
 

@@ -21,13 +21,22 @@ impl WeakRegistry {
 }
 
 impl State {
-    /// The records that rebuild this state in an empty store: every subject version (its
-    /// write time left out, a replica's own), then the configs and modes, in a stable order.
+    /// The records that rebuild this state in an empty store: the contexts, every subject
+    /// version (its write time left out, a replica's own), then the configs and modes, in a
+    /// stable order.
     pub fn records(&self) -> Vec<Record> {
-        let mut records = Vec::new();
+        let mut records: Vec<Record> = self
+            .contexts
+            .iter()
+            .filter(|(_, c)| c.recorded)
+            .map(|(name, _)| Record::Context {
+                context: name.clone(),
+                exists: true,
+            })
+            .collect();
         for (subject, versions) in &self.subjects {
             for (version, info) in versions.iter() {
-                let Some(schema) = self.schemas.get(&info.id) else {
+                let Some(schema) = self.schema(subject, info.id) else {
                     continue;
                 };
                 records.push(Record::Schema {

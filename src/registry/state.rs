@@ -10,10 +10,11 @@ use bytes::Bytes;
 use compat::{Metadata, Reference, RuleSet, SchemaType};
 use imbl::{HashMap, OrdMap};
 
+use crate::registry::context;
 use crate::registry::versions::VersionList;
 use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreError};
 
-/// A schema known by its global id: its text and everything derived from it once.
+/// A schema known by its id in its context: its text and everything derived from it once.
 #[derive(Debug)]
 pub struct StoredSchema {
     pub id: u32,
@@ -51,16 +52,46 @@ pub type Versions = Arc<VersionList>;
 /// The subject versions holding one id, sorted.
 pub type Usages = Arc<Vec<(String, i32)>>;
 
+/// The schemas of one context and their ids: each context numbers its schemas on its own, so
+/// the same schema in `.a` and `.b` has an id in each, and id 1 may mean different schemas in
+/// each (Confluent).
+///
 /// The indexes by id and by identity are B-trees (`OrdMap`), not hash tries: at a million
 /// schemas a trie costs over 100 bytes an entry in half-empty nodes, a B-tree 35 to 40.
 #[derive(Debug, Clone, Default)]
-pub struct State {
+pub struct IdSpace {
     pub schemas: OrdMap<u32, Arc<StoredSchema>>,
     /// Identity → id. The first id registered for an identity wins.
     pub by_identity: OrdMap<[u8; 16], u32>,
     /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one or
     /// two entries, so a small shared vector rather than a tree.
     pub usages: OrdMap<u32, Usages>,
+    /// Highest id ever seen in this context; new ids come after it.
+    pub max_id: u32,
+}
+
+impl IdSpace {
+    /// The id of a schema identity, if any subject version still holds it.
+    pub fn id_of(&self, identity: &[u8; 16]) -> Option<u32> {
+        self.by_identity.get(identity).copied()
+    }
+}
+
+/// A named context: its ids, and whether a CONTEXT record says it exists (one registered before
+/// Schemata had contexts has none: see [`State::unrecorded_contexts`]).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub ids: IdSpace,
+    pub recorded: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// The default context's schemas: most registries have no other, and reads by id without a
+    /// subject look only here.
+    pub ids: IdSpace,
+    /// The other contexts (`.staging`), by name.
+    pub contexts: OrdMap<String, Context>,
     pub subjects: OrdMap<String, Versions>,
     /// Compatibility configs; `None` is the global one.
     pub configs: HashMap<Option<String>, ConfigValue>,
@@ -68,8 +99,6 @@ pub struct State {
     pub modes: HashMap<Option<String>, Mode>,
     /// Schema exporters, by name.
     pub exporters: HashMap<String, Arc<super::exporters::Exporter>>,
-    /// Highest id ever seen; new ids come after it.
-    pub max_id: u32,
     /// Where in the store's record sequence this state was read up to. It lives here, with the
     /// records it counts, so that a state thrown away takes its position with it.
     pub position: Position,
@@ -139,8 +168,91 @@ impl State {
                 }
             }
             Record::Exporter { name, value } => self.put_exporter(name, value)?,
+            Record::Context { context, exists } => self.put_context(context, exists),
         }
         Ok(())
+    }
+
+    fn put_context(&mut self, context: String, exists: bool) {
+        if context == context::DEFAULT {
+            return;
+        }
+        if exists {
+            self.contexts.entry(context).or_default().recorded = true;
+            return;
+        }
+        // A context still holding schemas keeps its ids (the registry refuses to delete it).
+        let empty = self
+            .contexts
+            .get(&context)
+            .is_some_and(|c| c.ids.schemas.is_empty());
+        if empty {
+            self.contexts.remove(&context);
+        } else if let Some(c) = self.contexts.get_mut(&context) {
+            c.recorded = false;
+        }
+    }
+
+    /// The ids of a context (`.` or `.name`), if it has any.
+    pub fn space(&self, context: &str) -> Option<&IdSpace> {
+        if context == context::DEFAULT {
+            Some(&self.ids)
+        } else {
+            self.contexts.get(context).map(|c| &c.ids)
+        }
+    }
+
+    /// The ids of a context, made when missing.
+    fn space_mut(&mut self, context: &str) -> &mut IdSpace {
+        if context == context::DEFAULT {
+            &mut self.ids
+        } else {
+            &mut self.contexts.entry(context.to_string()).or_default().ids
+        }
+    }
+
+    /// The ids a subject's schemas have: its context's.
+    pub fn space_of(&self, subject: &str) -> Option<&IdSpace> {
+        self.space(context::context_of(subject))
+    }
+
+    /// The schema a version of `subject` holds as `id`.
+    pub fn schema(&self, subject: &str, id: u32) -> Option<&Arc<StoredSchema>> {
+        self.space_of(subject)?.schemas.get(&id)
+    }
+
+    /// Every context with ids: the default one first, then the named ones by name.
+    pub fn spaces(&self) -> impl Iterator<Item = (&str, &IdSpace)> + '_ {
+        std::iter::once((context::DEFAULT, &self.ids)).chain(
+            self.contexts
+                .iter()
+                .map(|(name, c)| (name.as_str(), &c.ids)),
+        )
+    }
+
+    /// The contexts that exist: the default one, then those a CONTEXT record names, by name.
+    pub fn context_names(&self) -> Vec<String> {
+        std::iter::once(context::DEFAULT.to_string())
+            .chain(
+                self.contexts
+                    .iter()
+                    .filter(|(_, c)| c.recorded)
+                    .map(|(name, _)| name.clone()),
+            )
+            .collect()
+    }
+
+    /// Subjects of a named context that no CONTEXT record names: written before Schemata had
+    /// contexts, when `:.ctx:name` was a plain subject of the default context.
+    pub fn unrecorded_contexts(&self) -> Vec<&str> {
+        self.subjects
+            .keys()
+            .filter(|s| {
+                let ctx = context::context_of(s);
+                ctx != context::DEFAULT && self.contexts.get(ctx).is_none_or(|c| !c.recorded)
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     fn put_version(
@@ -149,7 +261,9 @@ impl State {
         version: i32,
         value: SchemaValue,
     ) -> Result<(), StoreError> {
-        if !self.schemas.contains_key(&value.id) {
+        let ctx = context::context_of(subject);
+        let space = self.space_mut(ctx);
+        if !space.schemas.contains_key(&value.id) {
             let schema_type: SchemaType = value.schema_type.parse().map_err(|()| {
                 StoreError::Corrupt(format!(
                     "schema {} has unknown type {}",
@@ -163,7 +277,7 @@ impl State {
                 value.metadata.as_ref(),
                 value.rule_set.as_ref(),
             );
-            self.schemas.insert(
+            space.schemas.insert(
                 value.id,
                 Arc::new(StoredSchema {
                     id: value.id,
@@ -178,8 +292,9 @@ impl State {
                     id_body: OnceLock::new(),
                 }),
             );
-            self.by_identity.entry(identity).or_insert(value.id);
+            space.by_identity.entry(identity).or_insert(value.id);
         }
+        let id = value.id;
         let info = VersionInfo {
             id: value.id,
             deleted: value.deleted,
@@ -187,17 +302,18 @@ impl State {
         };
         let versions = self.subjects.entry(subject.to_string()).or_default();
         let previous = Arc::make_mut(versions).insert(version, info);
-        if let Some(old) = previous.filter(|old| old.id != value.id) {
+        if let Some(old) = previous.filter(|old| old.id != id) {
             self.release(old.id, subject, version);
         }
-        let users = Arc::make_mut(self.usages.entry(value.id).or_default());
+        let space = self.space_mut(ctx);
+        let users = Arc::make_mut(space.usages.entry(id).or_default());
         let user = (subject.to_string(), version);
         if let Err(at) = users.binary_search(&user) {
             // Most ids have one user: no room for four (a push's first allocation).
             users.reserve_exact(1);
             users.insert(at, user);
         }
-        self.max_id = self.max_id.max(value.id);
+        space.max_id = space.max_id.max(id);
         Ok(())
     }
 
@@ -216,24 +332,25 @@ impl State {
 
     /// Drops one use of `id`; the schema goes when no subject version holds it any more.
     fn release(&mut self, id: u32, subject: &str, version: i32) {
-        let Some(users) = self.usages.get_mut(&id) else {
+        let space = self.space_mut(context::context_of(subject));
+        let Some(users) = space.usages.get_mut(&id) else {
             return;
         };
         let users = Arc::make_mut(users);
         users.retain(|(s, v)| !(s == subject && *v == version));
         if users.is_empty() {
-            self.usages.remove(&id);
-            if let Some(schema) = self.schemas.remove(&id) {
-                if self.by_identity.get(&schema.identity) == Some(&id) {
-                    self.by_identity.remove(&schema.identity);
+            space.usages.remove(&id);
+            if let Some(schema) = space.schemas.remove(&id) {
+                if space.by_identity.get(&schema.identity) == Some(&id) {
+                    space.by_identity.remove(&schema.identity);
                 }
             }
         }
     }
 
-    /// The id of a schema identity, if any subject version still holds it.
-    pub fn id_of(&self, identity: &[u8; 16]) -> Option<u32> {
-        self.by_identity.get(identity).copied()
+    /// The id a schema identity has in `subject`'s context, if any subject version holds it.
+    pub fn id_of(&self, subject: &str, identity: &[u8; 16]) -> Option<u32> {
+        self.space_of(subject)?.id_of(identity)
     }
 
     pub fn versions(&self, subject: &str) -> Option<&Versions> {
@@ -262,15 +379,18 @@ impl State {
     }
 
     /// Ids of schemas that reference `subject` `version`, held by any subject version (soft
-    /// deleted included), ascending.
+    /// deleted included), ascending. A reference names a subject of its schema's context unless
+    /// it is qualified.
     pub fn referrers(&self, subject: &str, version: i32) -> Vec<u32> {
         let mut ids: Vec<u32> = self
-            .schemas
-            .values()
-            .filter(|s| {
-                s.references
-                    .iter()
-                    .any(|r| r.subject == subject && r.version == version)
+            .spaces()
+            .flat_map(|(ctx, space)| {
+                space.schemas.values().filter(move |s| {
+                    s.references.iter().any(|r| {
+                        r.version == version
+                            && context::qualify_reference(ctx, &r.subject) == subject
+                    })
+                })
             })
             .map(|s| s.id)
             .collect();

@@ -28,6 +28,8 @@ pub(crate) enum Operation {
     Replicate,
     /// Creating, changing or deleting a schema exporter.
     UpdateExporter,
+    /// Deleting an empty context.
+    DeleteContext,
 }
 
 impl Operation {
@@ -43,6 +45,7 @@ impl Operation {
             Operation::DeleteMode => "Failed to delete mode",
             Operation::Replicate => "Error while replicating",
             Operation::UpdateExporter => "Error while updating the exporter",
+            Operation::DeleteContext => "Error while deleting context",
         }
     }
 }
@@ -73,9 +76,13 @@ impl Write {
         let refusal = match (self.operation, mode) {
             (Operation::Replicate, _) => return Ok(()),
             _ if self.replica => "is in read-only mode",
-            (Operation::UpdateMode | Operation::DeleteMode | Operation::UpdateExporter, _) => {
-                return Ok(())
-            }
+            (
+                Operation::UpdateMode
+                | Operation::DeleteMode
+                | Operation::UpdateExporter
+                | Operation::DeleteContext,
+                _,
+            ) => return Ok(()),
             (_, Mode::ReadOnly | Mode::ReadOnlyOverride) => "is in read-only mode",
             (Operation::Register, Mode::Import | Mode::Forward) => "is not in read-write mode",
             (Operation::Import, Mode::ReadWrite) => "is not in import mode",
@@ -87,10 +94,14 @@ impl Write {
         )))
     }
 
-    /// A fresh id for a new schema identity.
-    pub(crate) async fn new_id(&mut self) -> Result<u32, ApiError> {
-        let highest = self.writer.pending.max_id;
-        match self.txn.new_id(highest).await {
+    /// A fresh id for a new schema identity in `context`.
+    pub(crate) async fn new_id(&mut self, context: &str) -> Result<u32, ApiError> {
+        let highest = self
+            .writer
+            .pending
+            .space(context)
+            .map_or(0, |space| space.max_id);
+        match self.txn.new_id_in(context, highest).await {
             Ok(id) => Ok(id),
             Err(e) => Err(self.failed(e)),
         }

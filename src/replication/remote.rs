@@ -2,14 +2,14 @@
 //! Schemata alike), as the records its state folds from: what `export --url` writes,
 //! `import --from-url` copies and a follower (`serve --follow`) keeps.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use compat::{Metadata, Reference, RuleSet};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::storage::{ConfigValue, Mode, ModeValue, Record, SchemaValue};
+use crate::storage::{split_subject, ConfigValue, Mode, ModeValue, Record, SchemaValue};
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -193,7 +193,19 @@ impl Snapshot {
             "/subjects",
         )?;
         let listed = match listed(remote).await? {
-            Some(versions) => versions,
+            // `GET /schemas` lists the default context's subjects only (as Confluent's does):
+            // other contexts' are read subject by subject.
+            Some(mut versions) => {
+                let seen: HashSet<&str> = versions.iter().map(|v| v.subject.as_str()).collect();
+                let unlisted: Vec<&String> = subjects
+                    .iter()
+                    .filter(|s| !seen.contains(s.as_str()))
+                    .collect();
+                for subject in unlisted {
+                    versions.extend(one_by_one(remote, subject).await?);
+                }
+                versions
+            }
             None => {
                 let mut versions = Vec::new();
                 for subject in &subjects {
@@ -203,7 +215,11 @@ impl Snapshot {
             }
         };
         snapshot.versions = listed;
-        for subject in &subjects {
+        // Each context's own config and mode (`:.ctx:`), and those every context falls back to
+        // (`:.__GLOBAL:`), are read with the subjects'.
+        let mut scopes = subjects.clone();
+        scopes.extend(context_scopes(remote).await?);
+        for subject in &scopes {
             let s = encode(subject);
             if let Some(config) = remote.get(&format!("/config/{s}"), true).await? {
                 snapshot
@@ -224,9 +240,23 @@ impl Snapshot {
         Ok(snapshot)
     }
 
-    /// The records that rebuild this state in an empty store.
+    /// The records that rebuild this state in an empty store: each context's record, as a
+    /// registration in it writes one, then the versions, configs and modes.
     pub fn records(&self) -> Vec<Record> {
-        let mut records: Vec<Record> = self.versions.iter().map(version_record).collect();
+        let contexts: BTreeSet<&str> = self
+            .versions
+            .iter()
+            .map(|v| split_subject(&v.subject).0)
+            .filter(|c| *c != ".")
+            .collect();
+        let mut records: Vec<Record> = contexts
+            .into_iter()
+            .map(|context| Record::Context {
+                context: context.to_string(),
+                exists: true,
+            })
+            .collect();
+        records.extend(self.versions.iter().map(version_record));
         records.extend(self.configs.iter().map(|(subject, value)| Record::Config {
             subject: subject.clone(),
             value: Some(value.clone()),
@@ -240,6 +270,24 @@ impl Snapshot {
         }));
         records
     }
+}
+
+/// The config and mode keys of a registry's contexts: `:.ctx:` for each context it lists (none
+/// when it does not answer `GET /contexts` with a list), and `:.__GLOBAL:`.
+async fn context_scopes(remote: &Remote) -> Result<Vec<String>, RemoteError> {
+    let listed = match remote.send(Method::GET, "/contexts", None).await? {
+        (200, body) => serde_json::from_value::<Vec<String>>(body).unwrap_or_default(),
+        _ => return Ok(Vec::new()),
+    };
+    let mut scopes: Vec<String> = listed
+        .iter()
+        .filter(|c| c.as_str() != ".")
+        .map(|c| format!(":{c}:"))
+        .collect();
+    if !listed.is_empty() {
+        scopes.push(":.__GLOBAL:".to_string());
+    }
+    Ok(scopes)
 }
 
 /// Every version from `GET /schemas` (pages of [`PAGE`]), soft-deleted ones told apart by

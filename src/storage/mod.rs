@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::metrics::Metrics;
-pub use record::{ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
+pub use record::{split_subject, ConfigValue, DecodeError, Mode, ModeValue, Record, SchemaValue};
 
 /// A future that makes records durable; it owns what it needs, so the caller may release its
 /// locks before awaiting it.
@@ -117,6 +117,19 @@ pub trait Store: Send + Sync + 'static {
 pub trait Transaction: Send {
     /// An unused id for a new schema. `highest_known` is the largest id this node has seen.
     async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError>;
+
+    /// An unused id for a new schema of `context` (`.` the default one), which numbers its
+    /// schemas on its own; `highest_known` is the largest id of that context this node has
+    /// seen. A store whose writer sees every write (one process) takes the next one.
+    async fn new_id_in(&mut self, context: &str, highest_known: u32) -> Result<u32, StoreError> {
+        if context == "." {
+            return self.new_id(highest_known).await;
+        }
+        highest_known
+            .checked_add(1)
+            .filter(|id| *id <= i32::MAX as u32)
+            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))
+    }
 
     /// Changes whenever writes this store had accepted were lost (a failed fsync): the caller must
     /// then forget its not-yet-durable view and start again from durable state.

@@ -8,13 +8,18 @@
 //! | DELETE_SUBJECT | `{"keytype":"DELETE_SUBJECT","subject":s,"magic":0}`        | `{"subject","version"}`        |
 //! | CLEAR_SUBJECT  | `{"keytype":"CLEAR_SUBJECT","subject":s,"magic":0}`         | `{"subject"}`                  |
 //! | EXPORTER       | `{"keytype":"EXPORTER","name":n,"magic":0}`                 | the exporter (JSON), or none   |
+//! | CONTEXT        | `{"keytype":"CONTEXT","tenant":"default","context":c,"magic":0}` | `{"tenant","context"}`, or none |
+//!
+//! A subject of a context other than the default one is stored under its qualified name
+//! (`:.ctx:name`), with the id it has in its context, and its context has a CONTEXT record
+//! (written with the context's first registration), as Confluent writes them.
 //!
 //! EXPORTER is Schemata's own keytype (Confluent keeps exporters in another topic): keeping
 //! them with the records makes them durable, shared by PostgreSQL nodes and carried by dumps.
 //!
 //! Keys are compact JSON with Confluent's field order, byte for byte: compaction keeps the last
 //! value per key *bytes*, so a key must have exactly one encoding. A dump of a Confluent registry's
-//! topic reads as it is; unknown keytypes (NOOP, CONTEXT, ...) are skipped.
+//! topic reads as it is; unknown keytypes (NOOP, ASSOC, ...) are skipped.
 
 use std::fmt;
 use std::str::FromStr;
@@ -50,6 +55,8 @@ pub enum Record {
         name: String,
         value: Option<serde_json::Value>,
     },
+    /// A context (`.staging`) exists; `false` deletes it. Always of Confluent's default tenant.
+    Context { context: String, exists: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +261,10 @@ struct KeyIn {
     version: Option<i32>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default)]
+    context: Option<String>,
 }
 
 /// An EXPORTER key: keytype, name, magic.
@@ -262,6 +273,40 @@ struct ExporterKey<'a> {
     keytype: &'static str,
     name: &'a str,
     magic: u8,
+}
+
+/// A CONTEXT key: keytype, tenant, context, magic (Confluent's `ContextKey`).
+#[derive(Serialize)]
+struct ContextKey<'a> {
+    keytype: &'static str,
+    tenant: &'static str,
+    context: &'a str,
+    magic: u8,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ContextValue {
+    tenant: String,
+    context: String,
+}
+
+/// Confluent's tenant when none is configured, the only one Schemata has.
+const TENANT: &str = "default";
+
+/// A subject name as Confluent's `QualifiedSubject` reads it (default tenant): `(context,
+/// name)`, `(".staging", "orders")` for `:.staging:orders` (and `(".staging", "")` for
+/// `:.staging`), `(".", name)` for a name without a context. Stores need the context of the
+/// subjects they write (PostgreSQL keeps each context's highest id).
+pub fn split_subject(subject: &str) -> (&str, &str) {
+    let Some(rest) = subject.strip_prefix(":.") else {
+        return (".", subject);
+    };
+    match rest.find(':') {
+        // `:.:name` names the default context.
+        Some(0) => (".", &rest[1..]),
+        Some(at) => (&subject[1..at + 2], &rest[at + 1..]),
+        None => (&subject[1..], ""),
+    }
 }
 
 /// A record that cannot be read back.
@@ -313,6 +358,15 @@ impl Record {
                 };
                 return serde_json::to_vec(&key).expect("keys serialize");
             }
+            Record::Context { context, .. } => {
+                let key = ContextKey {
+                    keytype: "CONTEXT",
+                    tenant: TENANT,
+                    context,
+                    magic: 0,
+                };
+                return serde_json::to_vec(&key).expect("keys serialize");
+            }
         };
         serde_json::to_vec(&key).expect("keys serialize")
     }
@@ -333,6 +387,12 @@ impl Record {
                 subject: subject.clone(),
             })),
             Record::Exporter { value, .. } => value.as_ref().map(serde_json::to_vec),
+            Record::Context { context, exists } => exists.then(|| {
+                serde_json::to_vec(&ContextValue {
+                    tenant: TENANT.to_string(),
+                    context: context.clone(),
+                })
+            }),
         };
         bytes.map(|b| b.expect("values serialize"))
     }
@@ -384,6 +444,20 @@ impl Record {
                     .ok_or_else(|| DecodeError("EXPORTER key without name".into()))?,
                 value: parse(value)?,
             },
+            // Another tenant's contexts are not this registry's, and the default context
+            // always exists.
+            "CONTEXT" if k.tenant.as_deref().is_none_or(|t| t == TENANT) => {
+                let context = k
+                    .context
+                    .ok_or_else(|| DecodeError("CONTEXT key without context".into()))?;
+                if context == "." {
+                    return Ok(None);
+                }
+                Record::Context {
+                    context,
+                    exists: value.is_some(),
+                }
+            }
             _ => return Ok(None),
         };
         Ok(Some(record))
@@ -413,6 +487,27 @@ mod tests {
             global.key(),
             br#"{"keytype":"CONFIG","subject":null,"magic":0}"#
         );
+        let context = Record::Context {
+            context: ".staging".into(),
+            exists: true,
+        };
+        assert_eq!(
+            context.key(),
+            br#"{"keytype":"CONTEXT","tenant":"default","context":".staging","magic":0}"#
+        );
+        assert_eq!(
+            context.value().unwrap(),
+            br#"{"tenant":"default","context":".staging"}"#
+        );
+        // As Confluent writes them (without `magic`), read back; the default context is no record.
+        let confluent = br#"{"keytype":"CONTEXT","tenant":"default","context":".staging"}"#;
+        let read = Record::decode(
+            confluent,
+            Some(br#"{"tenant":"default","context":".staging"}"#),
+        );
+        assert_eq!(read.unwrap(), Some(context));
+        let default = br#"{"keytype":"CONTEXT","tenant":"default","context":"."}"#;
+        assert_eq!(Record::decode(default, None).unwrap(), None);
     }
 
     #[test]

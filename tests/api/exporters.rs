@@ -66,7 +66,7 @@ async fn the_exporter_api_answers_as_confluent_s() {
         &app.post("/exporters", auto).await,
         409,
         40951,
-        "Missing or invalid exporter config: contextType AUTO needs contexts, which this registry does not have yet: use NONE",
+        "Missing or invalid exporter config: contextType AUTO (exporting into a context of the destination) is not supported yet: use NONE",
     );
     assert_error(
         &app.post("/exporters", exporter("x", "b:8081")).await,

@@ -1,7 +1,7 @@
-//! Confluent 8.1's `FORWARD` mode: refused outside the global context (which Schemata does not
-//! have yet) when spelled `FORWARD`, and, as Confluent compares the text as sent, taken when
-//! spelled in another case; in it, registrations carry their ids as in IMPORT, and entering it
-//! keeps the subjects there are.
+//! Confluent 8.1's `FORWARD` mode: refused outside the global context (`:.__GLOBAL:`) when
+//! spelled `FORWARD`, and, as Confluent compares the text as sent, taken when spelled in another
+//! case; in it, registrations carry their ids as in IMPORT, and entering it keeps the subjects
+//! there are.
 
 use serde_json::json;
 
@@ -73,4 +73,42 @@ async fn forward_in_another_case_is_taken_and_writes_as_import_does() {
     let app = app.restart().await;
     let r = app.get("/mode/other-value").await;
     assert_eq!((r.status, r.body), (200, json!({"mode": "FORWARD"})));
+}
+
+#[tokio::test]
+async fn forward_mode_is_taken_on_the_global_context_and_every_context_falls_back_to_it() {
+    let app = TestApp::spawn().await;
+    let schema = r#"{"type":"record","name":"A","fields":[{"name":"a","type":"int"}]}"#;
+    app.register_ok("kept-value", schema).await;
+    let r = app
+        .put("/mode/:.__GLOBAL:", json!({"mode": "FORWARD"}))
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"mode": "FORWARD"})));
+    let r = app.get("/mode/:.__GLOBAL:").await;
+    assert_eq!((r.status, r.body), (200, json!({"mode": "FORWARD"})));
+    // Neither the default context nor `.staging` has a mode of its own: both fall back to it,
+    // so registrations need their ids, and the subjects there were are kept.
+    for subject in ["orders-value", ":.staging:orders-value"] {
+        assert_error(
+            &app.register(subject, schema).await,
+            422,
+            42205,
+            &format!("Subject {subject} is not in read-write mode"),
+        );
+        let r = app
+            .post(
+                &format!("/subjects/{subject}/versions"),
+                json!({"schema": schema, "id": 40, "version": 3}),
+            )
+            .await;
+        assert_eq!((r.status, r.body), (200, json!({"id": 40})), "{subject}");
+    }
+    let r = app.get("/subjects").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!([":.staging:orders-value", "kept-value", "orders-value"])
+        )
+    );
 }

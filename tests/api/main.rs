@@ -23,6 +23,7 @@ mod openapi;
 #[path = "../common/pg.rs"]
 mod pg;
 mod postgres;
+mod postgres_contexts;
 mod postgres_faults;
 mod protobuf;
 mod python_auth;

@@ -37,6 +37,7 @@ async fn the_committed_openapi_document_is_current_and_served() {
         "/exporters/{name}/status",
         "/subjects/{subject}/metadata",
         "/v1/metadata/deployment",
+        "/contexts/{context}",
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }

@@ -248,3 +248,67 @@ async fn the_ui_finds_a_subject_by_keyboard_and_shows_a_classified_diff() {
         .call(reqwest::Method::DELETE, &format!("/session/{}", s.id), None)
         .await;
 }
+
+/// Subjects of other contexts show their context, and a filter picks one context's.
+#[tokio::test]
+async fn the_ui_shows_each_subjects_context_and_filters_by_it() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    for s in [
+        "orders-value",
+        ":.staging:orders-value",
+        ":.staging:users-value",
+    ] {
+        app.register_ok(s, "\"string\"").await;
+    }
+    let profile = tempfile::TempDir::new().unwrap();
+    let session = driver
+        .call(
+            reqwest::Method::POST,
+            "/session",
+            Some(json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }}}})),
+        )
+        .await;
+    let s = Session {
+        driver: &driver,
+        id: session["sessionId"].as_str().unwrap().to_string(),
+    };
+    s.post("/timeouts", json!({"implicit": 5000})).await;
+    s.post("/url", json!({"url": format!("{}/ui/", app.base)}))
+        .await;
+    let mut shown = Vec::new();
+    for item in s.find_all("ul.subjects li").await {
+        shown.push(s.text(&item).await);
+    }
+    assert_eq!(
+        shown,
+        [
+            "orders-value .staging",
+            "users-value .staging",
+            "orders-value"
+        ]
+    );
+    let staging = s.find("select option[value='.staging']").await;
+    s.click(&staging).await;
+    assert_eq!(s.find_all("ul.subjects li").await.len(), 2);
+    let default = s.find("select option[value='.']").await;
+    s.click(&default).await;
+    let items = s.find_all("ul.subjects li").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(s.text(&items[0]).await, "orders-value");
+    let link = s.find("ul.subjects li a").await;
+    s.click(&link).await;
+    let facts = s.find("dl.facts").await;
+    let facts = s.text(&facts).await;
+    assert!(facts.contains("Context\n."), "{facts}");
+    driver
+        .call(reqwest::Method::DELETE, &format!("/session/{}", s.id), None)
+        .await;
+}

@@ -51,23 +51,40 @@ function pretty(schemaType, text) {
   }
 }
 
+// --- contexts: a subject named `:.ctx:name` is `name` of context `.ctx` ----------------------
+function contextOf(subject) {
+  const end = subject.startsWith(":.") ? subject.indexOf(":", 2) : -1;
+  return end > 0 ? subject.slice(1, end) : ".";
+}
+function nameOf(subject) {
+  return contextOf(subject) === "." ? subject : subject.slice(subject.indexOf(":", 2) + 1);
+}
+
 // --- pages ---------------------------------------------------------------------------------
 async function subjectsPage(query) {
-  const subjects = await api("/subjects");
+  const [subjects, contexts] = await Promise.all([api("/subjects"), api("/contexts")]);
   const list = el("ul", { class: "subjects", "aria-label": "Subjects" });
   const search = el("input", {
     type: "search", placeholder: "Search subjects", "aria-label": "Search subjects", value: query || "",
   });
+  const context = el("select", { "aria-label": "Context" },
+    el("option", { value: "" }, "All contexts"),
+    contexts.map((c) => el("option", { value: c }, c === "." ? "Default context (.)" : c)));
   const render = () => {
     const q = search.value.trim().toLowerCase();
-    const shown = subjects.filter((s) => s.toLowerCase().includes(q));
-    list.replaceChildren(...shown.map((s) => el("li", {}, link(`#/subjects/${enc(s)}`, s))));
+    const shown = subjects.filter((s) => s.toLowerCase().includes(q)
+      && (!context.value || contextOf(s) === context.value));
+    list.replaceChildren(...shown.map((s) => el("li", {}, link(`#/subjects/${enc(s)}`, nameOf(s)),
+      contextOf(s) === "." ? null : [" ", el("span", { class: "context" }, contextOf(s))])));
     count.textContent = `${shown.length} of ${subjects.length} subjects`;
   };
   const count = el("p", { class: "muted", "aria-live": "polite" });
   search.addEventListener("input", render);
+  context.addEventListener("change", render);
   render();
-  show("Subjects", [[null, "Subjects"]], el("h1", {}, "Subjects"), search, count, list);
+  // The context filter only where there is more than the default context.
+  const filters = contexts.length > 1 ? [context, search] : [search];
+  show("Subjects", [[null, "Subjects"]], el("h1", {}, "Subjects"), ...filters, count, list);
   search.focus();
 }
 
@@ -98,6 +115,7 @@ async function subjectPage(subject) {
   show(subject, [["#/", "Subjects"], [null, subject]],
     el("h1", {}, subject),
     el("dl", { class: "facts" },
+      el("div", {}, el("dt", {}, "Context"), el("dd", {}, contextOf(subject))),
       el("div", {}, el("dt", {}, "Compatibility"), el("dd", {}, config.compatibilityLevel)),
       el("div", {}, el("dt", {}, "Mode"), el("dd", {}, mode.mode)),
       el("div", {}, el("dt", {}, "Type"), el("dd", {}, type)),

@@ -9,14 +9,15 @@
 //! (`high water + 1`, as the embedded log does), without asking the database; each write hands
 //! its records over and the next one starts at once (the registry's pipelining). One task, the
 //! committer, writes everything handed over since its last commit in one transaction: the
-//! records in one statement, the notification to other nodes, the id sequence moved past every
-//! id used, `COMMIT`. A commit that fails throws away what was decided on top of it (the
+//! records in one statement, the notification to other nodes, the id sequence (and each other
+//! context's highest id, `context_ids`) moved past every id used, `COMMIT`. A commit that fails throws away what was decided on top of it (the
 //! generation changes), and closes the connection, which releases the lock.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -25,7 +26,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{backend, position, CHANNEL, WRITE_LOCK};
 use crate::metrics::Histogram;
-use crate::storage::{CommitFuture, OnDurable, Position, Record, StoreError, Transaction};
+use crate::storage::{
+    split_subject, CommitFuture, OnDurable, Position, Record, StoreError, Transaction,
+};
+
+/// Each context's highest id handed out (the default context's is the high water): read when
+/// the lock is taken, moved by each new id. Only writes touch it.
+type ContextIds = Arc<Mutex<HashMap<String, u32>>>;
 
 /// The longest a node keeps the write lock while its writes keep coming; then it finishes what
 /// it has, lets go, and queues for the lock again behind any other node waiting for it.
@@ -36,6 +43,7 @@ pub(super) struct Writes {
     tx: mpsc::UnboundedSender<Msg>,
     generation: Arc<AtomicU64>,
     high_water: Arc<AtomicU32>,
+    context_ids: ContextIds,
     holding: Arc<AtomicBool>,
 }
 
@@ -69,6 +77,7 @@ impl Writes {
             tx,
             generation: Arc::default(),
             high_water: Arc::default(),
+            context_ids: Arc::default(),
             holding: Arc::default(),
         };
         let committer = Committer {
@@ -77,6 +86,7 @@ impl Writes {
             rx,
             generation: writes.generation.clone(),
             high_water: writes.high_water.clone(),
+            context_ids: writes.context_ids.clone(),
             holding: writes.holding.clone(),
             measures,
             conn: None,
@@ -98,6 +108,7 @@ impl Writes {
             tx: self.tx.clone(),
             generation: self.generation.load(Ordering::SeqCst),
             high_water: self.high_water.clone(),
+            context_ids: self.context_ids.clone(),
             fresh,
             open: true,
         })
@@ -118,6 +129,7 @@ pub(super) struct PgTransaction {
     tx: mpsc::UnboundedSender<Msg>,
     generation: u64,
     high_water: Arc<AtomicU32>,
+    context_ids: ContextIds,
     fresh: bool,
     /// Whether the committer still counts this write as in progress.
     open: bool,
@@ -144,6 +156,23 @@ impl Transaction for PgTransaction {
             .filter(|id| *id <= i32::MAX as u32)
             .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))?;
         self.high_water.store(id, Ordering::SeqCst);
+        Ok(id)
+    }
+
+    async fn new_id_in(&mut self, context: &str, highest_known: u32) -> Result<u32, StoreError> {
+        if context == "." {
+            return self.new_id(highest_known).await;
+        }
+        // As for the default context, under the write lock: `context_ids` as read when the lock
+        // was taken, every id handed out since, and this node's state.
+        let mut ids = self.context_ids.lock().unwrap_or_else(|e| e.into_inner());
+        let last = ids.get(context).copied().unwrap_or(0);
+        let id = last
+            .max(highest_known)
+            .checked_add(1)
+            .filter(|id| *id <= i32::MAX as u32)
+            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))?;
+        ids.insert(context.to_string(), id);
         Ok(id)
     }
 
@@ -187,6 +216,7 @@ struct Committer {
     rx: mpsc::UnboundedReceiver<Msg>,
     generation: Arc<AtomicU64>,
     high_water: Arc<AtomicU32>,
+    context_ids: ContextIds,
     holding: Arc<AtomicBool>,
     measures: Measures,
     /// The connection holding the write lock, while this node holds it and no flush has it.
@@ -313,6 +343,15 @@ impl Committer {
         let ids: i64 = row.get("ids");
         self.high_water
             .store(u32::try_from(ids).unwrap_or(u32::MAX), Ordering::SeqCst);
+        let contexts: Vec<(String, i32)> =
+            sqlx::query_as("SELECT context, last_id FROM context_ids")
+                .fetch_all(&mut conn)
+                .await
+                .map_err(backend)?;
+        *self.context_ids.lock().unwrap_or_else(|e| e.into_inner()) = contexts
+            .into_iter()
+            .map(|(context, id)| (context, u32::try_from(id).unwrap_or(u32::MAX)))
+            .collect();
         self.conn = Some(conn);
         self.locked_at = Instant::now();
         self.catch_up_owed = true;
@@ -403,8 +442,10 @@ struct Rows {
     /// The commit each row comes from.
     owners: Vec<usize>,
     commits: usize,
-    /// The highest schema id the records hold (0: none).
+    /// The highest schema id the records hold in the default context (0: none).
     highest_id: i64,
+    /// The highest id the records hold in each other context.
+    context_ids: HashMap<String, i32>,
 }
 
 impl Rows {
@@ -429,10 +470,23 @@ impl Rows {
             owners: Vec::with_capacity(last_writes.len()),
             commits: commits.len(),
             highest_id: 0,
+            context_ids: HashMap::new(),
         };
         for (key, owner, record) in last_writes {
-            if let Record::Schema { value: Some(v), .. } = record {
-                rows.highest_id = rows.highest_id.max(i64::from(v.id));
+            if let Record::Schema {
+                subject,
+                value: Some(v),
+                ..
+            } = record
+            {
+                match split_subject(subject).0 {
+                    "." => rows.highest_id = rows.highest_id.max(i64::from(v.id)),
+                    context => {
+                        let id = i32::try_from(v.id).unwrap_or(i32::MAX);
+                        let highest = rows.context_ids.entry(context.to_string()).or_default();
+                        *highest = (*highest).max(id);
+                    }
+                }
             }
             rows.keys
                 .push(String::from_utf8(key.clone()).expect("keys are JSON text"));
@@ -478,6 +532,20 @@ async fn write(
     .execute(&mut *tx)
     .await
     .map_err(backend)?;
+    if !rows.context_ids.is_empty() {
+        let (contexts, ids): (Vec<String>, Vec<i32>) = rows.context_ids.into_iter().unzip();
+        sqlx::query(
+            "INSERT INTO context_ids (context, last_id) \
+             SELECT * FROM unnest($1::text[], $2::int[]) \
+             ON CONFLICT (context) DO UPDATE \
+             SET last_id = GREATEST(context_ids.last_id, EXCLUDED.last_id)",
+        )
+        .bind(&contexts)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    }
     tx.commit().await.map_err(backend)?;
     // Each commit's position: its last row's, or the previous commit's when later commits
     // rewrote all its keys.

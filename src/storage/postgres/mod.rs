@@ -102,6 +102,55 @@ fn position(seq: i64) -> Result<Position, StoreError> {
     Position::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative record seq {seq}")))
 }
 
+/// How many of the subjects found by [`refuse_names_from_before_contexts`] its message names.
+const NAMED: i32 = 5;
+
+/// Before migration 0004 (contexts), a subject named `:.ctx:name` was a plain subject of the
+/// default context, with an id of the default context. Such a database is refused *before* the
+/// migration, so that the earlier Schemata can still serve it: the registry would refuse it
+/// after (no CONTEXT record backs those subjects), and 0004 would stop the earlier version.
+async fn refuse_names_from_before_contexts(pool: &PgPool) -> Result<(), StoreError> {
+    let (records, migrated): (bool, bool) = sqlx::query_as(
+        "SELECT to_regclass('records') IS NOT NULL, to_regclass('context_ids') IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(backend)?;
+    if !records || migrated {
+        return Ok(());
+    }
+    // Keys are written in one spelling (src/storage/record.rs).
+    let (count, named): (i64, Vec<String>) = sqlx::query_as(
+        "SELECT count(*), (array_agg(subject ORDER BY subject))[1:$1] FROM ( \
+           SELECT DISTINCT value::json->>'subject' AS subject FROM records \
+           WHERE key LIKE '{\"keytype\":\"SCHEMA\",\"subject\":\":.%' AND value IS NOT NULL \
+         ) AS qualified HAVING count(*) > 0",
+    )
+    .bind(NAMED)
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?
+    .unwrap_or_default();
+    if count == 0 {
+        return Ok(());
+    }
+    let named: Vec<String> = named.iter().map(|s| format!("'{s}'")).collect();
+    let more = if count > i64::from(NAMED) {
+        ", ..."
+    } else {
+        ""
+    };
+    Err(StoreError::Config(format!(
+        "{count} stored subjects ({}{more}) were registered before Schemata had contexts, as \
+         plain subjects of the default context with ids from its sequence; Schemata now reads \
+         ':.ctx:name' as the subject 'name' of context '.ctx', with ids of its own, which would \
+         change what their ids mean. The database was left as it was (migration 0004 not \
+         applied): keep serving it with the earlier Schemata, or with it export them \
+         (`schemata export`) and delete them permanently, then start this one",
+        named.join(", ")
+    )))
+}
+
 /// Wakes the registry whenever another node announces a commit, and after the notification
 /// connection was lost (the commits announced meanwhile are gone, so the registry must look).
 async fn listen(
@@ -155,6 +204,7 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(unreachable)?;
+        refuse_names_from_before_contexts(&pool).await?;
         MIGRATOR
             .run(&pool)
             .await
