@@ -41,5 +41,5 @@ async fn the_committed_openapi_document_is_current_and_served() {
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert_eq!(paths.len(), 37);
+    assert_eq!(paths.len(), 38);
 }
