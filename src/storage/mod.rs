@@ -13,6 +13,7 @@
 //! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
 
 pub mod dump;
+pub mod kafka;
 pub mod log;
 pub mod postgres;
 mod record;
@@ -129,6 +130,16 @@ pub trait Transaction: Send {
 /// `postgres://user:password@host:port/database` (also `postgresql://`); what it does is
 /// recorded in `metrics`.
 pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &kafka::Settings::default(), metrics).await
+}
+
+/// [`open`], with the settings of a `kafka://host:port[,host:port]/topic` URL (TLS, SASL, how
+/// to create the topic); other URLs need none.
+pub async fn open_with(
+    url: &str,
+    kafka: &kafka::Settings,
+    metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("file://") {
         // Reading and checking the whole file is blocking work.
         let (path, metrics) = (path.to_string(), metrics.clone());
@@ -141,8 +152,34 @@ pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreE
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(postgres::PgStore::open(url, metrics).await?));
     }
+    if url.starts_with("kafka://") {
+        return open_kafka(url, kafka, metrics).await;
+    }
     Err(StoreError::Config(format!(
-        "unsupported storage URL '{}': expected file:///path or postgres://user@host/database",
+        "unsupported storage URL '{}': expected file:///path, postgres://user@host/database or kafka://host:port/topic",
         postgres::redact(url)
     )))
+}
+
+#[cfg(feature = "kafka")]
+async fn open_kafka(
+    url: &str,
+    settings: &kafka::Settings,
+    metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(
+        kafka::KafkaStore::open(url, settings, metrics).await?,
+    ))
+}
+
+#[cfg(not(feature = "kafka"))]
+async fn open_kafka(
+    _url: &str,
+    _settings: &kafka::Settings,
+    _metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Err(StoreError::Config(
+        "this build of Schemata has no Kafka storage (built without the cargo feature `kafka`)"
+            .into(),
+    ))
 }

@@ -1,9 +1,11 @@
-//! Storage tests: the `Store` contract on both backends, and the embedded log's recovery and
+//! Storage tests: the `Store` contract on every backend, and the embedded log's recovery and
 //! crash behaviour.
 
 mod contract;
 mod crash;
 mod disk_full;
+#[path = "../common/kafka.rs"]
+mod kafka;
 mod log_recovery;
 #[path = "../common/pg.rs"]
 mod pg;

@@ -1,0 +1,99 @@
+//! The librdkafka settings every client of the store shares (brokers, TLS, SASL), and how its
+//! errors become [`StoreError`]s.
+
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::ClientConfig;
+
+use super::{Address, Settings};
+use crate::storage::StoreError;
+
+/// How long one request to the brokers (metadata, a transaction step, a read) may take.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shared part of every client's configuration.
+pub fn config(address: &Address, settings: &Settings) -> Result<ClientConfig, StoreError> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &address.bootstrap)
+        .set("socket.timeout.ms", "10000")
+        .set("reconnect.backoff.max.ms", "1000");
+    let tls = settings.tls || settings.ca.is_some() || settings.cert.is_some();
+    let protocol = match (tls, settings.sasl_mechanism.is_some()) {
+        (false, false) => "plaintext",
+        (true, false) => "ssl",
+        (false, true) => "sasl_plaintext",
+        (true, true) => "sasl_ssl",
+    };
+    config.set("security.protocol", protocol);
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    if let Some(ca) = &settings.ca {
+        config.set("ssl.ca.location", path(ca));
+    }
+    match (&settings.cert, &settings.key) {
+        (Some(cert), Some(key)) => {
+            config
+                .set("ssl.certificate.location", path(cert))
+                .set("ssl.key.location", path(key));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(StoreError::Config(
+                "--kafka-cert and --kafka-key go together".into(),
+            ))
+        }
+    }
+    if let Some(mechanism) = &settings.sasl_mechanism {
+        let mechanism = mechanism.to_ascii_uppercase();
+        if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].contains(&mechanism.as_str()) {
+            return Err(StoreError::Config(format!(
+                "unsupported SASL mechanism '{mechanism}': expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+            )));
+        }
+        let (Some(user), Some(password)) = (&settings.username, &settings.password) else {
+            return Err(StoreError::Config(
+                "SASL needs --kafka-sasl-username and --kafka-sasl-password".into(),
+            ));
+        };
+        config
+            .set("sasl.mechanism", mechanism)
+            .set("sasl.username", user)
+            .set("sasl.password", password);
+    }
+    Ok(config)
+}
+
+/// A broker error as a storage error: no answer in time is a timeout (50002 to a client), the
+/// rest a backend failure (50001); both say what Kafka said.
+pub fn failure(what: &str, e: KafkaError) -> StoreError {
+    let timed_out = matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::OperationTimedOut
+                | RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::BrokerTransportFailure
+        )
+    );
+    if timed_out {
+        StoreError::Timeout(format!("Kafka, {what}: {e}"))
+    } else {
+        StoreError::Backend(format!("Kafka, {what}: {e}"))
+    }
+}
+
+/// The consumers' context: librdkafka's errors logged as rdkafka logs them, except the end of
+/// the partition, which a read waits for on purpose (librdkafka also reports it as an error).
+pub struct Context;
+
+impl rdkafka::ClientContext for Context {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::error!("librdkafka: {error}: {reason}");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for Context {}
