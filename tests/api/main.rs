@@ -14,6 +14,11 @@ mod errors;
 mod exporters;
 mod health;
 mod json;
+#[cfg(feature = "kafka")]
+mod kafka;
+#[cfg(feature = "kafka")]
+#[path = "../common/kafka.rs"]
+mod kafka_topic;
 mod logs;
 mod metrics;
 mod moving;
