@@ -11,6 +11,7 @@ use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaVa
 use tempfile::TempDir;
 use tokio::time::timeout;
 
+#[cfg(feature = "kafka")]
 use crate::kafka::TestTopic;
 use crate::pg::TestDb;
 
@@ -18,6 +19,7 @@ use crate::pg::TestDb;
 enum Backend {
     Log(TempDir),
     Postgres(TestDb),
+    #[cfg(feature = "kafka")]
     Kafka(TestTopic),
 }
 
@@ -26,6 +28,7 @@ impl Backend {
         match self {
             Backend::Log(dir) => format!("file://{}", dir.path().display()),
             Backend::Postgres(db) => db.url.clone(),
+            #[cfg(feature = "kafka")]
             Backend::Kafka(topic) => topic.url(),
         }
     }
@@ -53,6 +56,7 @@ macro_rules! contract {
                 super::$scenario(&super::Backend::Postgres(db)).await;
             })*
         }
+        #[cfg(feature = "kafka")]
         mod kafka {
             $(#[tokio::test]
             async fn $scenario() {

@@ -4,8 +4,11 @@
 mod contract;
 mod crash;
 mod disk_full;
+#[cfg(feature = "kafka")]
 #[path = "../common/kafka.rs"]
 mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_fencing;
 mod log_recovery;
 #[path = "../common/pg.rs"]
 mod pg;
