@@ -3,14 +3,16 @@
 //! The registry's state is the fold of a sequence of [`Record`]s. A [`Store`] keeps that
 //! sequence: it replays it on start ([`Store::load`]) and makes new records durable
 //! ([`Transaction::commit`]). Writes go through a [`Transaction`] so that a backend shared by
-//! several registry nodes (PostgreSQL) can serialise them across nodes; both backends take
+//! several registry nodes (PostgreSQL, Kafka) can serialise them across nodes; every backend takes
 //! commits in order and share one flush among concurrent ones (group commit).
 //!
 //! [`dump`] writes the records as the lines of Confluent's `_schemas` topic and reads such lines
 //! back (`schemata export` and `schemata import`).
 //!
-//! [`open`] picks the backend from a URL: `file:///path` (the embedded log) or
-//! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
+//! [`open`] picks the backend from a URL: `file:///path` (the embedded log),
+//! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes) or
+//! `kafka://host:port/topic` (a compacted Kafka topic in Confluent's format, shared too; built
+//! with the `kafka` feature).
 
 pub mod dump;
 pub mod kafka;
@@ -126,8 +128,9 @@ pub trait Transaction: Send {
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture;
 }
 
-/// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`, or
-/// `postgres://user:password@host:port/database` (also `postgresql://`); what it does is
+/// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`,
+/// `postgres://user:password@host:port/database` (also `postgresql://`) or
+/// `kafka://host:port[,host:port]/topic` with default [`kafka::Settings`]; what it does is
 /// recorded in `metrics`.
 pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreError> {
     open_with(url, &kafka::Settings::default(), metrics).await
