@@ -17,6 +17,8 @@ mod json;
 #[cfg(feature = "kafka")]
 mod kafka;
 #[cfg(feature = "kafka")]
+mod kafka_faults;
+#[cfg(feature = "kafka")]
 #[path = "../common/kafka.rs"]
 mod kafka_topic;
 mod logs;
