@@ -97,3 +97,71 @@ impl rdkafka::ClientContext for Context {
 }
 
 impl rdkafka::consumer::ConsumerContext for Context {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address() -> Address {
+        Address::parse("kafka://a:9092,b:9092/_schemas").unwrap()
+    }
+
+    #[test]
+    fn tls_and_sasl_choose_the_security_protocol() {
+        let plain = config(&address(), &Settings::default()).unwrap();
+        assert_eq!(plain.get("bootstrap.servers"), Some("a:9092,b:9092"));
+        assert_eq!(plain.get("security.protocol"), Some("plaintext"));
+        let settings = Settings {
+            ca: Some("/etc/ca.pem".into()),
+            sasl_mechanism: Some("scram-sha-512".into()),
+            username: Some("registry".into()),
+            password: Some("secret".into()),
+            ..Settings::default()
+        };
+        let both = config(&address(), &settings).unwrap();
+        assert_eq!(both.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(both.get("ssl.ca.location"), Some("/etc/ca.pem"));
+        assert_eq!(both.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+        assert_eq!(both.get("sasl.username"), Some("registry"));
+        let sasl_only = Settings {
+            ca: None,
+            ..settings
+        };
+        assert_eq!(
+            config(&address(), &sasl_only)
+                .unwrap()
+                .get("security.protocol"),
+            Some("sasl_plaintext")
+        );
+        let tls_only = Settings {
+            tls: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            config(&address(), &tls_only)
+                .unwrap()
+                .get("security.protocol"),
+            Some("ssl")
+        );
+    }
+
+    #[test]
+    fn unusable_sasl_settings_are_refused_with_a_reason() {
+        let message = |settings: Settings| config(&address(), &settings).unwrap_err().to_string();
+        assert_eq!(
+            message(Settings {
+                sasl_mechanism: Some("GSSAPI".into()),
+                ..Settings::default()
+            }),
+            "unsupported SASL mechanism 'GSSAPI': expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+        );
+        assert_eq!(
+            message(Settings {
+                sasl_mechanism: Some("PLAIN".into()),
+                username: Some("u".into()),
+                ..Settings::default()
+            }),
+            "SASL needs --kafka-sasl-username and --kafka-sasl-password"
+        );
+    }
+}
