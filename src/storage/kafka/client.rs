@@ -65,8 +65,12 @@ pub fn config(address: &Address, settings: &Settings) -> Result<ClientConfig, St
 }
 
 /// A broker error as a storage error: no answer in time is a timeout (50002 to a client), the
-/// rest a backend failure (50001); both say what Kafka said.
+/// rest a backend failure (50001); each says what Kafka said, and a fenced write says that
+/// another node took over.
 pub fn failure(what: &str, e: KafkaError) -> StoreError {
+    if is_fenced(e.rdkafka_error_code()) {
+        return fenced(what, &e.to_string());
+    }
     let timed_out = matches!(
         e.rdkafka_error_code(),
         Some(
@@ -82,6 +86,26 @@ pub fn failure(what: &str, e: KafkaError) -> StoreError {
     } else {
         StoreError::Backend(format!("Kafka, {what}: {e}"))
     }
+}
+
+/// Whether Kafka refused a write because a newer producer with the same transactional id
+/// exists: another node took over.
+pub fn is_fenced(code: Option<RDKafkaErrorCode>) -> bool {
+    matches!(
+        code,
+        Some(
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+        )
+    )
+}
+
+pub fn fenced(what: &str, reason: &str) -> StoreError {
+    StoreError::Backend(format!(
+        "Kafka, {what}: another Schemata node took over writing to the topic, so this write was \
+         not made (it may be retried): {reason}"
+    ))
 }
 
 /// The consumers' context: librdkafka's errors logged as rdkafka logs them, except the end of

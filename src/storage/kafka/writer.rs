@@ -20,7 +20,7 @@ use tokio::task::AbortHandle;
 
 use rdkafka::consumer::BaseConsumer;
 
-use super::client::{failure, Context, TIMEOUT};
+use super::client::{failure, fenced, is_fenced, Context, TIMEOUT};
 use super::reader::{consumer, stable_end};
 use super::Address;
 use crate::metrics::{Histogram, Metrics};
@@ -239,7 +239,8 @@ async fn commit_all(
             let producer = first.producer.clone();
             let started = Instant::now();
             let batches: Vec<&[Record]> = live.iter().map(|c| c.records.as_slice()).collect();
-            match write(&producer, &readback, &topic, &batches, &own).await {
+            let written = write(&producer, &readback, &topic, &batches, &own).await;
+            match written.map_err(|e| why(&producer, e)) {
                 Ok(positions) => {
                     measures.write_seconds.record(started.elapsed());
                     measures
@@ -261,6 +262,15 @@ async fn commit_all(
             }
         }
         in_flight.send_modify(|n| *n -= count);
+    }
+}
+
+/// A failed write's error, naming the takeover when that was the cause: a fenced producer's
+/// queued records fail as purged, and only its fatal error says why.
+fn why(producer: &FutureProducer, e: StoreError) -> StoreError {
+    match producer.client().fatal_error() {
+        Some((code, reason)) if is_fenced(Some(code)) => fenced("writing", &reason),
+        _ => e,
     }
 }
 
