@@ -154,10 +154,38 @@ async fn a_topic_confluent_wrote_is_served_with_its_ids_and_appended_to_in_its_f
         json!(1)
     );
 
+    // The global config, set and deleted.
+    assert_eq!(
+        app.put("/config", json!({"compatibility": "FULL"}))
+            .await
+            .body,
+        json!({"compatibility": "FULL"})
+    );
+    assert_eq!(
+        app.delete("/config").await.body,
+        json!({"compatibilityLevel": "FULL"})
+    );
+
     // What Schemata appended, read back by a plain consumer: Confluent's keys, byte for byte.
     let records = read_topic(&topic);
-    assert_eq!(records.len(), FIXTURE.lines().count() + 2, "{records:?}");
+    assert_eq!(records.len(), FIXTURE.lines().count() + 5, "{records:?}");
     let appended = &records[FIXTURE.lines().count()..];
+    // The global config under Confluent's key; deleted under both spellings, so compaction
+    // cannot bring back the fixture's value (written under the older one) nor this one.
+    assert_eq!(
+        &appended[2..],
+        &[
+            (
+                r#"{"keytype":"CONFIG","magic":0}"#.to_string(),
+                Some(r#"{"compatibilityLevel":"FULL"}"#.to_string())
+            ),
+            (
+                r#"{"keytype":"CONFIG","subject":null,"magic":0}"#.to_string(),
+                None
+            ),
+            (r#"{"keytype":"CONFIG","magic":0}"#.to_string(), None),
+        ]
+    );
     let key = r#"{"keytype":"SCHEMA","subject":"fresh","version":1,"magic":1}"#;
     for (i, deleted) in [(0, false), (1, true)] {
         assert_eq!(appended[i].0, key);

@@ -24,6 +24,7 @@ use super::client::{failure, fenced, is_fenced, Context, TIMEOUT};
 use super::reader::{consumer, stable_end};
 use super::Address;
 use crate::metrics::{Histogram, Metrics};
+use crate::storage::dump::{self, KeyFormat};
 use crate::storage::{CommitFuture, OnDurable, Position, Record, StoreError, Transaction};
 
 /// What the writer and the topic's watcher share: the highest offset this node wrote, and
@@ -323,11 +324,11 @@ async fn write(
     producer
         .begin_transaction()
         .map_err(|e| failure("beginning a transaction", e))?;
-    let mut deliveries = Vec::new();
+    // For each commit, the delivery of each of its messages.
+    let mut deliveries = Vec::with_capacity(commits.len());
     for commit in commits {
-        for record in commit.iter() {
-            let key = record.key();
-            let value = record.value();
+        let mut delivering = Vec::with_capacity(commit.len());
+        for (key, value) in commit.iter().flat_map(messages) {
             let mut message = FutureRecord::<Vec<u8>, Vec<u8>>::to(topic)
                 .partition(0)
                 .key(&key);
@@ -337,37 +338,49 @@ async fn write(
             let delivery = producer
                 .send_result(message)
                 .map_err(|(e, _)| failure("producing a record", e))?;
-            deliveries.push(delivery);
+            delivering.push(delivery);
         }
+        deliveries.push(delivering);
     }
-    let mut offsets = Vec::with_capacity(deliveries.len());
-    for delivery in deliveries {
-        let delivered = delivery
-            .await
-            .map_err(|_| StoreError::Backend("Kafka producer closed".into()))?
-            .map_err(|(e, _)| failure("producing a record", e))?;
-        offsets.push(delivered.offset);
+    // The offset after each commit's last message.
+    let mut positions = Vec::with_capacity(commits.len());
+    let mut last = None;
+    for delivering in deliveries {
+        for delivery in delivering {
+            let delivered = delivery
+                .await
+                .map_err(|_| StoreError::Backend("Kafka producer closed".into()))?
+                .map_err(|(e, _)| failure("producing a record", e))?;
+            last = Some(delivered.offset);
+        }
+        positions.push(last.map_or(0, |offset| (offset + 1) as Position));
     }
-    if let Some(last) = offsets.last() {
+    if let Some(last) = last {
         // Before the commit: the watcher sees these records only once it is done.
-        own.through.fetch_max(*last, Ordering::SeqCst);
+        own.through.fetch_max(last, Ordering::SeqCst);
     }
     let committing = producer.clone();
     tokio::task::spawn_blocking(move || committing.commit_transaction(TIMEOUT))
         .await
         .map_err(|e| StoreError::Backend(format!("committing the transaction: {e}")))?
         .map_err(|e| failure("committing the transaction", e))?;
-    if let Some(last) = offsets.last() {
-        visible(readback, topic, *last).await?;
-    }
-    let mut positions = Vec::with_capacity(commits.len());
-    let (mut next, mut position) = (0, 0);
-    for commit in commits {
-        next += commit.len();
-        if let Some(last) = next.checked_sub(1).and_then(|i| offsets.get(i)) {
-            position = (last + 1) as Position;
-        }
-        positions.push(position);
+    if let Some(last) = last {
+        visible(readback, topic, last).await?;
     }
     Ok(positions)
+}
+
+/// The messages of a record, as Confluent writes them: the global config and mode under its
+/// current key spelling (`{"keytype":"CONFIG","magic":0}`). Deleting one also deletes it under
+/// the older spelling (`"subject":null`, Karapace's and older Confluent's): compaction keeps
+/// the last value of each key's bytes, and a value left under the other spelling would come
+/// back once the deletion is compacted away.
+fn messages(record: &Record) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let modern = dump::key(record, KeyFormat::Confluent);
+    let value = record.value();
+    let legacy = record.key();
+    if value.is_none() && legacy != modern {
+        return vec![(legacy, None), (modern, None)];
+    }
+    vec![(modern, value)]
 }
