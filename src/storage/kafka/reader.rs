@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -26,7 +26,8 @@ use crate::storage::{Batch, Position, Record, StoreError};
 
 pub struct Reader {
     topic: String,
-    consumer: Mutex<Arc<StreamConsumer<Context>>>,
+    /// Reads block (a poll loop off the runtime's threads, which also decodes): one at a time.
+    consumer: Mutex<Arc<BaseConsumer<Context>>>,
     changed: Arc<Notify>,
     watcher: AbortHandle,
     skipped: Counter,
@@ -61,6 +62,8 @@ pub fn consumer<C: rdkafka::config::FromClientConfigAndContext<Context>>(
         .set("auto.offset.reset", "earliest")
         // At the end of the topic the broker holds a fetch this long before answering.
         .set("fetch.wait.max.ms", wait_ms)
+        // A replay fetches in large steps.
+        .set("max.partition.fetch.bytes", "16777216")
         .create_with_context(Context)
         .map_err(|e| StoreError::Config(format!("Kafka consumer: {e}")))
 }
@@ -88,7 +91,8 @@ impl Reader {
         metrics: &Metrics,
     ) -> Result<Reader, StoreError> {
         let changed = Arc::new(Notify::new());
-        let watcher: StreamConsumer<Context> = consumer(config, "500", false)?;
+        // Long polls, answered as soon as a record arrives.
+        let watcher: StreamConsumer<Context> = consumer(config, "100", false)?;
         assign(&watcher, &address.topic, Offset::End)?;
         let watcher = tokio::spawn(watch(watcher, own, changed.clone())).abort_handle();
         Ok(Reader {
@@ -127,49 +131,17 @@ impl Reader {
             Some(_) => Offset::Offset(from),
         };
         assign(&**consumer, &self.topic, start)?;
-        let read = self.read(&consumer, batch).await;
+        let (client, topic, skipped) = (
+            Arc::clone(&consumer),
+            self.topic.clone(),
+            self.skipped.clone(),
+        );
+        let read = tokio::task::spawn_blocking(move || read(&client, &topic, &skipped, batch))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading the topic: {e}")));
         // Between reads the partition is not fetched.
         let _ = consumer.unassign();
-        read
-    }
-
-    async fn read(
-        &self,
-        consumer: &StreamConsumer<Context>,
-        mut batch: Batch,
-    ) -> Result<Batch, StoreError> {
-        loop {
-            let message = match tokio::time::timeout(TIMEOUT, consumer.recv()).await {
-                Err(_) => {
-                    return Err(StoreError::Timeout(format!(
-                        "Kafka, reading topic '{}': no answer within {} s",
-                        self.topic,
-                        TIMEOUT.as_secs()
-                    )))
-                }
-                Ok(Err(KafkaError::PartitionEOF(_))) => return Ok(batch),
-                Ok(Err(e)) => return Err(failure("reading the topic", e)),
-                Ok(Ok(m)) => m,
-            };
-            let offset = message.offset();
-            let key = message.key().ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "Kafka topic '{}' offset {offset}: a record without a key",
-                    self.topic
-                ))
-            })?;
-            match Record::decode(key, message.payload()) {
-                Ok(Some(record)) => batch.records.push(record),
-                Ok(None) => self.skipped.increment(1),
-                Err(e) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "Kafka topic '{}' offset {offset} cannot be read: {e}",
-                        self.topic
-                    )))
-                }
-            }
-            batch.position = (offset + 1) as Position;
-        }
+        read?
     }
 
     pub async fn changed(&self) {
@@ -178,6 +150,44 @@ impl Reader {
 
     pub fn stop(&self) {
         self.watcher.abort();
+    }
+}
+
+/// Polls until librdkafka reports the end of the partition, decoding as it goes.
+fn read(
+    consumer: &BaseConsumer<Context>,
+    topic: &str,
+    skipped: &Counter,
+    mut batch: Batch,
+) -> Result<Batch, StoreError> {
+    loop {
+        let message = match consumer.poll(TIMEOUT) {
+            None => {
+                return Err(StoreError::Timeout(format!(
+                    "Kafka, reading topic '{topic}': no answer within {} s",
+                    TIMEOUT.as_secs()
+                )))
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => return Ok(batch),
+            Some(Err(e)) => return Err(failure("reading the topic", e)),
+            Some(Ok(m)) => m,
+        };
+        let offset = message.offset();
+        let key = message.key().ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "Kafka topic '{topic}' offset {offset}: a record without a key"
+            ))
+        })?;
+        match Record::decode(key, message.payload()) {
+            Ok(Some(record)) => batch.records.push(record),
+            Ok(None) => skipped.increment(1),
+            Err(e) => {
+                return Err(StoreError::Corrupt(format!(
+                    "Kafka topic '{topic}' offset {offset} cannot be read: {e}"
+                )))
+            }
+        }
+        batch.position = (offset + 1) as Position;
     }
 }
 

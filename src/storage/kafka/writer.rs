@@ -74,6 +74,8 @@ impl Writes {
         address: &Address,
         metrics: &Metrics,
     ) -> Result<Writes, StoreError> {
+        // Created before the producer's settings are added, which a consumer would warn about.
+        let readback: BaseConsumer<Context> = consumer(config, "10", false)?;
         let mut config = config.clone();
         config
             // Every node on the topic shares it: the newest to initialise fences the others.
@@ -99,7 +101,6 @@ impl Writes {
                 "Records written by one Kafka transaction (the writes it shares)",
             ),
         };
-        let readback: BaseConsumer<Context> = consumer(&config, "10", false)?;
         let committer = tokio::spawn(commit_all(
             rx,
             Arc::new(readback),
