@@ -32,8 +32,10 @@ use crate::tls::{Tls, TlsFiles};
 /// What a server is built from: `serve`'s arguments, less the addresses and the logs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// A storage URL (`file:///path`, `postgres://...`).
+    /// A storage URL (`file:///path`, `postgres://...`, `kafka://...`).
     pub storage: String,
+    /// How to reach the Kafka topic of a `kafka://` storage (`--kafka-*`).
+    pub kafka: crate::storage::kafka::Settings,
     pub default_compatibility: CompatibilityLevel,
     pub api: ApiFormat,
     pub max_body_bytes: usize,
@@ -62,6 +64,7 @@ impl Options {
     pub fn new(storage: &str) -> Options {
         Options {
             storage: storage.to_string(),
+            kafka: crate::storage::kafka::Settings::default(),
             default_compatibility: CompatibilityLevel::Backward,
             api: ApiFormat::V7,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -105,6 +108,7 @@ impl TryFrom<&ServeArgs> for Options {
         };
         Ok(Options {
             storage: args.storage.clone(),
+            kafka: (&args.kafka).into(),
             default_compatibility: args.default_compatibility,
             api: args.api_format.into(),
             max_body_bytes: args.max_body_bytes,
@@ -168,7 +172,7 @@ impl Server {
                     .with_context(|| format!("--cors-allow-origin {o:?}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let store = crate::storage::open(&options.storage, &metrics)
+        let store = crate::storage::open_with(&options.storage, &options.kafka, &metrics)
             .await
             .context("opening storage")?;
         let defaults = Defaults {

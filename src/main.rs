@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                     .with_env_filter(filter)
                     .init(),
             }
-            serve(args).await?;
+            serve(*args).await?;
             ExitCode::SUCCESS
         }
         // The CI-gate commands keep stdout for their report.

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the registry server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check a schema file against earlier versions, offline (no server). Exit code 0:
     /// compatible, 1: incompatible, 2: invalid input.
     Compat(CompatArgs),
@@ -321,9 +321,14 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Where to keep the data: `file:///path/to/dir` (the embedded log; relative paths as
-    /// `file://./data`) or `postgres://user:password@host:port/database` (shared by several nodes).
+    /// `file://./data`), `postgres://user:password@host:port/database` (shared by several nodes)
+    /// or `kafka://host:port[,host:port]/topic` (a compacted Kafka topic in Confluent's format,
+    /// shared by several nodes; see the `--kafka-*` options).
     #[arg(long, env = "SCHEMATA_STORAGE", default_value = "file://./data")]
     pub storage: String,
+
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
 
     /// Compatibility level when neither the subject nor the global config sets one.
     #[arg(long, env = "SCHEMATA_DEFAULT_COMPATIBILITY", default_value = "BACKWARD", value_parser = parse_level)]
@@ -424,6 +429,74 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub follow_bearer_token: Option<String>,
+}
+
+/// How to reach and set up the Kafka topic of `--storage kafka://...`.
+#[derive(Debug, Clone, Args)]
+pub struct KafkaArgs {
+    /// Replication factor of the topic when Schemata creates it (its `min.insync.replicas` is
+    /// one less, at least 1). Default: the brokers' `default.replication.factor`.
+    #[arg(long, env = "SCHEMATA_KAFKA_REPLICATION_FACTOR", value_parser = clap::value_parser!(i16).range(1..))]
+    pub kafka_replication_factor: Option<i16>,
+
+    /// Use an existing topic whose `cleanup.policy` is not `compact` (it then grows forever).
+    #[arg(long, env = "SCHEMATA_KAFKA_ALLOW_UNCOMPACTED_TOPIC", default_value_t = false, action = clap::ArgAction::Set)]
+    pub kafka_allow_uncompacted_topic: bool,
+
+    /// Connect to the brokers with TLS, trusting the system's CAs (implied by `--kafka-ca` and
+    /// `--kafka-cert`).
+    #[arg(long, env = "SCHEMATA_KAFKA_TLS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub kafka_tls: bool,
+
+    /// PEM CA certificates to trust for the brokers' certificates.
+    #[arg(long, env = "SCHEMATA_KAFKA_CA")]
+    pub kafka_ca: Option<PathBuf>,
+
+    /// A PEM client certificate for the brokers (mutual TLS), with `--kafka-key`.
+    #[arg(long, env = "SCHEMATA_KAFKA_CERT", requires = "kafka_key")]
+    pub kafka_cert: Option<PathBuf>,
+
+    /// The PEM private key of `--kafka-cert`.
+    #[arg(long, env = "SCHEMATA_KAFKA_KEY", requires = "kafka_cert")]
+    pub kafka_key: Option<PathBuf>,
+
+    /// SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with the username and password).
+    #[arg(long, env = "SCHEMATA_KAFKA_SASL_MECHANISM", requires_all = ["kafka_sasl_username", "kafka_sasl_password"])]
+    pub kafka_sasl_mechanism: Option<String>,
+
+    /// SASL username.
+    #[arg(
+        long,
+        env = "SCHEMATA_KAFKA_SASL_USERNAME",
+        requires = "kafka_sasl_mechanism"
+    )]
+    pub kafka_sasl_username: Option<String>,
+
+    /// SASL password; prefer the environment variable to the flag (command lines are visible
+    /// to other users of the machine).
+    #[arg(
+        long,
+        env = "SCHEMATA_KAFKA_SASL_PASSWORD",
+        requires = "kafka_sasl_mechanism",
+        hide_env_values = true
+    )]
+    pub kafka_sasl_password: Option<String>,
+}
+
+impl From<&KafkaArgs> for crate::storage::kafka::Settings {
+    fn from(args: &KafkaArgs) -> Self {
+        crate::storage::kafka::Settings {
+            replication_factor: args.kafka_replication_factor,
+            allow_uncompacted: args.kafka_allow_uncompacted_topic,
+            tls: args.kafka_tls,
+            ca: args.kafka_ca.clone(),
+            cert: args.kafka_cert.clone(),
+            key: args.kafka_key.clone(),
+            sasl_mechanism: args.kafka_sasl_mechanism.clone(),
+            username: args.kafka_sasl_username.clone(),
+            password: args.kafka_sasl_password.clone(),
+        }
+    }
 }
 
 /// How log lines are written.

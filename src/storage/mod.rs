@@ -3,16 +3,19 @@
 //! The registry's state is the fold of a sequence of [`Record`]s. A [`Store`] keeps that
 //! sequence: it replays it on start ([`Store::load`]) and makes new records durable
 //! ([`Transaction::commit`]). Writes go through a [`Transaction`] so that a backend shared by
-//! several registry nodes (PostgreSQL) can serialise them across nodes; both backends take
+//! several registry nodes (PostgreSQL, Kafka) can serialise them across nodes; every backend takes
 //! commits in order and share one flush among concurrent ones (group commit).
 //!
 //! [`dump`] writes the records as the lines of Confluent's `_schemas` topic and reads such lines
 //! back (`schemata export` and `schemata import`).
 //!
-//! [`open`] picks the backend from a URL: `file:///path` (the embedded log) or
-//! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes).
+//! [`open`] picks the backend from a URL: `file:///path` (the embedded log),
+//! `postgres://user@host/db` (PostgreSQL, shared by several registry nodes) or
+//! `kafka://host:port/topic` (a compacted Kafka topic in Confluent's format, shared too; built
+//! with the `kafka` feature).
 
 pub mod dump;
+pub mod kafka;
 pub mod log;
 pub mod postgres;
 mod record;
@@ -145,10 +148,21 @@ pub trait Transaction: Send {
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture;
 }
 
-/// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`, or
-/// `postgres://user:password@host:port/database` (also `postgresql://`); what it does is
+/// Opens the store a URL names: `file:///path/to/dir`, a relative `file://./data`,
+/// `postgres://user:password@host:port/database` (also `postgresql://`) or
+/// `kafka://host:port[,host:port]/topic` with default [`kafka::Settings`]; what it does is
 /// recorded in `metrics`.
 pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &kafka::Settings::default(), metrics).await
+}
+
+/// [`open`], with the settings of a `kafka://host:port[,host:port]/topic` URL (TLS, SASL, how
+/// to create the topic); other URLs need none.
+pub async fn open_with(
+    url: &str,
+    kafka: &kafka::Settings,
+    metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("file://") {
         // Reading and checking the whole file is blocking work.
         let (path, metrics) = (path.to_string(), metrics.clone());
@@ -161,8 +175,34 @@ pub async fn open(url: &str, metrics: &Metrics) -> Result<Arc<dyn Store>, StoreE
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(postgres::PgStore::open(url, metrics).await?));
     }
+    if url.starts_with("kafka://") {
+        return open_kafka(url, kafka, metrics).await;
+    }
     Err(StoreError::Config(format!(
-        "unsupported storage URL '{}': expected file:///path or postgres://user@host/database",
+        "unsupported storage URL '{}': expected file:///path, postgres://user@host/database or kafka://host:port/topic",
         postgres::redact(url)
     )))
+}
+
+#[cfg(feature = "kafka")]
+async fn open_kafka(
+    url: &str,
+    settings: &kafka::Settings,
+    metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(
+        kafka::KafkaStore::open(url, settings, metrics).await?,
+    ))
+}
+
+#[cfg(not(feature = "kafka"))]
+async fn open_kafka(
+    _url: &str,
+    _settings: &kafka::Settings,
+    _metrics: &Metrics,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Err(StoreError::Config(
+        "this build of Schemata has no Kafka storage (built without the cargo feature `kafka`)"
+            .into(),
+    ))
 }

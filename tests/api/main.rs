@@ -16,6 +16,13 @@ mod exporters;
 mod forward_mode;
 mod health;
 mod json;
+#[cfg(feature = "kafka")]
+mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_faults;
+#[cfg(feature = "kafka")]
+#[path = "../common/kafka.rs"]
+mod kafka_topic;
 mod logs;
 mod metrics;
 mod moving;

@@ -1,5 +1,6 @@
-//! The `Store` contract, written once and run against both backends: what is committed comes
-//! back from `load` after reopening, folded the same way whatever the backend keeps.
+//! The `Store` contract, written once and run against every backend (the log, PostgreSQL,
+//! Kafka): what is committed comes back from `load` after reopening, folded the same way
+//! whatever the backend keeps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,27 +11,36 @@ use schemata::storage::{ConfigValue, Mode, ModeValue, Position, Record, SchemaVa
 use tempfile::TempDir;
 use tokio::time::timeout;
 
+#[cfg(feature = "kafka")]
+use crate::kafka::TestTopic;
 use crate::pg::TestDb;
 
 /// A place to open stores of one backend, as often as a scenario needs.
 enum Backend {
     Log(TempDir),
     Postgres(TestDb),
+    #[cfg(feature = "kafka")]
+    Kafka(TestTopic),
 }
 
 impl Backend {
-    async fn open(&self) -> Arc<dyn Store> {
-        let url = match self {
+    fn url(&self) -> String {
+        match self {
             Backend::Log(dir) => format!("file://{}", dir.path().display()),
             Backend::Postgres(db) => db.url.clone(),
-        };
-        schemata::storage::open(&url, &Metrics::off())
+            #[cfg(feature = "kafka")]
+            Backend::Kafka(topic) => topic.url(),
+        }
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        schemata::storage::open(&self.url(), &Metrics::off())
             .await
             .expect("store opens")
     }
 }
 
-/// Runs a scenario on the log, and on PostgreSQL when a database is available.
+/// Runs a scenario on the log, and on PostgreSQL and Kafka when they are available.
 macro_rules! contract {
     ($($scenario:ident),* $(,)?) => {
         mod log {
@@ -44,6 +54,14 @@ macro_rules! contract {
             async fn $scenario() {
                 let Some(db) = crate::pg::TestDb::create().await else { return };
                 super::$scenario(&super::Backend::Postgres(db)).await;
+            })*
+        }
+        #[cfg(feature = "kafka")]
+        mod kafka {
+            $(#[tokio::test]
+            async fn $scenario() {
+                let Some(topic) = crate::kafka::TestTopic::create() else { return };
+                super::$scenario(&super::Backend::Kafka(topic)).await;
             })*
         }
     };
@@ -165,15 +183,9 @@ async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
     let loaded = first.load().await.unwrap();
     if !first.is_shared() {
         // One process owns the log: a second opener is refused instead.
-        assert!(schemata::storage::open(
-            &match backend {
-                Backend::Log(dir) => format!("file://{}", dir.path().display()),
-                Backend::Postgres(db) => db.url.clone(),
-            },
-            &Metrics::off()
-        )
-        .await
-        .is_err());
+        assert!(schemata::storage::open(&backend.url(), &Metrics::off())
+            .await
+            .is_err());
         assert!(first
             .catch_up(loaded.position)
             .await

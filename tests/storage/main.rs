@@ -1,9 +1,14 @@
-//! Storage tests: the `Store` contract on both backends, and the embedded log's recovery and
+//! Storage tests: the `Store` contract on every backend, and the embedded log's recovery and
 //! crash behaviour.
 
 mod contract;
 mod crash;
 mod disk_full;
+#[cfg(feature = "kafka")]
+#[path = "../common/kafka.rs"]
+mod kafka;
+#[cfg(feature = "kafka")]
+mod kafka_fencing;
 mod log_recovery;
 #[path = "../common/pg.rs"]
 mod pg;

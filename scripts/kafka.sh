@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Starts a local Apache Kafka broker for the tests and benchmarks of the Kafka storage, and prints
+# its bootstrap address (export KAFKA_BOOTSTRAP=...). Only that line goes to stdout; every note
+# goes to stderr.
+#
+# The broker is Apache Kafka 4.x (`org.apache.kafka:kafka_2.13`) with its runtime dependencies,
+# fetched once from Maven Central by Maven (scripts/kafka/pom.xml) into a cache folder outside
+# the checkout, and run by Java 17 in KRaft mode: one process that is both broker and controller,
+# listening on 127.0.0.1 only. Its storage is formatted once, with a random cluster id. Safe to
+# run again: a broker that already answers is left alone.
+#
+# Usage: scripts/kafka.sh              then  export KAFKA_BOOTSTRAP=127.0.0.1:9092
+#        scripts/kafka.sh stop         stops the broker this script started
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), SCHEMATA_KAFKA_HOME (the cache,
+# ~/.cache/schemata/kafka), KAFKA_HEAP_OPTS (-Xms128m -Xmx512m).
+set -euo pipefail
+
+PORT="${KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+HOME_DIR="${SCHEMATA_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/schemata/kafka}"
+VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$(dirname "$0")/kafka/pom.xml")"
+LIBS="$HOME_DIR/libs-$VERSION"
+DATA="$HOME_DIR/data-$PORT"
+PIDFILE="$HOME_DIR/broker-$PORT.pid"
+LOG="$HOME_DIR/broker-$PORT.log"
+BOOTSTRAP="127.0.0.1:$PORT"
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+if [ "${1:-}" = stop ]; then
+  if running; then
+    pid="$(cat "$PIDFILE")"
+    kill "$pid"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    echo "stopped the broker on $BOOTSTRAP" >&2
+  fi
+  rm -f "$PIDFILE"
+  exit 0
+fi
+
+if answers "$PORT"; then
+  echo "$BOOTSTRAP"
+  exit 0
+fi
+
+for tool in java mvn; do
+  command -v "$tool" >/dev/null || { echo "scripts/kafka.sh needs $tool (Java 17 or later, Maven)" >&2; exit 1; }
+done
+mkdir -p "$HOME_DIR"
+
+if [ ! -f "$LIBS/kafka_2.13-$VERSION.jar" ]; then
+  echo "fetching Apache Kafka $VERSION and its dependencies from Maven Central into $LIBS" >&2
+  mvn -q -B -f "$(dirname "$0")/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$LIBS.partial" >&2
+  rm -rf "$LIBS" && mv "$LIBS.partial" "$LIBS"
+fi
+
+CONFIG="$HOME_DIR/server-$PORT.properties"
+cat >"$CONFIG" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DATA
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+# One partition each: a test broker creates these internal topics at the first transaction or
+# group, and fifty partitions take seconds to create.
+transaction.state.log.num.partitions=1
+offsets.topic.num.partitions=1
+group.initial.rebalance.delay.ms=0
+EOF
+
+CP="$LIBS/*"
+if [ ! -f "$DATA/meta.properties" ]; then
+  CLUSTER_ID="$(java -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+  java -cp "$CP" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONFIG" >"$HOME_DIR/format.log" 2>&1 \
+    || { echo "formatting the broker's storage failed:" >&2; cat "$HOME_DIR/format.log" >&2; exit 1; }
+fi
+
+echo "starting Apache Kafka $VERSION on $BOOTSTRAP (log: $LOG)" >&2
+# setsid: the broker outlives this script and is not stopped by the caller's terminal signals.
+# shellcheck disable=SC2086
+setsid java ${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel="${KAFKA_LOG_LEVEL:-info}" \
+  -Dorg.slf4j.simpleLogger.showDateTime=true \
+  -cp "$CP" kafka.Kafka "$CONFIG" >"$LOG" 2>&1 </dev/null &
+echo $! >"$PIDFILE"
+
+# The port opens before the broker has joined its own quorum: wait for the line that says it has.
+for _ in $(seq 1 300); do
+  if ! running; then
+    echo "the broker exited; the end of $LOG:" >&2
+    tail -n 30 "$LOG" >&2
+    exit 1
+  fi
+  if answers "$PORT" && grep -q "Kafka Server started" "$LOG"; then
+    echo "$BOOTSTRAP"
+    exit 0
+  fi
+  sleep 0.2
+done
+echo "the broker did not answer on $BOOTSTRAP within 60 s; see $LOG" >&2
+exit 1
