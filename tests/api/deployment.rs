@@ -12,7 +12,7 @@ fn options(args: &[&str]) -> Options {
     let mut argv = vec!["schemata", "serve", "--storage", "file:///unused"];
     argv.extend_from_slice(args);
     match Cli::try_parse_from(argv).unwrap().command {
-        Command::Serve(serve) => Options::try_from(&serve).unwrap(),
+        Command::Serve(serve) => Options::try_from(&*serve).unwrap(),
         _ => unreachable!("parsed as serve"),
     }
 }

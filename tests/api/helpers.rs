@@ -126,6 +126,21 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task ends cleanly");
         }
+        // A background task of the stopped server (an exporter in the middle of a request) can
+        // keep its registry, and so the data directory's lock, a moment longer; a process
+        // would have exited. Wait for the lock, as a restarted process would find it free.
+        if let Some(dir) = self.storage.strip_prefix("file://") {
+            let lock = std::path::Path::new(dir).join("LOCK");
+            let start = std::time::Instant::now();
+            while std::fs::File::open(&lock).is_ok_and(|f| f.try_lock().is_err()) {
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(10),
+                    "the stopped server still holds {}",
+                    lock.display()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
