@@ -7,5 +7,6 @@ mod disk_full;
 mod log_recovery;
 #[path = "../common/pg.rs"]
 mod pg;
+mod snapshot;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;
