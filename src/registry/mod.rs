@@ -9,6 +9,7 @@
 //!
 //! - `state.rs`: the in-memory state, the fold of the stored records.
 //! - `snapshot.rs`: the state written whole and read back, for a fast start.
+//! - `usages.rs`: the subject versions holding a schema id.
 //! - `write.rs`: how every write use case writes: the writer lock, the one mode gate, commit.
 //! - `register.rs`: register and lookup (with the no-parse fast path for known spellings).
 //! - `read.rs`: schemas, subjects and versions.
@@ -39,6 +40,7 @@ mod register;
 mod replica;
 mod snapshot;
 mod state;
+mod usages;
 mod versions;
 mod write;
 

@@ -112,12 +112,12 @@ impl Registry {
         let state = self.snapshot();
         let users = state.usages.get(&id)?;
         let (s, v) = subject
-            .and_then(|s| users.iter().rev().find(|(us, _)| us == s))
+            .and_then(|s| users.iter().rev().find(|(us, _)| *us == s))
             .or_else(|| users.iter().next())?;
-        let info = *state.versions(s)?.get(v)?;
+        let info = *state.versions(s)?.get(&v)?;
         Some(SubjectVersion {
-            subject: s.clone(),
-            version: *v,
+            subject: s.to_string(),
+            version: v,
             info,
             schema: state.schemas.get(&id)?.clone(),
         })
@@ -139,7 +139,7 @@ impl Registry {
                         .and_then(|vs| vs.get(v))
                         .is_some_and(|i| !i.deleted)
             })
-            .cloned()
+            .map(|(s, v)| (s.to_string(), v))
             .collect())
     }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use compat::{Reference, SchemaType};
 
-use crate::registry::state::{State, StoredSchema, VersionInfo};
+use crate::registry::state::{State, StoredSchema, Usages, VersionInfo};
 use crate::registry::versions::VersionList;
 use crate::storage::{ModeValue, Record};
 
@@ -69,10 +69,10 @@ pub fn write(state: &State, out: &mut dyn Write) -> std::io::Result<()> {
     w.u64(state.usages.len() as u64);
     for (id, users) in &state.usages {
         w.u32(*id);
-        w.u32(users.len() as u32);
+        w.u32(users.iter().count() as u32);
         for (subject, version) in users.iter() {
             w.str(subject);
-            w.i32(*version);
+            w.i32(version);
         }
         w.flush_if_full()?;
     }
@@ -174,12 +174,16 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
     }
     for _ in 0..r.u64()? {
         let id = r.u32()?;
-        let count = r.u32()? as usize;
-        let mut users = Vec::with_capacity(count);
-        for _ in 0..count {
-            users.push((r.string()?, r.i32()?));
+        let mut users: Option<Usages> = None;
+        for _ in 0..r.u32()? {
+            let subject = std::str::from_utf8(r.slice()?).map_err(|_| "bad UTF-8 in a user")?;
+            let version = r.i32()?;
+            match &mut users {
+                Some(users) => users.insert(subject, version),
+                None => users = Some(Usages::new(subject, version)),
+            }
         }
-        state.usages.insert(id, Arc::new(users));
+        state.usages.insert(id, users.ok_or("an id without users")?);
     }
     for _ in 0..r.u64()? {
         let key = r.slice()?;

@@ -48,8 +48,7 @@ pub struct VersionInfo {
 /// A subject's versions, by number. Shared between snapshots; cloned when written.
 pub type Versions = Arc<VersionList>;
 
-/// The subject versions holding one id, sorted.
-pub type Usages = Arc<Vec<(String, i32)>>;
+pub use crate::registry::usages::Usages;
 
 /// The indexes by id and by identity are B-trees (`OrdMap`), not hash tries: at a million
 /// schemas a trie costs over 100 bytes an entry in half-empty nodes, a B-tree 35 to 40.
@@ -58,8 +57,8 @@ pub struct State {
     pub schemas: OrdMap<u32, Arc<StoredSchema>>,
     /// Identity → id. The first id registered for an identity wins.
     pub by_identity: OrdMap<[u8; 16], u32>,
-    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one or
-    /// two entries, so a small shared vector rather than a tree.
+    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one,
+    /// kept inline.
     pub usages: OrdMap<u32, Usages>,
     pub subjects: OrdMap<String, Versions>,
     /// Compatibility configs; `None` is the global one.
@@ -190,12 +189,11 @@ impl State {
         if let Some(old) = previous.filter(|old| old.id != value.id) {
             self.release(old.id, subject, version);
         }
-        let users = Arc::make_mut(self.usages.entry(value.id).or_default());
-        let user = (subject.to_string(), version);
-        if let Err(at) = users.binary_search(&user) {
-            // Most ids have one user: no room for four (a push's first allocation).
-            users.reserve_exact(1);
-            users.insert(at, user);
+        match self.usages.get_mut(&value.id) {
+            Some(users) => users.insert(subject, version),
+            None => {
+                self.usages.insert(value.id, Usages::new(subject, version));
+            }
         }
         self.max_id = self.max_id.max(value.id);
         Ok(())
@@ -219,9 +217,7 @@ impl State {
         let Some(users) = self.usages.get_mut(&id) else {
             return;
         };
-        let users = Arc::make_mut(users);
-        users.retain(|(s, v)| !(s == subject && *v == version));
-        if users.is_empty() {
+        if !users.remove(subject, version) {
             self.usages.remove(&id);
             if let Some(schema) = self.schemas.remove(&id) {
                 if self.by_identity.get(&schema.identity) == Some(&id) {
