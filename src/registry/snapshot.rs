@@ -112,10 +112,9 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
     if version != VERSION {
         return Err(format!("encoding version {version}, not {VERSION}"));
     }
-    let mut state = State {
-        max_id: r.u32()?,
-        ..State::default()
-    };
+    let max_id = r.u32()?;
+    // Read in order into vectors, then the four maps are built on four threads.
+    let mut schemas = Vec::new();
     for _ in 0..r.u64()? {
         let id = r.u32()?;
         let schema_type = match r.u8()? {
@@ -138,7 +137,7 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
             .collect::<Result<Vec<_>, String>>()?;
         let metadata = r.json()?.map(Box::new);
         let rule_set = r.json()?.map(Box::new);
-        state.schemas.insert(
+        schemas.push((
             id,
             Arc::new(StoredSchema {
                 id,
@@ -152,12 +151,14 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
                 parsed: OnceLock::new(),
                 id_body: OnceLock::new(),
             }),
-        );
+        ));
     }
+    let mut by_identity = Vec::new();
     for _ in 0..r.u64()? {
-        let identity = r.array()?;
-        state.by_identity.insert(identity, r.u32()?);
+        let identity: [u8; 16] = r.array()?;
+        by_identity.push((identity, r.u32()?));
     }
+    let mut subjects = Vec::new();
     for _ in 0..r.u64()? {
         let subject = r.string()?;
         let mut versions = VersionList::default();
@@ -170,8 +171,9 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
             };
             versions.insert(version, info);
         }
-        state.subjects.insert(subject, Arc::new(versions));
+        subjects.push((subject, Arc::new(versions)));
     }
+    let mut usages = Vec::new();
     for _ in 0..r.u64()? {
         let id = r.u32()?;
         let mut users: Option<Usages> = None;
@@ -183,8 +185,21 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
                 None => users = Some(Usages::new(subject, version)),
             }
         }
-        state.usages.insert(id, users.ok_or("an id without users")?);
+        usages.push((id, users.ok_or("an id without users")?));
     }
+    let mut state = std::thread::scope(|scope| {
+        let schemas = scope.spawn(|| schemas.into_iter().collect());
+        let subjects = scope.spawn(|| subjects.into_iter().collect());
+        let usages = scope.spawn(|| usages.into_iter().collect());
+        State {
+            by_identity: by_identity.into_iter().collect(),
+            schemas: schemas.join().expect("building a map does not panic"),
+            subjects: subjects.join().expect("building a map does not panic"),
+            usages: usages.join().expect("building a map does not panic"),
+            max_id,
+            ..State::default()
+        }
+    });
     for _ in 0..r.u64()? {
         let key = r.slice()?;
         let value = r.slice()?;

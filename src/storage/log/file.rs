@@ -131,6 +131,26 @@ pub(super) fn decode_all(frames: &[Frame<'_>]) -> Result<Vec<Record>, StoreError
     Ok(records)
 }
 
+/// The frames of a log `scan` has checked (its valid part, torn tail cut off): each frame's
+/// offset, length, key and whether it is a tombstone. Nothing is checked again.
+pub(super) fn walk(bytes: &[u8]) -> impl Iterator<Item = (u64, u64, &[u8], bool)> + '_ {
+    let mut at = HEADER.len();
+    std::iter::from_fn(move || {
+        let rest = bytes.get(at..).filter(|r| r.len() >= FRAME_HEAD + 4)?;
+        let len = u32::from_be_bytes(rest[0..4].try_into().expect("4 bytes")) as usize;
+        let key_len = u32::from_be_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        let key = &rest[FRAME_HEAD + 4..FRAME_HEAD + 4 + key_len];
+        let frame = (
+            at as u64,
+            (FRAME_HEAD + len) as u64,
+            key,
+            len == 4 + key_len,
+        );
+        at += FRAME_HEAD + len;
+        Some(frame)
+    })
+}
+
 /// The frames of a whole log file, and where its good part ends.
 pub(super) struct Scan<'a> {
     pub(super) frames: Vec<Frame<'a>>,

@@ -103,6 +103,60 @@ impl KeyDigest {
     }
 }
 
+/// Where the latest frame of each record key is, and how much of the log is live.
+struct Index {
+    slots: HashMap<u128, Slot>,
+    digest: KeyDigest,
+    live_bytes: u64,
+    /// Frames in the file, and how many of them hold the latest value of a live key.
+    frames: u64,
+    live_frames: u64,
+}
+
+impl Index {
+    fn new(digest: KeyDigest) -> Index {
+        Index {
+            slots: HashMap::new(),
+            digest,
+            live_bytes: 0,
+            frames: 0,
+            live_frames: 0,
+        }
+    }
+
+    /// The index of the checked log `bytes` of `frames` frames.
+    fn of(bytes: &[u8], frames: u64) -> Index {
+        let mut index = Index::new(KeyDigest::new());
+        index.slots.reserve(frames as usize);
+        for (offset, len, key, tombstone) in file::walk(bytes) {
+            let key = index.digest.of(key);
+            index.track(key, offset, len, tombstone);
+        }
+        index
+    }
+
+    fn track(&mut self, key: u128, offset: u64, len: u64, tombstone: bool) {
+        self.frames += 1;
+        if !tombstone {
+            self.live_bytes += len;
+            self.live_frames += 1;
+        }
+        if let Some(old) = self.slots.insert(
+            key,
+            Slot {
+                offset,
+                len: len as u32,
+                tombstone,
+            },
+        ) {
+            if !old.tombstone {
+                self.live_bytes -= u64::from(old.len);
+                self.live_frames -= 1;
+            }
+        }
+    }
+}
+
 /// A compaction under way on a background thread.
 struct Compaction {
     /// The prefix of the file it copies: everything appended before it began.
@@ -126,12 +180,10 @@ pub(super) struct Flusher {
     pub(super) file: File,
     /// Durable length of the file, its frame count and chain (what a snapshot covers).
     prefix: Prefix,
-    index: HashMap<u128, Slot>,
-    digest: KeyDigest,
-    live_bytes: u64,
-    /// Frames in the file, and how many of them hold the latest value of a live key.
-    frames: u64,
-    live_frames: u64,
+    index: Index,
+    /// The index of a log just opened, built on another thread while the registry reads its
+    /// state; waited for before anything needs it.
+    indexing: Option<JoinHandle<Index>>,
     pub(super) generation: Arc<AtomicU64>,
     /// Records replayed at open (after the snapshot, when one was used), handed to a load that
     /// comes before any write.
@@ -189,28 +241,28 @@ impl LogMetrics {
 pub(super) const LOG_NAME: &str = "schemas.log";
 
 impl Flusher {
-    /// A flusher over a checked log whose frames are `frames`, making up `prefix`; `replayed`
-    /// is what a first load answers, and `snapshot_covers` what the snapshot used covers.
-    #[allow(clippy::too_many_arguments)]
+    /// A flusher over the checked log `bytes`, making up `prefix`; `replayed` is what a first
+    /// load answers, and `snapshot_covers` what the snapshot used covers. The log's index is
+    /// built from `bytes` on another thread.
     pub(super) fn new(
         dir: PathBuf,
         file: File,
-        frames: &[file::Frame<'_>],
+        bytes: Vec<u8>,
         prefix: Prefix,
         generation: Arc<AtomicU64>,
         replayed: Loaded,
         snapshot_covers: Option<Prefix>,
         metrics: LogMetrics,
-    ) -> Flusher {
-        let mut flusher = Flusher {
+    ) -> Result<Flusher, StoreError> {
+        let indexing = std::thread::Builder::new()
+            .name("schemata-index".into())
+            .spawn(move || Index::of(&bytes, prefix.frames))?;
+        Ok(Flusher {
             dir,
             file,
             prefix,
-            index: HashMap::new(),
-            digest: KeyDigest::new(),
-            live_bytes: 0,
-            frames: 0,
-            live_frames: 0,
+            index: Index::new(KeyDigest::new()),
+            indexing: Some(indexing),
             generation,
             replayed: Some(replayed),
             full: Arc::default(),
@@ -220,58 +272,37 @@ impl Flusher {
             snapshot_source: None,
             snapshot_covers,
             snapshot_job: None,
-        };
-        for f in frames {
-            let key = flusher.digest.of(f.key);
-            flusher.track(key, f.offset, f.len, f.value.is_none());
-        }
-        flusher.measure();
-        flusher
+        })
     }
 
-    fn track(&mut self, key: u128, offset: u64, len: u64, tombstone: bool) {
-        self.frames += 1;
-        if !tombstone {
-            self.live_bytes += len;
-            self.live_frames += 1;
+    /// The index, once built.
+    fn index(&mut self) -> &mut Index {
+        if let Some(indexing) = self.indexing.take() {
+            self.index = indexing.join().expect("indexing does not panic");
+            self.measure();
         }
-        if let Some(old) = self.index.insert(
-            key,
-            Slot {
-                offset,
-                len: len as u32,
-                tombstone,
-            },
-        ) {
-            if !old.tombstone {
-                self.live_bytes -= u64::from(old.len);
-                self.live_frames -= 1;
-            }
-        }
+        &mut self.index
     }
 
     /// Publishes the log's size and dead share.
     fn measure(&self) {
         self.metrics.size_bytes.set(self.prefix.len as f64);
-        let dead = self.frames - self.live_frames;
-        let ratio = if self.frames == 0 {
+        let dead = self.index.frames - self.index.live_frames;
+        let ratio = if self.index.frames == 0 {
             0.0
         } else {
-            dead as f64 / self.frames as f64
+            dead as f64 / self.index.frames as f64
         };
         self.metrics.dead_ratio.set(ratio);
     }
 
-    fn dead_bytes(&self) -> u64 {
-        self.prefix.len - HEADER.len() as u64 - self.live_bytes
-    }
-
-    pub(super) fn needs_compaction(&self) -> bool {
-        let dead = self.dead_bytes();
+    fn needs_compaction(&mut self) -> bool {
+        let live = self.index().live_bytes;
+        let dead = self.prefix.len - HEADER.len() as u64 - live;
         self.compaction.is_none()
             && self.prefix.len >= self.compact_not_before
             && dead >= COMPACT_AFTER_DEAD_BYTES
-            && dead > self.live_bytes
+            && dead > live
     }
 
     pub(super) fn run(mut self, rx: Receiver<Msg>) {
@@ -445,9 +476,10 @@ impl Flusher {
                 let mut offset = self.prefix.len;
                 self.prefix.push_all(&buf);
                 for c in current {
+                    let index = self.index();
                     for (key, len, tombstone) in c.keys {
-                        let key = self.digest.of(&key);
-                        self.track(key, offset, len, tombstone);
+                        let key = index.digest.of(&key);
+                        index.track(key, offset, len, tombstone);
                         offset += len;
                     }
                     (c.on_durable)(0);
@@ -504,25 +536,12 @@ impl Flusher {
         file::decode_all(&scan.frames)
     }
 
-    /// Compacts now, waiting for the copy: for the open, before any write can come.
-    pub(super) fn compact_now(&mut self) -> Result<(), StoreError> {
-        self.start_compaction();
-        let c = self
-            .compaction
-            .take()
-            .ok_or_else(|| StoreError::Backend("the log's compaction could not start".into()))?;
-        let (reply, mut rx) = oneshot::channel();
-        let copied = c.job.join().unwrap_or_else(|_| Err(panicked()));
-        self.finish_compaction(c.frozen, c.started, copied, vec![reply]);
-        rx.try_recv()
-            .unwrap_or_else(|_| Err(StoreError::Backend("compaction gave no answer".into())))
-    }
-
     /// Starts copying the live records of the file as it is now on a background thread.
     fn start_compaction(&mut self) {
         // Only what the copy needs: the live slots (sorting them is left to the copy).
         let live: Vec<(u128, u64, u32)> = self
-            .index
+            .index()
+            .slots
             .iter()
             .filter(|(_, s)| !s.tombstone)
             .map(|(key, s)| (*key, s.offset, s.len))
@@ -599,25 +618,26 @@ impl Flusher {
         // The keys written meanwhile, where the new file has them.
         let shift = |offset: u64| offset - frozen.len + prefix.len;
         let latest: Vec<(u128, u64, u64, bool)> = self
-            .index
+            .index()
+            .slots
             .iter()
             .filter(|(_, s)| s.offset >= frozen.len)
             .map(|(key, s)| (*key, shift(s.offset), u64::from(s.len), s.tombstone))
             .collect();
         prefix.push_all(&tail);
         self.file = new;
-        self.index.clear();
-        self.live_bytes = 0;
-        self.frames = 0;
-        self.live_frames = 0;
+        let digest = std::mem::replace(&mut self.index.digest, KeyDigest::new());
+        let mut index = Index::new(digest);
+        index.slots.reserve(moved.len() + latest.len());
         for (key, offset, len) in moved {
-            self.track(key, offset, u64::from(len), false);
+            index.track(key, offset, u64::from(len), false);
         }
         for (key, offset, len, tombstone) in latest {
-            self.track(key, offset, len, tombstone);
+            index.track(key, offset, len, tombstone);
         }
         // Every frame of the tail stays, superseded ones included.
-        self.frames = prefix.frames;
+        index.frames = prefix.frames;
+        self.index = index;
         self.prefix = prefix;
         // The snapshot on disk names the old file: a new one is due.
         self.snapshot_covers = None;

@@ -51,8 +51,8 @@ impl LogStore {
     }
 
     /// Opens (or creates) the log in `dir`: takes the lock, checks every frame, cuts off a torn
-    /// tail, decodes the records after the snapshot when there is a valid one (else all), and
-    /// compacts when most of the file is dead. Its writes, size and compactions are
+    /// tail, and decodes the records after the snapshot when there is a valid one (else all).
+    /// Once open, it compacts in the background when most of the file is dead. Its writes, size and compactions are
     /// recorded in `metrics`.
     pub fn open_measured(dir: impl AsRef<Path>, metrics: &Metrics) -> Result<LogStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
@@ -83,8 +83,17 @@ impl LogStore {
             len = file::HEADER.len() as u64;
         }
         let mut bytes = vec![0; len as usize];
-        file.read_exact_at(&mut bytes, 0)?;
-        let scan = file::scan(&bytes)?;
+        // The snapshot is read and checked on another core meanwhile.
+        let (scan, snapshot) = std::thread::scope(|scope| {
+            let snapshot = scope.spawn(|| snapshot::read(&dir));
+            let scan = file
+                .read_exact_at(&mut bytes, 0)
+                .map_err(StoreError::from)
+                .and_then(|()| file::scan(&bytes));
+            let snapshot = snapshot.join().expect("reading a snapshot does not panic");
+            (scan, snapshot)
+        });
+        let scan = scan?;
         if scan.valid_len < len {
             tracing::warn!(
                 "{}: cut off a torn tail of {} bytes at offset {} (an interrupted write)",
@@ -96,7 +105,6 @@ impl LogStore {
             file.sync_all()?;
         }
         let mut prefix = file::Prefix::empty();
-        let snapshot = snapshot::read(&dir);
         // The first frame after the snapshot, if the log still holds the prefix it covers.
         let mut after = None;
         for (at, frame) in scan.frames.iter().enumerate() {
@@ -122,22 +130,20 @@ impl LogStore {
         };
         let records = file::decode_all(&scan.frames[from..])?;
         let covers = snapshot.as_ref().map(|s| s.covers);
+        drop(scan);
+        bytes.truncate(prefix.len as usize);
         let generation = Arc::new(AtomicU64::new(0));
-        let mut flusher = Flusher::new(
+        let flusher = Flusher::new(
             dir.clone(),
             file,
-            &scan.frames,
+            bytes,
             prefix,
             generation.clone(),
             (snapshot.map(|s| s.body), records),
             covers,
             LogMetrics::new(metrics),
-        );
+        )?;
         let full = flusher.full.clone();
-        drop(bytes);
-        if flusher.needs_compaction() {
-            flusher.compact_now()?;
-        }
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("schemata-log".into())
