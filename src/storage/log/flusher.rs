@@ -103,6 +103,14 @@ impl KeyDigest {
     }
 }
 
+/// A log file read whole and checked by `file::scan`, its torn tail cut off.
+pub(super) struct Checked {
+    pub(super) file: File,
+    pub(super) bytes: Vec<u8>,
+    /// All of it.
+    pub(super) prefix: Prefix,
+}
+
 /// Where the latest frame of each record key is, and how much of the log is live.
 struct Index {
     slots: HashMap<u128, Slot>,
@@ -241,19 +249,22 @@ impl LogMetrics {
 pub(super) const LOG_NAME: &str = "schemas.log";
 
 impl Flusher {
-    /// A flusher over the checked log `bytes`, making up `prefix`; `replayed` is what a first
-    /// load answers, and `snapshot_covers` what the snapshot used covers. The log's index is
-    /// built from `bytes` on another thread.
+    /// A flusher over a checked log; `replayed` is what a first load answers, and
+    /// `snapshot_covers` what the snapshot used covers. The log's index is built from its bytes
+    /// on another thread.
     pub(super) fn new(
         dir: PathBuf,
-        file: File,
-        bytes: Vec<u8>,
-        prefix: Prefix,
+        log: Checked,
         generation: Arc<AtomicU64>,
         replayed: Loaded,
         snapshot_covers: Option<Prefix>,
         metrics: LogMetrics,
     ) -> Result<Flusher, StoreError> {
+        let Checked {
+            file,
+            bytes,
+            prefix,
+        } = log;
         let indexing = std::thread::Builder::new()
             .name("schemata-index".into())
             .spawn(move || Index::of(&bytes, prefix.frames))?;

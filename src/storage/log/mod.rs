@@ -24,7 +24,7 @@ use super::{
     Transaction,
 };
 use crate::metrics::Metrics;
-use flusher::{Commit, Flusher, LogMetrics, Msg, LOG_NAME};
+use flusher::{Checked, Commit, Flusher, LogMetrics, Msg, LOG_NAME};
 
 /// After a write failed for lack of space, the free space at which the log is taken to accept
 /// writes again (short of trying one).
@@ -135,9 +135,11 @@ impl LogStore {
         let generation = Arc::new(AtomicU64::new(0));
         let flusher = Flusher::new(
             dir.clone(),
-            file,
-            bytes,
-            prefix,
+            Checked {
+                file,
+                bytes,
+                prefix,
+            },
             generation.clone(),
             (snapshot.map(|s| s.body), records),
             covers,
