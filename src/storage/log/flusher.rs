@@ -48,7 +48,9 @@ const COPY_BUFFER: usize = 1024 * 1024;
 /// Most bytes appended in one write.
 const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// A new snapshot is written once this many bytes of log came after the last one (or after a
-/// compaction): a start then replays at most about this much.
+/// compaction), or an eighth of what it covers if that is more: a start replays at most about
+/// that much, and a large registry under steady writes does not rewrite its snapshot (most of
+/// the log's size again) for every few megabytes written.
 const SNAPSHOT_AFTER_BYTES: u64 = 32 * 1024 * 1024;
 /// How often the thread looks whether a background compaction or snapshot has finished while no
 /// commits come.
@@ -409,7 +411,7 @@ impl Flusher {
         let covered = self.snapshot_covers.map_or(0, |p| p.len);
         if self.snapshot_job.is_none()
             && self.compaction.is_none()
-            && self.prefix.len - covered >= SNAPSHOT_AFTER_BYTES
+            && self.prefix.len - covered >= SNAPSHOT_AFTER_BYTES.max(covered / 8)
         {
             self.snapshot(None);
         }

@@ -78,14 +78,28 @@ fn check(bytes: Vec<u8>) -> Result<Snapshot, &'static str> {
     })
 }
 
-/// Writes the snapshot `writer` makes, covering `covers`, in place of the one in `dir`.
+/// Writes the snapshot `writer` makes, covering `covers`, in place of the one in `dir`; a
+/// failed attempt leaves no temporary file behind.
 pub(super) fn write(dir: &Path, covers: Prefix, writer: SnapshotWriter) -> std::io::Result<()> {
     let tmp_path = dir.join(format!("{SNAPSHOT_NAME}.tmp"));
+    let written = write_to(dir, &tmp_path, covers, writer);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp_path);
+    }
+    written
+}
+
+fn write_to(
+    dir: &Path,
+    tmp_path: &Path,
+    covers: Prefix,
+    writer: SnapshotWriter,
+) -> std::io::Result<()> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
-        .open(&tmp_path)?;
+        .open(tmp_path)?;
     let mut out = Counted {
         inner: BufWriter::with_capacity(1024 * 1024, &file),
         len: 0,
@@ -105,7 +119,7 @@ pub(super) fn write(dir: &Path, covers: Prefix, writer: SnapshotWriter) -> std::
     head.extend_from_slice(&crc.to_be_bytes());
     file.write_all_at(&head, 0)?;
     file.sync_all()?;
-    std::fs::rename(&tmp_path, dir.join(SNAPSHOT_NAME))?;
+    std::fs::rename(tmp_path, dir.join(SNAPSHOT_NAME))?;
     File::open(dir)?.sync_all()
 }
 
