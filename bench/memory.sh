@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Memory and cold start at scale (issue 20): COUNT schemas of examples/gen_log's shape, one per
 # subject, held by the embedded log.
-#   1. written straight to a log by gen_log, then served: time from start to serving, and RSS;
-#   2. compacted (every record live): its time and peak memory;
+#   1. written straight to a log by gen_log, then served: time from start to serving, and RSS,
+#      first with no snapshot (the whole log replayed; the server then writes one), then
+#      restarted from the snapshot;
+#   2. compacted (every record live) while one writer commits record after record: its time,
+#      peak memory, and the longest commit during it;
 #   3. registered through the API by wrk (32 connections): RSS of that server, then of a restart
 #      on the same log.
 # Usage: bench/memory.sh [COUNT]   (default 1000000)
@@ -26,6 +29,9 @@ cleanup() {
 trap cleanup EXIT
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# RSS once the start's leftovers are gone (the log's index is built, and its read buffer freed,
+# on a thread of its own that may still run when the server starts serving).
+settled_mb() { sleep 3; rss_mb "$1"; }
 # Starts a server on log directory $1 and waits until it serves; sets PID, and SECS to the
 # seconds from exec to serving.
 serve() {
@@ -41,10 +47,17 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
 "$CARGO_TARGET_DIR/release/examples/gen_log" "$WORK/generated" "$COUNT"
 echo "== $COUNT schemas; log $(du -m "$WORK/generated" | cut -f1) MB"
 serve "$WORK/generated"
-echo "written by gen_log, then served:  ready in ${SECS} s, RSS $(rss_mb "$PID") MB"
+echo "written by gen_log, then served:  ready in ${SECS} s, RSS $(settled_mb "$PID") MB (no snapshot)"
+# The server writes a snapshot once it serves (the log is past the size that calls for one).
+until grep -q "wrote a snapshot" "$WORK/serve.out"; do sleep 0.1; done
+grep -o "wrote a snapshot.*" "$WORK/serve.out"
 stop
-# Every record is live: compaction rewrites them all. Writes wait for it meanwhile (the log's
-# one writer thread compacts), so its time is also the longest pause it causes to writes.
+echo "  snapshot $(du -m "$WORK/generated/schemas.snapshot" | cut -f1) MB"
+serve "$WORK/generated"
+echo "  restarted from the snapshot:    ready in ${SECS} s, RSS $(settled_mb "$PID") MB"
+grep -o "loaded .*" "$WORK/serve.out"
+stop
+# Every record is live: compaction rewrites them all, while a writer keeps committing.
 "$CARGO_TARGET_DIR/release/examples/compact_log" "$WORK/generated"
 
 mkdir "$WORK/api"
@@ -53,8 +66,8 @@ begun=$(date +%s)
 COUNT="$COUNT" THREADS=2 wrk -t2 -c32 -d1h -s bench/register_count.lua http://127.0.0.1:18190 >/dev/null
 took=$(( $(date +%s) - begun ))
 held=$(curl -sf http://127.0.0.1:18190/metrics | awk '$1 == "schemata_schemas{state=\"live\"}" {print $2}')
-echo "registered through the API:       ${held:-?} schemas in ${took} s, RSS $(rss_mb "$PID") MB"
+echo "registered through the API:       ${held:-?} schemas in ${took} s, RSS $(settled_mb "$PID") MB"
 stop
 serve "$WORK/api"
-echo "  the same log, restarted:        ready in ${SECS} s, RSS $(rss_mb "$PID") MB"
+echo "  the same log, restarted:        ready in ${SECS} s, RSS $(settled_mb "$PID") MB"
 stop

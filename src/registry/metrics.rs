@@ -184,7 +184,7 @@ impl Counts {
             let live = usages.iter().any(|(subject, version)| {
                 state
                     .versions(subject)
-                    .and_then(|vs| vs.get(version))
+                    .and_then(|vs| vs.get(&version))
                     .is_some_and(|v| !v.deleted && v.id == *id)
             });
             if live {

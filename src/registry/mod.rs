@@ -10,6 +10,8 @@
 //! - `state.rs`: the in-memory state, the fold of the stored records.
 //! - `context.rs`: context-qualified subject names (`:.ctx:name`); `contexts.rs`: listing and
 //!   deleting contexts.
+//! - `snapshot.rs`: the state written whole and read back, for a fast start.
+//! - `usages.rs`: the subject versions holding a schema id.
 //! - `write.rs`: how every write use case writes: the writer lock, the one mode gate, commit.
 //! - `register.rs`: register and lookup (with the no-parse fast path for known spellings).
 //! - `read.rs`: schemas, subjects and versions.
@@ -42,7 +44,9 @@ mod mode;
 mod read;
 mod register;
 mod replica;
+mod snapshot;
 mod state;
+mod usages;
 mod versions;
 mod write;
 
@@ -128,22 +132,40 @@ impl Registry {
         metrics: &Metrics,
     ) -> Result<Registry, StoreError> {
         let started = std::time::Instant::now();
-        let loaded = store.load().await?;
+        let (snapshot, loaded) = store.load_snapshot().await?;
+        let from_snapshot = snapshot.is_some();
         let count = loaded.records.len();
-        // Folding every record is CPU work: off the threads that answer requests (probes).
+        // Reading the snapshot and folding every record is CPU work: off the threads that
+        // answer requests (probes). `None`: the snapshot does not read back.
         let state = tokio::task::spawn_blocking(move || {
-            let mut state = State::default();
+            let mut state = match snapshot.as_deref().map(snapshot::read) {
+                None => State::default(),
+                Some(Ok(state)) => state,
+                Some(Err(why)) => {
+                    tracing::warn!("the snapshot cannot be read ({why}); replaying the log");
+                    return Ok(None);
+                }
+            };
             for record in loaded.records {
                 state.apply(record)?;
             }
             state.position = loaded.position;
-            Ok::<State, StoreError>(state)
+            Ok::<Option<State>, StoreError>(Some(state))
         })
         .await
         .map_err(|e| StoreError::Backend(format!("replaying the records: {e}")))??;
+        let state = match state {
+            Some(state) => state,
+            None => replay(store.load().await?).await?,
+        };
         tracing::info!(
-            "loaded {} records: {} schemas in {} subjects, in {} ms",
+            "loaded {} records{}: {} schemas in {} subjects, in {} ms",
             count,
+            if from_snapshot {
+                " after a snapshot"
+            } else {
+                ""
+            },
             state.spaces().map(|(_, s)| s.schemas.len()).sum::<usize>(),
             state.subjects.len(),
             started.elapsed().as_millis()
@@ -169,6 +191,15 @@ impl Registry {
             }),
         };
         metrics::observe_state(metrics, &registry.inner);
+        // The store captures the published state when it is exactly the durable records; a
+        // weak reference, as the store lives in the registry.
+        let weak = Arc::downgrade(&registry.inner);
+        registry.inner.store.keep_snapshots(Box::new(move || {
+            let state = weak.upgrade()?.published.load_full();
+            Some(Box::new(move |out: &mut dyn std::io::Write| {
+                snapshot::write(&state, out)
+            }))
+        }));
         if shared {
             follow::observe(metrics, &registry.inner);
             registry.follow(closed_rx);
@@ -238,6 +269,20 @@ impl Registry {
         let _ = schema.parsed.set(parsed.clone());
         Ok(parsed)
     }
+}
+
+/// The fold of every record, oldest first.
+async fn replay(loaded: crate::storage::Batch) -> Result<State, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let mut state = State::default();
+        for record in loaded.records {
+            state.apply(record)?;
+        }
+        state.position = loaded.position;
+        Ok(state)
+    })
+    .await
+    .map_err(|e| StoreError::Backend(format!("replaying the records: {e}")))?
 }
 
 /// The schemas `references` (of a schema in `context`) name, with theirs, dependencies before

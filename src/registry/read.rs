@@ -175,7 +175,7 @@ impl Registry {
                         .and_then(|vs| vs.get(v))
                         .is_some_and(|i| !i.deleted)
             })
-            .cloned()
+            .map(|(s, v)| (s.to_string(), v))
             .collect())
     }
 
@@ -372,13 +372,13 @@ fn holder(state: &State, id: u32, subject: Option<&str>) -> Option<SubjectVersio
     let users = space.usages.get(&id)?;
     let (s, v) = match subject.filter(|s| !context::unqualified(s).is_empty()) {
         // The newest version of the subject holding it.
-        Some(subject) => users.iter().rev().find(|(us, _)| us == subject)?,
-        None => users.first()?,
+        Some(subject) => users.iter().rev().find(|(us, _)| *us == subject)?,
+        None => users.iter().next()?,
     };
     Some(SubjectVersion {
-        subject: s.clone(),
-        version: *v,
-        info: *state.versions(s)?.get(v)?,
+        subject: s.to_string(),
+        version: v,
+        info: *state.versions(s)?.get(&v)?,
         schema: space.schemas.get(&id)?.clone(),
     })
 }

@@ -49,8 +49,7 @@ pub struct VersionInfo {
 /// A subject's versions, by number. Shared between snapshots; cloned when written.
 pub type Versions = Arc<VersionList>;
 
-/// The subject versions holding one id, sorted.
-pub type Usages = Arc<Vec<(String, i32)>>;
+pub use crate::registry::usages::Usages;
 
 /// The schemas of one context and their ids: each context numbers its schemas on its own, so
 /// the same schema in `.a` and `.b` has an id in each, and id 1 may mean different schemas in
@@ -63,8 +62,8 @@ pub struct IdSpace {
     pub schemas: OrdMap<u32, Arc<StoredSchema>>,
     /// Identity → id. The first id registered for an identity wins.
     pub by_identity: OrdMap<[u8; 16], u32>,
-    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one or
-    /// two entries, so a small shared vector rather than a tree.
+    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one,
+    /// kept inline.
     pub usages: OrdMap<u32, Usages>,
     /// Highest id ever seen in this context; new ids come after it.
     pub max_id: u32,
@@ -306,12 +305,11 @@ impl State {
             self.release(old.id, subject, version);
         }
         let space = self.space_mut(ctx);
-        let users = Arc::make_mut(space.usages.entry(id).or_default());
-        let user = (subject.to_string(), version);
-        if let Err(at) = users.binary_search(&user) {
-            // Most ids have one user: no room for four (a push's first allocation).
-            users.reserve_exact(1);
-            users.insert(at, user);
+        match space.usages.get_mut(&id) {
+            Some(users) => users.insert(subject, version),
+            None => {
+                space.usages.insert(id, Usages::new(subject, version));
+            }
         }
         space.max_id = space.max_id.max(id);
         Ok(())
@@ -336,9 +334,7 @@ impl State {
         let Some(users) = space.usages.get_mut(&id) else {
             return;
         };
-        let users = Arc::make_mut(users);
-        users.retain(|(s, v)| !(s == subject && *v == version));
-        if users.is_empty() {
+        if !users.remove(subject, version) {
             space.usages.remove(&id);
             if let Some(schema) = space.schemas.remove(&id) {
                 if space.by_identity.get(&schema.identity) == Some(&id) {

@@ -41,6 +41,14 @@ pub type OnDurable = Box<dyn FnOnce(Position) + Send>;
 /// log, which no other process writes, has no one to catch up with and always answers 0.
 pub type Position = u64;
 
+/// Writes a snapshot of the registry's state (see [`Store::keep_snapshots`]); it owns the state
+/// it writes, so it runs on any thread while writes go on.
+pub type SnapshotWriter = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send>;
+
+/// Called by a store that keeps snapshots, at a moment when the registry's published state is
+/// exactly the store's durable records, to capture that state; `None` once the registry is gone.
+pub type SnapshotSource = Box<dyn Fn() -> Option<SnapshotWriter> + Send>;
+
 /// Records read from a store, oldest first, and the position of the last one (or the position
 /// they were read after, when there are none).
 #[derive(Debug, Default)]
@@ -113,6 +121,17 @@ pub trait Store: Send + Sync + 'static {
     async fn hold_exporter_lease(&self) -> bool {
         true
     }
+
+    /// A checked snapshot of the registry's state (as a [`SnapshotWriter`] wrote it) and the
+    /// records after it; or no snapshot and every record, as [`Store::load`]. Only a store that
+    /// keeps snapshots (the embedded log) has one.
+    async fn load_snapshot(&self) -> Result<(Option<bytes::Bytes>, Batch), StoreError> {
+        Ok((None, self.load().await?))
+    }
+
+    /// Lets the store capture the registry's state from `source` now and then, so that the next
+    /// start reads it instead of replaying every record. Stores without snapshots ignore it.
+    fn keep_snapshots(&self, _source: SnapshotSource) {}
 }
 
 /// One write in progress.

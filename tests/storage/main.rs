@@ -12,5 +12,6 @@ mod kafka_fencing;
 mod log_recovery;
 #[path = "../common/pg.rs"]
 mod pg;
+mod snapshot;
 #[path = "../common/tmpfs.rs"]
 mod tmpfs;

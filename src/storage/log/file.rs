@@ -41,10 +41,51 @@ pub(super) fn encode(record: &Record, out: &mut Vec<u8>) -> (u64, Vec<u8>, bool)
     ((out.len() - start) as u64, key, tombstone)
 }
 
+/// A prefix of a log file, known by what a snapshot can check it against: its length, its
+/// number of frames, and a CRC-32C chained over the frames' heads (each head holds its frame's
+/// length and checksum, so the chain changes with any frame). A snapshot that names a prefix
+/// of another file (the log was compacted, cut back or replaced since) does not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Prefix {
+    pub(super) len: u64,
+    pub(super) frames: u64,
+    pub(super) chain: u32,
+}
+
+impl Prefix {
+    /// The prefix holding only the header.
+    pub(super) fn empty() -> Prefix {
+        Prefix {
+            len: HEADER.len() as u64,
+            frames: 0,
+            chain: 0,
+        }
+    }
+
+    /// Extends the prefix by the frame whose head is `head` and whose length is `len`.
+    pub(super) fn push(&mut self, head: &[u8], len: u64) {
+        self.len += len;
+        self.frames += 1;
+        self.chain = crc32c::crc32c_append(self.chain, &head[..FRAME_HEAD]);
+    }
+
+    /// Extends the prefix by whole frames laid back to back in `frames`.
+    pub(super) fn push_all(&mut self, mut frames: &[u8]) {
+        while frames.len() >= FRAME_HEAD {
+            let len =
+                FRAME_HEAD + u32::from_be_bytes(frames[0..4].try_into().expect("4 bytes")) as usize;
+            self.push(frames, len as u64);
+            frames = &frames[len.min(frames.len())..];
+        }
+    }
+}
+
 /// A frame read back.
 pub(super) struct Frame<'a> {
     pub(super) offset: u64,
     pub(super) len: u64,
+    /// The frame's length and checksum, as stored.
+    pub(super) head: &'a [u8],
     pub(super) key: &'a [u8],
     /// `None` for a tombstone.
     pub(super) value: Option<&'a [u8]>,
@@ -88,6 +129,26 @@ pub(super) fn decode_all(frames: &[Frame<'_>]) -> Result<Vec<Record>, StoreError
         records.extend(part?);
     }
     Ok(records)
+}
+
+/// The frames of a log `scan` has checked (its valid part, torn tail cut off): each frame's
+/// offset, length, key and whether it is a tombstone. Nothing is checked again.
+pub(super) fn walk(bytes: &[u8]) -> impl Iterator<Item = (u64, u64, &[u8], bool)> + '_ {
+    let mut at = HEADER.len();
+    std::iter::from_fn(move || {
+        let rest = bytes.get(at..).filter(|r| r.len() >= FRAME_HEAD + 4)?;
+        let len = u32::from_be_bytes(rest[0..4].try_into().expect("4 bytes")) as usize;
+        let key_len = u32::from_be_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        let key = &rest[FRAME_HEAD + 4..FRAME_HEAD + 4 + key_len];
+        let frame = (
+            at as u64,
+            (FRAME_HEAD + len) as u64,
+            key,
+            len == 4 + key_len,
+        );
+        at += FRAME_HEAD + len;
+        Some(frame)
+    })
 }
 
 /// The frames of a whole log file, and where its good part ends.
@@ -172,6 +233,7 @@ fn check_frame(bytes: &[u8], at: usize) -> FrameCheck<'_> {
     let value = &payload[4 + key_len..];
     FrameCheck::Good(Frame {
         offset: at as u64,
+        head: &rest[..FRAME_HEAD],
         len: (FRAME_HEAD + len) as u64,
         key,
         value: (!value.is_empty()).then_some(value),
@@ -219,6 +281,25 @@ mod tests {
             assert_eq!(scan.valid_len as usize, first_end, "cut at {cut}");
             assert_eq!(scan.frames.len(), 1);
         }
+    }
+
+    #[test]
+    fn a_prefix_is_the_same_read_frame_by_frame_or_whole() {
+        let bytes = log_of(&[record(1), record(2), record(3)]);
+        let mut by_frame = Prefix::empty();
+        for f in scan(&bytes).unwrap().frames {
+            by_frame.push(f.head, f.len);
+        }
+        let mut whole = Prefix::empty();
+        whole.push_all(&bytes[HEADER.len()..]);
+        assert_eq!(by_frame, whole);
+        assert_eq!(whole.len as usize, bytes.len());
+        assert_eq!(whole.frames, 3);
+        // Another file of the same length and frame count chains differently.
+        let mut other = Prefix::empty();
+        other.push_all(&log_of(&[record(4), record(5), record(6)])[HEADER.len()..]);
+        assert_eq!(other.len, whole.len);
+        assert_ne!(other.chain, whole.chain);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The embedded compacted log: the default store, with no dependencies.
 //!
-//! One directory holds `schemas.log` (the records, format in `file.rs`) and `LOCK`, held
-//! exclusively while a process uses the directory so a second one cannot write the same log.
+//! One directory holds `schemas.log` (the records, format in `file.rs`), `schemas.snapshot` (the
+//! registry's state as of a prefix of the log, `snapshot.rs`) and `LOCK`, held exclusively while
+//! a process uses the directory so a second one cannot write the same log.
 //! A commit is acknowledged only after its frames are fsynced; concurrent commits share one
 //! fsync (`flusher.rs`).
 
 mod file;
 mod flusher;
+mod snapshot;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -17,9 +19,12 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::{Batch, CommitFuture, OnDurable, Position, Record, Store, StoreError, Transaction};
+use super::{
+    Batch, CommitFuture, OnDurable, Position, Record, SnapshotSource, Store, StoreError,
+    Transaction,
+};
 use crate::metrics::Metrics;
-use flusher::{Commit, Flusher, LogMetrics, Msg, LOG_NAME};
+use flusher::{Checked, Commit, Flusher, LogMetrics, Msg, LOG_NAME};
 
 /// After a write failed for lack of space, the free space at which the log is taken to accept
 /// writes again (short of trying one).
@@ -32,6 +37,9 @@ pub struct LogStore {
     dir: PathBuf,
     /// Set while the last append failed for lack of space.
     full: Arc<AtomicBool>,
+    /// The writer thread, joined on drop: it may be finishing a compaction or a snapshot, and
+    /// the directory's lock must outlive that.
+    writer: Option<std::thread::JoinHandle<()>>,
     /// Held for the store's lifetime: the directory's exclusive lock.
     _lock: File,
 }
@@ -43,7 +51,8 @@ impl LogStore {
     }
 
     /// Opens (or creates) the log in `dir`: takes the lock, checks every frame, cuts off a torn
-    /// tail, and compacts when most of the file is dead. Its writes, size and compactions are
+    /// tail, and decodes the records after the snapshot when there is a valid one (else all).
+    /// Once open, it compacts in the background when most of the file is dead. Its writes, size and compactions are
     /// recorded in `metrics`.
     pub fn open_measured(dir: impl AsRef<Path>, metrics: &Metrics) -> Result<LogStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
@@ -74,8 +83,17 @@ impl LogStore {
             len = file::HEADER.len() as u64;
         }
         let mut bytes = vec![0; len as usize];
-        file.read_exact_at(&mut bytes, 0)?;
-        let scan = file::scan(&bytes)?;
+        // The snapshot is read and checked on another core meanwhile.
+        let (scan, snapshot) = std::thread::scope(|scope| {
+            let snapshot = scope.spawn(|| snapshot::read(&dir));
+            let scan = file
+                .read_exact_at(&mut bytes, 0)
+                .map_err(StoreError::from)
+                .and_then(|()| file::scan(&bytes));
+            let snapshot = snapshot.join().expect("reading a snapshot does not panic");
+            (scan, snapshot)
+        });
+        let scan = scan?;
         if scan.valid_len < len {
             tracing::warn!(
                 "{}: cut off a torn tail of {} bytes at offset {} (an interrupted write)",
@@ -86,24 +104,50 @@ impl LogStore {
             file.set_len(scan.valid_len)?;
             file.sync_all()?;
         }
-        let records = file::decode_all(&scan.frames)?;
-        let generation = Arc::new(AtomicU64::new(0));
-        let mut flusher = Flusher::new(
-            dir.clone(),
-            file,
-            &scan.frames,
-            scan.valid_len,
-            generation.clone(),
-            records,
-            LogMetrics::new(metrics),
-        );
-        let full = flusher.full.clone();
-        drop(bytes);
-        if flusher.needs_compaction() {
-            flusher.compact()?;
+        let mut prefix = file::Prefix::empty();
+        // The first frame after the snapshot, if the log still holds the prefix it covers.
+        let mut after = None;
+        for (at, frame) in scan.frames.iter().enumerate() {
+            if snapshot.as_ref().is_some_and(|s| s.covers == prefix) {
+                after = Some(at);
+            }
+            prefix.push(frame.head, frame.len);
         }
+        if snapshot.as_ref().is_some_and(|s| s.covers == prefix) {
+            after = Some(scan.frames.len());
+        }
+        let (snapshot, from) = match (snapshot, after) {
+            (Some(s), Some(at)) => (Some(s), at),
+            (Some(_), None) => {
+                tracing::warn!(
+                    "{}: the snapshot covers a log this is not (compacted or cut back since); \
+                     ignored, replaying the log",
+                    dir.display()
+                );
+                (None, 0)
+            }
+            (None, _) => (None, 0),
+        };
+        let records = file::decode_all(&scan.frames[from..])?;
+        let covers = snapshot.as_ref().map(|s| s.covers);
+        drop(scan);
+        bytes.truncate(prefix.len as usize);
+        let generation = Arc::new(AtomicU64::new(0));
+        let flusher = Flusher::new(
+            dir.clone(),
+            Checked {
+                file,
+                bytes,
+                prefix,
+            },
+            generation.clone(),
+            (snapshot.map(|s| s.body), records),
+            covers,
+            LogMetrics::new(metrics),
+        )?;
+        let full = flusher.full.clone();
         let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("schemata-log".into())
             .spawn(move || flusher.run(rx))?;
         Ok(LogStore {
@@ -111,6 +155,7 @@ impl LogStore {
             generation,
             dir,
             full,
+            writer: Some(writer),
             _lock: lock,
         })
     }
@@ -133,8 +178,29 @@ impl LogStore {
         rx.await.map_err(|_| stopped())?
     }
 
+    /// Writes a snapshot of the registry's state now (once a registry asked for snapshots),
+    /// and waits until it is durable.
+    pub async fn snapshot(&self) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Snapshot(reply))?;
+        rx.await.map_err(|_| stopped())?
+    }
+
     fn send(&self, msg: Msg) -> Result<(), StoreError> {
         self.tx.send(msg).map_err(|_| stopped())
+    }
+}
+
+impl Drop for LogStore {
+    fn drop(&mut self) {
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
+        // The last reference can go on the writer thread itself (the registry it snapshots
+        // dropped meanwhile): that thread ends on its own once the channel closes.
+        if writer.thread().id() != std::thread::current().id() && self.tx.send(Msg::Stop).is_ok() {
+            let _ = writer.join();
+        }
     }
 }
 
@@ -152,6 +218,24 @@ impl Store for LogStore {
             records,
             position: 0,
         })
+    }
+
+    async fn load_snapshot(&self) -> Result<(Option<bytes::Bytes>, Batch), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::LoadSnapshot(reply))?;
+        let (snapshot, records) = rx.await.map_err(|_| stopped())??;
+        Ok((
+            snapshot,
+            Batch {
+                records,
+                position: 0,
+            },
+        ))
+    }
+
+    fn keep_snapshots(&self, source: SnapshotSource) {
+        // Only fails when the writer has stopped, which every write then reports.
+        let _ = self.send(Msg::KeepSnapshots(source));
     }
 
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
