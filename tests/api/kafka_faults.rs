@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,8 +52,9 @@ async fn a_broker_restart_loses_no_acknowledged_write_and_the_node_recovers() {
 
     // One client registers a new subject after another; what was acknowledged is kept.
     let stop = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicUsize::new(0));
     let writer = {
-        let (app, stop) = (app.clone(), stop.clone());
+        let (app, stop, failed) = (app.clone(), stop.clone(), failed.clone());
         tokio::spawn(async move {
             let (mut acknowledged, mut failures) = (Vec::new(), Vec::new());
             let mut n = 0;
@@ -63,7 +64,10 @@ async fn a_broker_restart_loses_no_acknowledged_write_and_the_node_recovers() {
                 let r = app.register(&subject, "\"string\"").await;
                 match r.status {
                     200 => acknowledged.push((subject, r.body["id"].as_u64().unwrap())),
-                    500 => failures.push(r.body),
+                    500 => {
+                        failures.push(r.body);
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
                     _ => panic!("{subject}: {} {}", r.status, r.body),
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -76,7 +80,16 @@ async fn a_broker_restart_loses_no_acknowledged_write_and_the_node_recovers() {
     // Reads are served from memory while the broker is away.
     let r = app.get("/schemas/ids/1").await;
     assert_eq!((r.status, r.body), (200, json!({"schema": "\"int\""})));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The broker stays away until a write has failed: a write in flight waits up to its
+    // 10 s timeout for the broker to come back, so a short outage may fail nothing.
+    let away = Instant::now();
+    while failed.load(Ordering::SeqCst) == 0 {
+        assert!(
+            away.elapsed() < Duration::from_secs(60),
+            "no write failed within 60 s of the broker going away"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     broker("");
     // The node writes again by itself once the broker is back.
     let back = Instant::now();
