@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use schemata_client::apache_avro::types::Value as AvroValue;
 use schemata_client::prost_reflect::{DynamicMessage, Value as ProtoValue};
 use schemata_client::{
-    AvroDeserializer, AvroSerializer, Client, JsonDeserializer, JsonSerializer,
-    ProtobufDeserializer, ProtobufSerializer, Schema, SchemaSelection, SchemaType,
-    SerializerConfig,
+    AvroSerializer, Client, JsonSerializer, ProtobufSerializer, Schema, SchemaSelection,
+    SchemaType, SerializerConfig,
 };
 use serde_json::{json, Map, Value};
 use tokio::process::Command;
 
 use crate::common::registry;
+use crate::interop::{decode, hex, unhex};
 
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/go");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -69,17 +69,6 @@ async fn run(binary: &Path, args: &[String]) -> Map<String, Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// What the Rust client selects for a case: its own schema, registered (or found) for the
@@ -138,30 +127,6 @@ async fn ours(client: &Client, case: &str) -> Vec<u8> {
                 .serialize(&topic, &message)
                 .await
                 .unwrap()
-        }
-    }
-}
-
-async fn decode(client: &Client, case: &str, bytes: &[u8]) -> Value {
-    match case.trim_end_matches("-meta") {
-        "avro" => {
-            let v = AvroDeserializer::new(client.clone(), None)
-                .unwrap()
-                .deserialize_value(bytes)
-                .await
-                .unwrap();
-            Value::try_from(v).unwrap()
-        }
-        "json" => JsonDeserializer::new(client.clone(), true)
-            .deserialize_value(bytes)
-            .await
-            .unwrap(),
-        _ => {
-            let m = ProtobufDeserializer::new(client.clone())
-                .deserialize(bytes)
-                .await
-                .unwrap();
-            json!({"id": m.get_field_by_name("id").unwrap().as_i64(), "name": m.get_field_by_name("name").unwrap().as_str()})
         }
     }
 }

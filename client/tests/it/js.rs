@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use tokio::process::Command;
 
 use crate::common::registry;
+use crate::interop::{hex, unhex};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/js");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -49,17 +50,6 @@ async fn node(args: &[String]) -> Map<String, Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 async fn ours(client: &Client, case: &str) -> Vec<u8> {

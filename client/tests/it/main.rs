@@ -1,6 +1,7 @@
 //! The client against a live Schemata (and a scripted fake for retries and single flight).
 
 mod common;
+mod interop;
 
 mod avro;
 mod frames;

@@ -4,13 +4,14 @@
 
 use schemata_client::prost_reflect::{DynamicMessage, Value as ProtoValue};
 use schemata_client::{
-    AvroDeserializer, AvroSerializer, Client, JsonDeserializer, JsonSerializer,
-    ProtobufDeserializer, ProtobufSerializer, Schema, SchemaType, SerializerConfig,
+    AvroSerializer, Client, JsonSerializer, ProtobufSerializer, Schema, SchemaType,
+    SerializerConfig,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::common::registry;
+use crate::interop::{decode, hex, unhex};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/interop.py");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -51,17 +52,6 @@ async fn python(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 async fn ours(client: &Client, format: &str) -> Vec<u8> {
@@ -114,30 +104,6 @@ async fn ours(client: &Client, format: &str) -> Vec<u8> {
                 .serialize("interop", &message)
                 .await
                 .unwrap()
-        }
-    }
-}
-
-async fn decode(client: &Client, format: &str, bytes: &[u8]) -> Value {
-    match format {
-        "avro" => {
-            let v = AvroDeserializer::new(client.clone(), None)
-                .unwrap()
-                .deserialize_value(bytes)
-                .await
-                .unwrap();
-            Value::try_from(v).unwrap()
-        }
-        "json" => JsonDeserializer::new(client.clone(), true)
-            .deserialize_value(bytes)
-            .await
-            .unwrap(),
-        _ => {
-            let m = ProtobufDeserializer::new(client.clone())
-                .deserialize(bytes)
-                .await
-                .unwrap();
-            json!({"id": m.get_field_by_name("id").unwrap().as_i64(), "name": m.get_field_by_name("name").unwrap().as_str()})
         }
     }
 }
