@@ -20,6 +20,7 @@ use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
 use crate::http::contexts::ContextPrefix;
+use crate::http::forward::Forwarder;
 use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
@@ -190,6 +191,20 @@ impl Server {
             exporter::Exporters::elsewhere()
         };
         metrics.spawn_upkeep();
+        // Kafka storage with an advertised URL elects one writer; the others forward to it.
+        let forwarder = match &options.kafka.advertised_url {
+            Some(_) if options.storage.starts_with("kafka://") => Some(Arc::new(
+                Forwarder::new(registry.clone(), options.max_body_bytes)
+                    .context("the HTTP client that forwards writes")?,
+            )),
+            Some(_) => {
+                tracing::warn!(
+                    "--advertised-url is used with Kafka storage only: this node writes itself"
+                );
+                None
+            }
+            None => None,
+        };
         Ok(Server {
             state: AppState {
                 registry,
@@ -201,6 +216,7 @@ impl Server {
                 cors_origins,
                 deployment: options.deployment_attributes.clone().into(),
                 exporters,
+                forwarder,
             },
             tls: None,
             limits: options.limits,

@@ -86,6 +86,23 @@ pub enum ApiError {
         #[source]
         cause: StoreError,
     },
+    /// 50004 as it reaches a client: another node is the elected writer (Kafka storage), at
+    /// `leader`. The HTTP layer forwards the request there instead (once: a request that was
+    /// forwarded already gets this answer); `forwarding` is what the client is told should
+    /// that fail (50003).
+    #[error("{unknown}")]
+    NotLeader {
+        leader: String,
+        unknown: &'static str,
+        forwarding: &'static str,
+    },
+    /// 50004: no node is known to be the elected writer (an election in progress); the
+    /// message is Confluent's for the operation.
+    #[error("{0}")]
+    UnknownLeader(&'static str),
+    /// 50003: forwarding the request to the elected writer failed.
+    #[error("{0}")]
+    ForwardingFailed(&'static str),
     /// 400: the body is not JSON, or not the JSON this endpoint takes.
     #[error("{0}")]
     BadRequest(String),
@@ -172,6 +189,8 @@ impl ApiError {
                 ..
             } => (500, 50002),
             ApiError::Store { .. } => (500, 50001),
+            ApiError::ForwardingFailed(_) => (500, 50003),
+            ApiError::NotLeader { .. } | ApiError::UnknownLeader(_) => (500, 50004),
             ApiError::BadRequest(_) => (400, 400),
             ApiError::PayloadTooLarge(_) => (413, 413),
             ApiError::UnsupportedMediaType => (415, 415),

@@ -481,6 +481,27 @@ pub struct KafkaArgs {
         hide_env_values = true
     )]
     pub kafka_sasl_password: Option<String>,
+
+    /// This node's API as the other nodes reach it (`http://host:8081`). With Kafka storage,
+    /// it makes the node stand in the election of the topic's one writer, and the other nodes
+    /// forward their writes to the elected one's URL. Without it, the node writes itself.
+    #[arg(long, env = "SCHEMATA_ADVERTISED_URL", value_name = "URL", value_parser = parse_advertised_url)]
+    pub advertised_url: Option<String>,
+}
+
+/// An `http(s)://host[:port][/prefix]` URL, without a trailing slash (request paths follow).
+fn parse_advertised_url(s: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("'{s}' is not a URL: {e}"))?;
+    if !["http", "https"].contains(&url.scheme())
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "'{s}' is not an http:// or https:// URL of this node (http://host:port)"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_string())
 }
 
 impl From<&KafkaArgs> for crate::storage::kafka::Settings {
@@ -495,6 +516,7 @@ impl From<&KafkaArgs> for crate::storage::kafka::Settings {
             sasl_mechanism: args.kafka_sasl_mechanism.clone(),
             username: args.kafka_sasl_username.clone(),
             password: args.kafka_sasl_password.clone(),
+            advertised_url: args.advertised_url.clone(),
         }
     }
 }

@@ -56,6 +56,10 @@ pub async fn delete(State(app): State<AppState>, path: ContextPath) -> Result<Re
     Ok(json_response(StatusCode::NO_CONTENT, ""))
 }
 
+/// The URI of a request as the client sent it, kept on a request whose prefix was rewritten.
+#[derive(Debug, Clone)]
+pub struct SentUri(pub Uri);
+
 /// Rewrites `/contexts/{context}/...` requests before they reach `S`.
 #[derive(Clone)]
 pub struct ContextPrefix<S>(pub S);
@@ -74,7 +78,12 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         match rewrite(req.uri()) {
-            Ok(Some(uri)) => *req.uri_mut() = uri,
+            Ok(Some(uri)) => {
+                // Forwarding re-sends the request as the client sent it.
+                let sent = SentUri(req.uri().clone());
+                req.extensions_mut().insert(sent);
+                *req.uri_mut() = uri;
+            }
             Ok(None) => {}
             Err(message) => {
                 let response = ApiError::BadRequest(message).into_response();

@@ -34,11 +34,22 @@ pub fn error_response(error: &ApiError, api: ApiFormat) -> Response {
     })
     .expect("error bodies serialize");
     let mut response = json_response(status, body);
-    if let ApiError::Store { subject, cause, .. } = error {
-        response.extensions_mut().insert(Failure {
-            subject: subject.clone(),
-            cause: cause.to_string(),
-        });
+    match error {
+        ApiError::Store { subject, cause, .. } => {
+            response.extensions_mut().insert(Failure {
+                subject: subject.clone(),
+                cause: cause.to_string(),
+            });
+        }
+        ApiError::NotLeader {
+            leader, forwarding, ..
+        } => {
+            response.extensions_mut().insert(super::forward::Leader {
+                url: leader.clone(),
+                forwarding,
+            });
+        }
+        _ => {}
     }
     response
 }

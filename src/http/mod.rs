@@ -11,6 +11,7 @@
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
 //! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
 //!   status, latency, request id).
+//! - `forward.rs`: writes refused because another node is the elected writer, re-sent there.
 //! - `guard.rs`: the auth file applied to each request (authentication, then one table from
 //!   route to operation); handlers of listings filter through its [`guard::Caller`].
 //! - `metrics.rs`: the HTTP metrics and `GET /metrics`; `health.rs`: the probes.
@@ -25,6 +26,7 @@ mod error;
 mod exporters;
 mod extract;
 mod format;
+pub mod forward;
 pub mod guard;
 pub mod health;
 pub mod metrics;
@@ -56,6 +58,7 @@ use crate::metrics::Metrics;
 use crate::registry::Registry;
 pub use error::ErrorBody;
 pub use format::ApiFormat;
+use forward::Forward;
 use guard::{Guard, GuardLayer};
 use tower::util::Either;
 use tower::Layer;
@@ -83,6 +86,8 @@ pub struct AppState {
     pub deployment: Arc<[String]>,
     /// The running exporters' statuses.
     pub exporters: crate::replication::exporter::Exporters,
+    /// Forwards writes to the elected writer (Kafka storage with `--advertised-url`).
+    pub forwarder: Option<Arc<forward::Forwarder>>,
 }
 
 impl FromRef<AppState> for Registry {
@@ -186,6 +191,7 @@ pub fn routes(state: AppState) -> Api {
             routes.templates(),
         ))
     });
+    let forwarder = state.forwarder.clone();
     let router = api
         .route(OTHER_ROUTES[0], get(openapi::serve))
         .route(OTHER_ROUTES[1], get(ui::index))
@@ -194,11 +200,13 @@ pub fn routes(state: AppState) -> Api {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);
-    TraceLayer::new(routes, http_metrics).layer(cors.layer(guard.layer(router)))
+    let forwarding = Forward::new(cors.layer(guard.layer(router)), forwarder);
+    TraceLayer::new(routes, http_metrics).layer(forwarding)
 }
 
-/// The whole server as a service: the router behind the guard, CORS when asked for, traced.
-pub type Api = Trace<Either<Cors<Guard<Router>>, Guard<Router>>>;
+/// The whole server as a service: the router behind the guard, CORS when asked for, writes
+/// forwarded to the elected writer when there is one, traced.
+pub type Api = Trace<Forward<Either<Cors<Guard<Router>>, Guard<Router>>>>;
 
 /// Answers browser preflights from `origins` (third-party UIs), before the guard: a browser
 /// sends no credentials with a preflight. No origins: no CORS headers at all.
@@ -233,8 +241,10 @@ pub fn starting(metrics: Option<Metrics>) -> Api {
     }
     let router = router.fallback(|| async { ApiError::Starting });
     let routes = ["/health/live", "/health/ready", "/metrics"].map(str::to_string);
-    TraceLayer::new(Arc::new(Routes::new(routes)), None)
-        .layer(Either::Right(GuardLayer::off().layer(router)))
+    TraceLayer::new(Arc::new(Routes::new(routes)), None).layer(Forward::new(
+        Either::Right(GuardLayer::off().layer(router)),
+        None,
+    ))
 }
 
 /// Only `GET /metrics`, for `--metrics-listen`.

@@ -144,6 +144,17 @@ impl Registry {
         });
     }
 
+    /// Reads what other nodes committed up to now, so that a read on this node after it sees
+    /// a write the elected writer made for it (a forwarded request): that writer acknowledges
+    /// once its write is readable. Should reading fail, the write stands all the same, and
+    /// this node sees it at its next look.
+    pub async fn catch_up(&self) {
+        let mut writer = self.inner.writer.lock().await;
+        if let Err(e) = self.look(&mut writer).await {
+            tracing::warn!("catching up after a forwarded write failed: {e}");
+        }
+    }
+
     /// One look of the follower. While this node holds the store's write lock its own writes
     /// are in flight and no other node can commit: there is nothing to read, and it is up to
     /// date. Otherwise nothing of its own is in flight (the lock is let go only then), so what

@@ -89,6 +89,8 @@ impl RegistryMetrics {
     /// The outcome of a registration that failed with `error`.
     pub(crate) fn registration_failed(&self, error: &ApiError) {
         self.registration(match error {
+            // Counted by the elected writer, which this one forwards to.
+            ApiError::NotLeader { .. } => return,
             ApiError::Incompatible { .. } => Registration::Incompatible,
             ApiError::InvalidSchema(_) => Registration::Invalid,
             ApiError::Store { .. } => Registration::Failed,

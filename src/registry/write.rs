@@ -48,6 +48,46 @@ impl Operation {
             Operation::DeleteContext => "Error while deleting context",
         }
     }
+
+    /// What the client is told when no node is known to be the elected writer (Confluent's
+    /// words, 50004).
+    fn unknown_leader(self) -> &'static str {
+        match self {
+            Operation::Register | Operation::Import | Operation::DeleteVersion => {
+                "Leader not known."
+            }
+            Operation::UpdateConfig => "Failed to update compatibility level",
+            Operation::DeleteConfig => "Failed to delete compatibility level",
+            other => other.failure(),
+        }
+    }
+
+    /// What the client is told when forwarding to the elected writer fails (Confluent's
+    /// words, 50003).
+    fn forwarding(self) -> &'static str {
+        match self {
+            Operation::Register | Operation::Import => {
+                "Error while forwarding register schema request to the leader"
+            }
+            Operation::DeleteVersion => {
+                "Error while forwarding delete schema version request to the leader"
+            }
+            Operation::DeleteSubject => {
+                "Error while forwarding delete subject request to the leader"
+            }
+            Operation::UpdateConfig => "Error while forwarding update config request to the leader",
+            Operation::DeleteConfig => "Error while forwarding delete config request to the leader",
+            Operation::UpdateMode => "Error while forwarding update mode request to the leader",
+            Operation::DeleteMode => "Error while forwarding delete mode request to the leader",
+            Operation::Replicate => "Error while forwarding replication to the leader",
+            Operation::UpdateExporter => {
+                "Error while forwarding update exporter request to the leader"
+            }
+            Operation::DeleteContext => {
+                "Error while forwarding delete context request to the leader"
+            }
+        }
+    }
 }
 
 /// An open write: the writer lock, the store transaction and the state to decide against.
@@ -113,12 +153,25 @@ impl Write {
     }
 }
 
-/// The error a client gets; the HTTP layer logs it with the request it answers.
+/// The error a client gets; the HTTP layer logs it with the request it answers, or forwards
+/// the request to the elected writer.
 fn failed(operation: Operation, subject: Option<&str>, cause: StoreError) -> ApiError {
-    ApiError::Store {
-        message: operation.failure(),
-        subject: subject.map(str::to_string),
-        cause,
+    match cause {
+        StoreError::NotLeader {
+            leader: Some(leader),
+        } => ApiError::NotLeader {
+            leader,
+            unknown: operation.unknown_leader(),
+            forwarding: operation.forwarding(),
+        },
+        StoreError::NotLeader { leader: None } => {
+            ApiError::UnknownLeader(operation.unknown_leader())
+        }
+        cause => ApiError::Store {
+            message: operation.failure(),
+            subject: subject.map(str::to_string),
+            cause,
+        },
     }
 }
 

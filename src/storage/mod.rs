@@ -78,6 +78,10 @@ pub enum StoreError {
     /// Any other backend failure.
     #[error("{0}")]
     Backend(String),
+    /// Another node is elected to write (a shared store with one writer): its advertised URL,
+    /// or `None` while no node is known to be elected.
+    #[error("this node is not the elected writer; the writer is {}", .leader.as_deref().unwrap_or("unknown"))]
+    NotLeader { leader: Option<String> },
 }
 
 /// A place the registry's records are kept.

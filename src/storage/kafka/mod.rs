@@ -12,12 +12,19 @@
 //! Concurrent writes of one node share a transaction (group commit). A write is acknowledged
 //! once its transaction is committed with `acks=all`.
 //!
+//! With an advertised URL, a node stands in an election through the group coordinator
+//! (`election.rs`): only the elected node writes, and the others' writes fail with
+//! [`StoreError::NotLeader`] naming it, which the HTTP layer forwards there. Without one, every
+//! node writes, fenced as above.
+//!
 //! A topic that is missing is created (one partition, `cleanup.policy=compact`); an existing one
 //! with more partitions is refused, and one that is not compacted too, unless allowed
 //! (`topic.rs`).
 
 #[cfg(feature = "kafka")]
 mod client;
+#[cfg(feature = "kafka")]
+mod election;
 #[cfg(feature = "kafka")]
 mod reader;
 mod settings;
@@ -29,19 +36,30 @@ mod writer;
 pub use settings::{Address, Settings, DEFAULT_TOPIC};
 
 #[cfg(feature = "kafka")]
+pub use election::SESSION_TIMEOUT;
+
+#[cfg(feature = "kafka")]
 pub use store::KafkaStore;
 
 #[cfg(feature = "kafka")]
 mod store {
+    use std::time::{Duration, Instant};
+
+    use super::election::Election;
     use super::reader::Reader;
     use super::writer::Writes;
     use super::{client, topic, Address, Settings};
     use crate::metrics::Metrics;
     use crate::storage::{Batch, Position, Store, StoreError, Transaction};
 
+    /// How long a write waits for an election in progress (a rebalance) to name a writer.
+    const ELECTION_WAIT: Duration = Duration::from_secs(10);
+
     pub struct KafkaStore {
         reader: Reader,
         writes: Writes,
+        /// `None` without an advertised URL: this node writes itself.
+        election: Option<Election>,
     }
 
     impl KafkaStore {
@@ -56,7 +74,37 @@ mod store {
             topic::ensure(&config, &address, settings).await?;
             let writes = Writes::start(&config, &address, metrics)?;
             let reader = Reader::start(&config, &address, writes.own(), metrics)?;
-            Ok(KafkaStore { reader, writes })
+            let election = match &settings.advertised_url {
+                Some(url) => Some(Election::start(&config, &address, url)?),
+                None => None,
+            };
+            Ok(KafkaStore {
+                reader,
+                writes,
+                election,
+            })
+        }
+
+        /// Ok when this node may write: no election, or it is the elected writer. Otherwise
+        /// the elected writer's URL, after waiting up to [`ELECTION_WAIT`] for an election in
+        /// progress to name one.
+        async fn elected(&self) -> Result<(), StoreError> {
+            let Some(election) = &self.election else {
+                return Ok(());
+            };
+            let deadline = Instant::now() + ELECTION_WAIT;
+            loop {
+                if election.leads() {
+                    return Ok(());
+                }
+                if let Some(url) = election.leader().await? {
+                    return Err(StoreError::NotLeader { leader: Some(url) });
+                }
+                if Instant::now() >= deadline {
+                    return Err(StoreError::NotLeader { leader: None });
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
     }
 
@@ -67,6 +115,7 @@ mod store {
         }
 
         async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+            self.elected().await?;
             Ok(Box::new(self.writes.begin().await?))
         }
 
@@ -84,6 +133,11 @@ mod store {
 
         async fn changed(&self) {
             self.reader.changed().await;
+        }
+
+        /// The elected writer runs the exporters; without an election, every node does.
+        async fn hold_exporter_lease(&self) -> bool {
+            self.election.as_ref().is_none_or(Election::leads)
         }
     }
 

@@ -27,6 +27,10 @@ pub struct Settings {
     pub sasl_mechanism: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Where the other nodes reach this one's API (`--advertised-url`). Set, the node stands
+    /// in the election of the topic's one writer and forwards its writes to whoever is
+    /// elected; unset, it writes itself (fenced by whichever node writes next).
+    pub advertised_url: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -41,6 +45,7 @@ impl fmt::Debug for Settings {
             .field("sasl_mechanism", &self.sasl_mechanism)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("advertised_url", &self.advertised_url)
             .finish()
     }
 }
