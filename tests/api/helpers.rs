@@ -74,9 +74,15 @@ impl TestApp {
 
     /// A registry built from `options`.
     pub async fn with(options: Options) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        TestApp::listening(options, listener).await
+    }
+
+    /// A registry built from `options`, served on `listener` (bound first, so that `options`
+    /// can name its address).
+    pub async fn listening(options: Options, listener: TcpListener) -> TestApp {
         let (url, api) = (options.storage.clone(), options.api);
         let server = Server::open(&options).await.expect("server opens");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

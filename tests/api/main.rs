@@ -21,6 +21,8 @@ mod kafka;
 #[cfg(feature = "kafka")]
 mod kafka_faults;
 #[cfg(feature = "kafka")]
+mod kafka_leader;
+#[cfg(feature = "kafka")]
 #[path = "../common/kafka.rs"]
 mod kafka_topic;
 mod logs;

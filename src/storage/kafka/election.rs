@@ -24,6 +24,7 @@ use rdkafka::ClientConfig;
 
 use super::client::{failure, TIMEOUT};
 use super::Address;
+use crate::metrics::Metrics;
 use crate::storage::StoreError;
 
 /// How long the coordinator waits for a silent member's heartbeat before electing another
@@ -78,11 +79,13 @@ impl ConsumerContext for Elector {
 }
 
 impl Election {
-    /// Joins the election of `address`'s topic as `url`.
+    /// Joins the election of `address`'s topic as `url`; whether this node is elected is shown
+    /// in `metrics`.
     pub fn start(
         config: &ClientConfig,
         address: &Address,
         url: &str,
+        metrics: &Metrics,
     ) -> Result<Election, StoreError> {
         let group = format!("schemata-{}", address.topic);
         let leads = Arc::new(AtomicBool::new(false));
@@ -109,6 +112,13 @@ impl Election {
             .subscribe(&[&address.topic])
             .map_err(|e| failure("joining the writer election", e))?;
         let consumer = Arc::new(consumer);
+        let elected = metrics.gauge(
+            "schemata_kafka_elected_writer",
+            &[],
+            "1 while this node is the elected writer of the Kafka topic (the others forward their writes to it), else 0",
+        );
+        let shown = leads.clone();
+        metrics.on_scrape(move || elected.set(f64::from(u8::from(shown.load(Ordering::SeqCst)))));
         let stop = Arc::new(AtomicBool::new(false));
         let (polled, stopped) = (consumer.clone(), stop.clone());
         std::thread::Builder::new()

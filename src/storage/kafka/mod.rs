@@ -75,7 +75,7 @@ mod store {
             let writes = Writes::start(&config, &address, metrics)?;
             let reader = Reader::start(&config, &address, writes.own(), metrics)?;
             let election = match &settings.advertised_url {
-                Some(url) => Some(Election::start(&config, &address, url)?),
+                Some(url) => Some(Election::start(&config, &address, url, metrics)?),
                 None => None,
             };
             Ok(KafkaStore {
