@@ -478,3 +478,61 @@ async fn a_killed_leader_is_replaced_within_the_bound_and_nothing_acknowledged_i
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_that_cannot_be_reached_fails_the_write_with_50003() {
+    let Some(topic) = TestTopic::create() else {
+        return;
+    };
+    // Nothing listens at port 1. The range assignor gives the partition to the first member
+    // id in order, and member ids start with the client id: this URL sorts before any other
+    // node's on 127.0.0.1.
+    let mut options = Options::new(&topic.url());
+    options.kafka.advertised_url = Some("http://127.0.0.1:1".into());
+    let unreachable = TestApp::with(options).await;
+    let mut nodes = nodes(&topic, 1).await;
+    let node = nodes.pop().unwrap();
+    let leader = elected(&topic, 2, &[unreachable.base.clone(), node.base.clone()]).await;
+    assert_eq!(leader, 0, "the node advertising port 1 is elected");
+
+    // Re-sent for 15 s while the leader cannot be reached, then Confluent's 50003.
+    let started = Instant::now();
+    assert_error(
+        &node.register("orders", "\"string\"").await,
+        500,
+        50003,
+        "Error while forwarding register schema request to the leader",
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_error(
+        &node.put("/config", json!({"compatibility": "NONE"})).await,
+        500,
+        50003,
+        "Error while forwarding update config request to the leader",
+    );
+    // Nothing was written, and reads are served meanwhile.
+    assert_error(
+        &node.get("/subjects/orders/versions").await,
+        404,
+        40401,
+        "Subject 'orders' not found.",
+    );
+}
+
+#[test]
+fn an_advertised_url_that_is_not_http_is_refused_at_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_schemata"))
+        .args(["serve", "--advertised-url", "registry-1:8081"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("invalid value 'registry-1:8081' for '--advertised-url <URL>': 'registry-1:8081' is not an http:// or https:// URL of this node (http://host:port)"),
+        "{stderr}"
+    );
+}
