@@ -218,7 +218,14 @@ impl Forwarder {
             .request(parts.method.clone(), format!("{url}{path}"))
             .header(FORWARDED, "true")
             .body(body);
-        for name in [header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT] {
+        // The request id too, so the leader's access line matches this node's.
+        let names = [
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-request-id"),
+        ];
+        for name in names {
             if let Some(value) = parts.headers.get(&name) {
                 request = request.header(name, value);
             }

@@ -536,3 +536,37 @@ fn an_advertised_url_that_is_not_http_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_stopped_cleanly_leaves_the_election_at_once() {
+    let Some(topic) = TestTopic::create() else {
+        return;
+    };
+    let client = crate::helpers::http_client();
+    let mut processes: Vec<Option<Process>> =
+        (0..2).map(|_| Some(Process::start(&topic))).collect();
+    for p in processes.iter().flatten() {
+        p.ready(&client).await;
+    }
+    let all: Vec<String> = processes.iter().flatten().map(|p| p.base.clone()).collect();
+    let leader = elected(&topic, 2, &all).await;
+    let mut stopping = processes[leader].take().unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &stopping.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped_at = Instant::now();
+    let status = tokio::task::spawn_blocking(move || stopping.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let survivor = [all[1 - leader].clone()];
+    elected(&topic, 1, &survivor).await;
+    // Well within the session timeout (6 s) a dead writer would take.
+    let took = stopped_at.elapsed();
+    eprintln!("the survivor was elected {took:?} after the leader was told to stop");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let survivor = TestApp::attach(&survivor[0]);
+    assert_eq!(survivor.register_ok("after", "\"int\"").await, 1);
+}

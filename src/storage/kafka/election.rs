@@ -29,7 +29,7 @@ use crate::storage::StoreError;
 
 /// How long the coordinator waits for a silent member's heartbeat before electing another
 /// writer (the brokers' smallest allowed by default, `group.min.session.timeout.ms`).
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// How often the election consumer polls (which serves its heartbeats and rebalances).
 const POLL: Duration = Duration::from_millis(100);
@@ -40,6 +40,7 @@ pub struct Election {
     leads: Arc<AtomicBool>,
     consumer: Arc<BaseConsumer<Elector>>,
     stop: Arc<AtomicBool>,
+    poller: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Follows this node's assignment: holding the partition is being elected.
@@ -121,7 +122,7 @@ impl Election {
         metrics.on_scrape(move || elected.set(f64::from(u8::from(shown.load(Ordering::SeqCst)))));
         let stop = Arc::new(AtomicBool::new(false));
         let (polled, stopped) = (consumer.clone(), stop.clone());
-        std::thread::Builder::new()
+        let poller = std::thread::Builder::new()
             .name("kafka-election".into())
             .spawn(move || {
                 while !stopped.load(Ordering::SeqCst) {
@@ -136,6 +137,7 @@ impl Election {
             leads,
             consumer,
             stop,
+            poller: Some(poller),
         })
     }
 
@@ -169,10 +171,13 @@ impl Election {
 }
 
 impl Drop for Election {
-    /// The polling thread ends, and the consumer, dropped with it, leaves the group: another
-    /// node is elected at once rather than after the session timeout.
+    /// The polling thread ends, then the consumer, dropped last, leaves the group: another node
+    /// is elected at once rather than after the session timeout.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        if let Some(poller) = self.poller.take() {
+            let _ = poller.join();
+        }
     }
 }
 

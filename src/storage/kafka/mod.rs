@@ -36,9 +36,6 @@ mod writer;
 pub use settings::{Address, Settings, DEFAULT_TOPIC};
 
 #[cfg(feature = "kafka")]
-pub use election::SESSION_TIMEOUT;
-
-#[cfg(feature = "kafka")]
 pub use store::KafkaStore;
 
 #[cfg(feature = "kafka")]
