@@ -1135,3 +1135,51 @@ async fn an_alias_does_not_reach_past_the_grants() {
         (200, json!("payments-value"), json!(1))
     );
 }
+
+/// With `--access-log`, each line names who asked: the principal of an authenticated request,
+/// also when it was denied, and none for a request that failed to authenticate.
+#[tokio::test]
+async fn access_lines_name_the_principal() {
+    let dir = TempDir::new().unwrap();
+    let path = auth_file(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let serve = crate::logs::Serve::start(
+        &data,
+        &[
+            "--auth-file",
+            path.to_str().unwrap(),
+            "--access-log",
+            "true",
+            "--log-format",
+            "json",
+        ],
+    );
+    let app = TestApp::attach(&serve.base);
+    let asked = [
+        (As::User("reader"), "/subjects", 200),
+        (As::User("nobody"), "/subjects/orders-value/versions", 403),
+        (As::Password("reader", "wrong"), "/subjects", 401),
+    ];
+    for (who, path, status) in asked {
+        assert_eq!(
+            call(&app, who, Method::GET, path, None).await.status,
+            status
+        );
+    }
+    let lines: Vec<(Value, Value)> = serve
+        .rest()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["target"] == "schemata::access")
+        .map(|l| (l["status"].clone(), l["principal"].clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (json!(200), json!("reader")),
+            (json!(403), json!("nobody")),
+            (json!(401), Value::Null),
+        ]
+    );
+}
