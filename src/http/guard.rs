@@ -18,6 +18,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
 use super::extract::{follows_aliases, Params};
@@ -188,6 +189,10 @@ pub struct Shared {
     auth: Arc<Authenticator>,
     rules: Rules,
     registry: Registry,
+    /// Password checks running at once, at most one per core: each costs argon2's memory
+    /// (19 MiB) and tens of milliseconds of a core, so a flood of wrong passwords waits its
+    /// turn instead of taking hundreds of blocking threads and their memory.
+    verifying: Arc<Semaphore>,
 }
 
 #[derive(Clone)]
@@ -207,6 +212,9 @@ impl GuardLayer {
                 auth,
                 rules: Rules::new(templates),
                 registry,
+                verifying: Arc::new(Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
             })),
         }
     }
@@ -499,9 +507,15 @@ where
                 let shared = shared.clone();
                 GuardFuture::Slow {
                     future: Box::pin(async move {
-                        let verified = tokio::task::spawn_blocking(move || check.verify())
-                            .await
-                            .unwrap_or(Err(Refusal::BadPassword));
+                        let Ok(turn) = shared.verifying.clone().acquire_owned().await else {
+                            return shared.unauthorized(Refusal::BadPassword);
+                        };
+                        let verified = tokio::task::spawn_blocking(move || {
+                            let _turn = turn;
+                            check.verify()
+                        })
+                        .await
+                        .unwrap_or(Err(Refusal::BadPassword));
                         let principal = match verified {
                             Ok(principal) => principal,
                             Err(refusal) => return shared.unauthorized(refusal),

@@ -1183,3 +1183,41 @@ async fn access_lines_name_the_principal() {
         ]
     );
 }
+
+/// A flood of wrong passwords waits its turn: password checks run at most one per core, so 64
+/// at once are each refused with 401 without taking a blocking thread (and argon2's 19 MiB)
+/// apiece.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_wrong_passwords_is_checked_a_few_at_a_time() {
+    let dir = TempDir::new().unwrap();
+    let path = auth_file(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let serve = crate::logs::Serve::start(&data, &["--auth-file", path.to_str().unwrap()]);
+    let status = format!("/proc/{}/status", serve.child.id());
+    let threads = || {
+        let text = std::fs::read_to_string(&status).unwrap();
+        let line = text.lines().find(|l| l.starts_with("Threads:")).unwrap();
+        line["Threads:".len()..].trim().parse::<usize>().unwrap()
+    };
+    let before = threads();
+    let app = std::sync::Arc::new(TestApp::attach(&serve.base));
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let app = app.clone();
+        calls.spawn(async move {
+            let password = format!("wrong-{i}");
+            let who = As::Password("reader", &password);
+            call(&app, who, Method::GET, "/subjects", None).await.status
+        });
+    }
+    while let Some(status) = calls.join_next().await {
+        assert_eq!(status.unwrap(), 401);
+    }
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let after = threads();
+    assert!(
+        after <= before + cores + 2,
+        "{before} threads before, {after} after 64 wrong passwords on {cores} cores"
+    );
+}
