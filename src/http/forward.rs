@@ -10,8 +10,9 @@
 //!
 //! A forwarded request that reaches a node that is not elected either (the election moved)
 //! is answered there with 50004 rather than forwarded again. The leader's answer is returned
-//! as it is, once this node has read the write back ([`Registry::catch_up`]), so a read after
-//! the acknowledgement on this node sees it. A leader that cannot be reached at all (it died,
+//! as it is, once this node has read up to the position the leader's state had when it
+//! answered ([`Registry::catch_up`]; the leader sends it as `X-Schemata-Position`), so a read
+//! after the acknowledgement on this node sees the write. A leader that cannot be reached at all (it died,
 //! and the coordinator has not yet elected another) is asked for again until
 //! [`REACH_WAIT`] has passed; a request that reached it but got no answer is not re-sent.
 
@@ -24,15 +25,19 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{header, HeaderName, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use tower::{Service, ServiceExt};
 
 use crate::error::ApiError;
-use crate::registry::Registry;
+use crate::registry::{Position, Registry};
 
 /// The header Confluent's registry sets on a forwarded request.
 pub const FORWARDED: HeaderName = HeaderName::from_static("x-forward");
+
+/// On the answer to a forwarded request: the position of the elected writer's state once it
+/// answered, which the forwarding node reads up to before answering in turn.
+const POSITION: HeaderName = HeaderName::from_static("x-schemata-position");
 
 /// How long a write is retried while the elected writer cannot be reached (its death not yet
 /// noticed by the group coordinator, then the election): the session timeout and a rebalance.
@@ -168,16 +173,22 @@ impl Forwarder {
         let Ok(mut response) = inner.call(request()).await;
         loop {
             let Some(leader) = response.extensions().get::<Leader>().cloned() else {
+                if forwarded {
+                    let position = self.registry.position().to_string();
+                    let value = HeaderValue::from_str(&position).expect("digits");
+                    response.headers_mut().insert(POSITION, value);
+                }
                 return response;
             };
             if forwarded {
                 // Forwarded once already: the 50004 goes back to the node that forwarded it.
                 return response;
             }
+
             match self.send(&leader.url, &parts, body.clone()).await {
-                Ok(answer) => {
+                Ok((answer, position)) => {
                     if answer.status().is_success() {
-                        self.registry.catch_up().await;
+                        self.registry.catch_up(position).await;
                     }
                     return answer;
                 }
@@ -206,7 +217,7 @@ impl Forwarder {
         url: &str,
         parts: &axum::http::request::Parts,
         body: Bytes,
-    ) -> Result<Response, Unanswered> {
+    ) -> Result<(Response, Position), Unanswered> {
         // The path as the client sent it, before the `/contexts/` prefix was rewritten.
         let uri = parts
             .extensions
@@ -239,6 +250,12 @@ impl Forwarder {
         })?;
         let status = answer.status();
         let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
+        // Missing (an earlier version's answer, during an upgrade): nothing to wait for.
+        let position = answer
+            .headers()
+            .get(POSITION)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .unwrap_or(0);
         let body = answer.bytes().await.map_err(|_| Unanswered::Lost)?;
         let mut response = (status, body).into_response();
         if let Some(content_type) = content_type {
@@ -246,6 +263,6 @@ impl Forwarder {
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, content_type);
         }
-        Ok(response)
+        Ok((response, position))
     }
 }

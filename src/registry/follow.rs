@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::Position;
 use super::{Inner, Registry, Writer};
 use crate::metrics::Metrics;
 use crate::storage::StoreError;
@@ -26,6 +27,9 @@ const RESYNC: Duration = Duration::from_secs(1);
 
 /// A node whose last successful look is older than this is behind: it is catching up.
 const BEHIND: Duration = Duration::from_secs(3);
+
+/// How long a node waits to read back a write the elected writer made for it.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
 
 /// How the node's looks at the store went. Written by each look, read by the probe and the
 /// scrape; neither is on a request's hot path.
@@ -144,14 +148,36 @@ impl Registry {
         });
     }
 
-    /// Reads what other nodes committed up to now, so that a read on this node after it sees
-    /// a write the elected writer made for it (a forwarded request): that writer acknowledges
-    /// once its write is readable. Should reading fail, the write stands all the same, and
-    /// this node sees it at its next look.
-    pub async fn catch_up(&self) {
-        let mut writer = self.inner.writer.lock().await;
-        if let Err(e) = self.look(&mut writer).await {
-            tracing::warn!("catching up after a forwarded write failed: {e}");
+    /// The position of the published state: every write this node has acknowledged, or read
+    /// from other nodes, is at or before it.
+    pub fn position(&self) -> Position {
+        self.inner.published.load().position
+    }
+
+    /// Reads what other nodes committed until this node's state reaches `position` (the
+    /// elected writer's, after a write it made for this node), so that a read on this node
+    /// after it sees that write. A read can stop short of the end the broker reported (the
+    /// broker's answer to a fetch lags), so it looks again until [`CATCH_UP_WAIT`]. Should it
+    /// not get there, the write stands all the same, and this node sees it at a later look.
+    pub async fn catch_up(&self, position: Position) {
+        let deadline = Instant::now() + CATCH_UP_WAIT;
+        while self.position() < position {
+            let mut writer = self.inner.writer.lock().await;
+            if let Err(e) = self.look(&mut writer).await {
+                tracing::warn!("catching up after a forwarded write failed: {e}");
+            }
+            drop(writer);
+            if self.position() >= position {
+                return;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    "a forwarded write is not readable here yet: at {} of {position}",
+                    self.position()
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

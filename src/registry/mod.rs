@@ -58,7 +58,7 @@ use tokio::sync::Mutex;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-pub use crate::storage::{ConfigValue, Mode};
+pub use crate::storage::{ConfigValue, Mode, Position};
 use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
@@ -103,6 +103,8 @@ pub struct Registry {
 struct Inner {
     published: ArcSwap<State>,
     writer: Arc<Mutex<Writer>>,
+    /// Followed by a write that writes nothing, which may rest on commits still in flight.
+    settled: tokio::sync::watch::Sender<Settled>,
     store: Arc<dyn Store>,
     defaults: Defaults,
     /// Hash of a request's raw schema spelling → identity (see `register.rs`); outside the
@@ -122,6 +124,16 @@ struct Writer {
     pending: Arc<State>,
     /// The store generation `pending` was built in.
     generation: u64,
+    /// How many commits this registry has handed to the store, each numbered in turn.
+    issued: u64,
+}
+
+/// How far the commits handed to the store have got: the highest number settled (durable or
+/// failed) and the highest that failed. The store settles them in order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Settled {
+    settled: u64,
+    failed: u64,
 }
 
 impl Registry {
@@ -180,7 +192,9 @@ impl Registry {
                 writer: Arc::new(Mutex::new(Writer {
                     pending: state,
                     generation: 0,
+                    issued: 0,
                 })),
+                settled: tokio::sync::watch::Sender::new(Settled::default()),
                 store,
                 defaults,
                 spellings: ArcSwap::default(),

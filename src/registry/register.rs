@@ -152,7 +152,10 @@ impl Registry {
             self.merged_contract(write.state(), subject, &request, &sent, Some(next))
         };
         let identity = candidate.identity(&contract);
+        // Found in the writer's state, it may be a registration still in flight: answered
+        // once that is durable (`settle`).
         if let Some(found) = existing_version(write.state(), subject, &request, identity) {
+            self.settle(write).await?;
             return Ok((registered(found, filled, &sent), Registration::Existing));
         }
         if !importing && request.version.unwrap_or(0) == 0 {
@@ -161,6 +164,7 @@ impl Registry {
                 s.content == candidate.content && s.schema_type == candidate.schema_type
             };
             if let Some(found) = find_matching(state, subject, same, &contract, false, false) {
+                self.settle(write).await?;
                 return Ok((registered(found, filled, &sent), Registration::Existing));
             }
         }
@@ -182,6 +186,7 @@ impl Registry {
         let id = assign_id(&mut write, subject, &request, identity).await?;
         if importing {
             if let Some(done) = imported_before(write.state(), subject, version, id)? {
+                self.settle(write).await?;
                 return Ok((done, Registration::Existing));
             }
         }

@@ -210,10 +210,11 @@ impl Registry {
         })
     }
 
-    /// Makes `records` durable and visible, then returns. Nothing to write is a no-op.
+    /// Makes `records` durable and visible, then returns. With nothing to write, it returns
+    /// once the writes its decision rested on are durable.
     pub(crate) async fn commit(&self, write: Write, records: Vec<Record>) -> Result<(), ApiError> {
         if records.is_empty() {
-            return Ok(());
+            return self.settle(write).await;
         }
         let mut next = (*write.writer.pending).clone();
         for record in &records {
@@ -231,9 +232,16 @@ impl Registry {
             operation,
             subject,
         } = write;
+        writer.issued += 1;
+        let number = writer.issued;
         let durable = txn.commit(
             records,
-            Box::new(move |position| inner.published.store(published.at(position))),
+            Box::new(move |position| {
+                inner.published.store(published.at(position));
+                inner
+                    .settled
+                    .send_modify(|s| s.settled = s.settled.max(number));
+            }),
         );
         // The store orders commits and shares their flushes: the next write may decide on this
         // one before it is durable. Should it fail, the store's generation changes, and the next
@@ -241,6 +249,31 @@ impl Registry {
         writer.pending = next;
         drop(writer);
         let result = durable.await;
+        if result.is_err() {
+            self.inner.settled.send_modify(|s| {
+                s.failed = s.failed.max(number);
+                s.settled = s.settled.max(number);
+            });
+        }
         result.map_err(|e| failed(operation, subject.as_deref(), e))
+    }
+
+    /// A write that writes nothing (a schema already registered, a config already set) was
+    /// decided on the writer's state, which holds the writes still in flight: it is answered
+    /// once they are durable, so nothing is acknowledged that could still be lost, and a read
+    /// after the answer sees what it answered. Should one of them fail, so does this write.
+    pub(crate) async fn settle(&self, write: Write) -> Result<(), ApiError> {
+        let mut settled = self.inner.settled.subscribe();
+        let (from, target) = (settled.borrow().settled, write.writer.issued);
+        if from >= target {
+            return Ok(());
+        }
+        let (operation, subject) = (write.operation, write.subject.clone());
+        drop(write);
+        let _ = settled.wait_for(|s| s.settled >= target).await;
+        if settled.borrow().failed > from {
+            return Err(failed(operation, subject.as_deref(), StoreError::Abandoned));
+        }
+        Ok(())
     }
 }

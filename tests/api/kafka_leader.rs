@@ -185,6 +185,9 @@ async fn two_and_three_nodes_register_concurrently_through_forwarding_without_do
     let Some(topic) = TestTopic::create() else {
         return;
     };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn,schemata=info")
+        .try_init();
     for n in [2, 3] {
         let topic = TestTopic {
             bootstrap: topic.bootstrap.clone(),
@@ -218,6 +221,7 @@ async fn concurrent_registrations(nodes: &[TestApp], leader: usize) {
                 (format!("own-{n}"), 100 + round),
             ] {
                 let (client, base) = (node.client.clone(), node.base.clone());
+                let leader_base = nodes[leader].base.clone();
                 let schema = format!("{{\"type\":\"fixed\",\"name\":\"F\",\"size\":{size}}}");
                 tasks.push(tokio::spawn(async move {
                     let r = client
@@ -239,7 +243,10 @@ async fn concurrent_registrations(nodes: &[TestApp], leader: usize) {
                         .await
                         .unwrap();
                     let found: Value = r.json().await.unwrap();
-                    assert_eq!(found["id"], id, "{subject} on {base}: {found}");
+                    assert_eq!(
+                        found["id"], id,
+                        "{subject} on {base} (leader {leader_base}): {found}"
+                    );
                     assert_eq!(found["subject"], subject.as_str());
                     (schema, id)
                 }));
