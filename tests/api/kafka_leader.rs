@@ -342,8 +342,8 @@ impl Drop for Process {
     }
 }
 
-/// One acknowledged registration: subject, schema, id, when its (last) request was sent and
-/// when it was acknowledged.
+/// One acknowledged registration: subject, schema, id, when it was first sent (a retry sends
+/// it again) and when it was acknowledged.
 struct Ack {
     subject: String,
     schema: String,
@@ -366,8 +366,8 @@ async fn stream(
         let subject = format!("{name}-{n}");
         let schema =
             json!({"type": "enum", "name": "E", "symbols": [format!("{name}_{n}")]}).to_string();
+        let sent = Instant::now();
         loop {
-            let sent = Instant::now();
             let r = client
                 .request(Method::POST, format!("{base}/subjects/{subject}/versions"))
                 .header("Content-Type", CONTENT_TYPE)
@@ -440,7 +440,8 @@ async fn a_killed_leader_is_replaced_within_the_bound_and_nothing_acknowledged_i
         acks.extend(s.await.unwrap());
     }
     let before = acks.iter().filter(|a| a.acked < killed_at).count();
-    // The kill to the acknowledgement of the first registration sent after it: how long the
+    // The kill to the acknowledgement of the first registration first sent after it (so
+    // neither the dead leader nor anything it did can have answered it): how long the
     // registry took no writes.
     let takeover = acks
         .iter()
