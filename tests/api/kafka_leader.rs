@@ -578,3 +578,74 @@ async fn a_leader_stopped_cleanly_leaves_the_election_at_once() {
     let survivor = TestApp::attach(&survivor[0]);
     assert_eq!(survivor.register_ok("after", "\"int\"").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_leader_known_a_write_waits_then_fails_with_50004() {
+    let Some(topic) = TestTopic::create() else {
+        return;
+    };
+    let mut nodes = nodes(&topic, 1).await;
+    let node = nodes.pop().unwrap();
+    // An outside member of the election's group takes the partition (its static member id,
+    // "0-...", sorts first), under the node's own URL: the group's description then names no
+    // node the node may forward to, as while it is stale.
+    let stop = Arc::new(AtomicBool::new(false));
+    let outsider = {
+        let (name, url, stop) = (topic.topic.clone(), node.base.clone(), stop.clone());
+        let config = {
+            let mut config = ClientConfig::new();
+            config
+                .set("bootstrap.servers", &topic.bootstrap)
+                .set("group.id", format!("schemata-{name}"))
+                .set("client.id", &url)
+                .set("group.instance.id", "0")
+                .set("partition.assignment.strategy", "range")
+                .set("session.timeout.ms", "6000");
+            config
+        };
+        std::thread::spawn(move || {
+            let consumer: BaseConsumer = config.create().unwrap();
+            consumer.subscribe(&[&name]).unwrap();
+            while !stop.load(Ordering::SeqCst) {
+                let _ = consumer.poll(Duration::from_millis(100));
+            }
+        })
+    };
+    let client = crate::helpers::http_client();
+    let group = format!("schemata-{}", topic.topic);
+    let admin: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &topic.bootstrap)
+        .create()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        let held_outside = admin
+            .fetch_group_list(Some(&group), Duration::from_secs(10))
+            .is_ok_and(|list| {
+                list.groups()
+                    .iter()
+                    .any(|g| g.state() == "Stable" && g.members().len() == 2)
+            });
+        let elected = metric(&client, &node.base, "schemata_kafka_elected_writer ").await;
+        if held_outside && elected == Some(0.0) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{elected:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let started = Instant::now();
+    assert_error(
+        &node.register("orders", "\"string\"").await,
+        500,
+        50004,
+        "Leader not known.",
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    stop.store(true, Ordering::SeqCst);
+    outsider.join().unwrap();
+}
