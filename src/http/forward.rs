@@ -174,6 +174,7 @@ impl Forwarder {
         loop {
             let Some(leader) = response.extensions().get::<Leader>().cloned() else {
                 if forwarded {
+                    // Answered here for a node that forwarded it: how far that node must read.
                     let position = self.registry.position().to_string();
                     let value = HeaderValue::from_str(&position).expect("digits");
                     response.headers_mut().insert(POSITION, value);
@@ -184,7 +185,6 @@ impl Forwarder {
                 // Forwarded once already: the 50004 goes back to the node that forwarded it.
                 return response;
             }
-
             match self.send(&leader.url, &parts, body.clone()).await {
                 Ok((answer, position)) => {
                     if answer.status().is_success() {
