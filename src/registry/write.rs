@@ -153,6 +153,27 @@ impl Write {
     }
 }
 
+/// Counts a commit as failed unless it was seen durable: when it fails, and when its request
+/// is dropped before knowing (the client went away), so that no write waiting on it in
+/// [`Registry::settle`] waits forever or answers on a write that may be lost.
+struct Unsettled<'a> {
+    settled: &'a tokio::sync::watch::Sender<super::Settled>,
+    number: u64,
+    durable: bool,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if !self.durable {
+            let number = self.number;
+            self.settled.send_modify(|s| {
+                s.failed = s.failed.max(number);
+                s.settled = s.settled.max(number);
+            });
+        }
+    }
+}
+
 /// The error a client gets; the HTTP layer logs it with the request it answers, or forwards
 /// the request to the elected writer.
 fn failed(operation: Operation, subject: Option<&str>, cause: StoreError) -> ApiError {
@@ -248,13 +269,14 @@ impl Registry {
         // write starts again from what is durable (`begin`); this one's caller gets the error.
         writer.pending = next;
         drop(writer);
+        let mut unsettled = Unsettled {
+            settled: &self.inner.settled,
+            number,
+            durable: false,
+        };
         let result = durable.await;
-        if result.is_err() {
-            self.inner.settled.send_modify(|s| {
-                s.failed = s.failed.max(number);
-                s.settled = s.settled.max(number);
-            });
-        }
+        unsettled.durable = result.is_ok();
+        drop(unsettled);
         result.map_err(|e| failed(operation, subject.as_deref(), e))
     }
 
