@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::memo::Memo;
 use crate::types::{Schema, SchemaType};
-use crate::wire::{read_header, write_header};
+use crate::wire::{id_header, locate, Framed, Naming, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
 async fn parse_registered(client: &Client, schema: &Schema) -> Result<JsonSchema> {
@@ -47,7 +47,7 @@ pub struct JsonSerializer {
     client: Client,
     config: SerializerConfig,
     own: Option<Schema>,
-    writers: Memo<String, (u32, JsonSchema)>,
+    writers: Memo<String, (Naming, JsonSchema)>,
 }
 
 impl JsonSerializer {
@@ -66,6 +66,18 @@ impl JsonSerializer {
 
     /// Frames `value` for `topic`; a value the schema rejects is an error and nothing is written.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
+        self.serialize_with_headers(topic, value)
+            .await?
+            .payload_only()
+    }
+
+    /// [`JsonSerializer::serialize`], with the header that names the schema when the config's
+    /// `id_format` puts it there.
+    pub async fn serialize_with_headers<T: Serialize>(
+        &self,
+        topic: &str,
+        value: &T,
+    ) -> Result<Framed> {
         let value = serde_json::to_value(value).map_err(|e| Error::Serialization(e.to_string()))?;
         // Keyed by topic: the per-message path formats no subject name.
         let load = || async {
@@ -73,23 +85,22 @@ impl JsonSerializer {
                 .config
                 .strategy
                 .subject(topic, self.config.is_key, None)?;
-            let (id, schema) = self
+            let (ids, schema) = self
                 .config
                 .writer_schema(&self.client, &subject, self.own.as_ref())
                 .await?;
-            Ok((id, parse_registered(&self.client, &schema).await?))
+            let naming = Naming::new(self.config.id_format, self.config.is_key, &ids, None)?;
+            Ok((naming, parse_registered(&self.client, &schema).await?))
         };
-        let id = self
-            .writers
-            .read(topic, load, |(id, schema)| {
+        self.writers
+            .read(topic, load, |(naming, schema)| {
                 schema.validate(&value).map_err(Error::Serialization)?;
-                Ok(*id)
+                let mut out = naming.start(64);
+                serde_json::to_writer(&mut out, &value)
+                    .map_err(|e| Error::Serialization(e.to_string()))?;
+                Ok(naming.finish(out))
             })
-            .await?;
-        let mut out = Vec::with_capacity(64);
-        write_header(id, &mut out);
-        serde_json::to_writer(&mut out, &value).map_err(|e| Error::Serialization(e.to_string()))?;
-        Ok(out)
+            .await
     }
 }
 
@@ -97,7 +108,9 @@ impl JsonSerializer {
 pub struct JsonDeserializer {
     client: Client,
     validate: bool,
-    schemas: Memo<u32, JsonSchema>,
+    /// Reads record keys: their id header is `__key_schema_id`.
+    is_key: bool,
+    schemas: Memo<SchemaId, JsonSchema>,
 }
 
 impl JsonDeserializer {
@@ -106,18 +119,44 @@ impl JsonDeserializer {
         JsonDeserializer {
             client,
             validate,
+            is_key: false,
             schemas: Memo::new(None),
+        }
+    }
+
+    /// A deserializer of record keys: the id header it reads is `__key_schema_id`, not
+    /// `__value_schema_id`.
+    pub fn for_keys(self) -> Self {
+        JsonDeserializer {
+            is_key: true,
+            ..self
         }
     }
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
-        let (id, payload) = read_header(bytes)?;
+        self.read_value(None, bytes).await
+    }
+
+    /// The value in a record's key or value, named by the record's id header (Confluent 8.x)
+    /// when it has one, else by the payload's prefix. Headers as (name, value), a null
+    /// header's value `None`.
+    pub async fn deserialize_value_with_headers<'h>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<Value> {
+        self.read_value(id_header(headers, self.is_key), bytes)
+            .await
+    }
+
+    async fn read_value(&self, header: Option<&[u8]>, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = locate(header, bytes)?;
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
         if self.validate {
             let load = || async {
-                let schema = self.client.schema_by_id(id).await?;
+                let schema = self.client.schema_by(id).await?;
                 parse_registered(&self.client, &schema).await
             };
             self.schemas
@@ -132,6 +171,17 @@ impl JsonDeserializer {
     /// The framed message as a serde type.
     pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
         let value = self.deserialize_value(bytes).await?;
+        serde_json::from_value(value).map_err(|e| Error::Serialization(e.to_string()))
+    }
+
+    /// [`JsonDeserializer::deserialize`] for a record's key or value, named by the record's id
+    /// header when it has one.
+    pub async fn deserialize_with_headers<'h, T: DeserializeOwned>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<T> {
+        let value = self.deserialize_value_with_headers(headers, bytes).await?;
         serde_json::from_value(value).map_err(|e| Error::Serialization(e.to_string()))
     }
 }

@@ -42,7 +42,8 @@
 //!
 //! # Layout
 //! - `client.rs`: [`Client`], the REST API with failover, retries and caches.
-//! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
+//! - `wire.rs`: the frame (magic byte, id or GUID, Protobuf message indexes) and the record
+//!   headers that carry it instead (Confluent 8.x); `guid.rs`: GUIDs.
 //! - `varint.rs`: varints, plain and zig-zag, the one implementation under the message indexes
 //!   and the Avro coders.
 //! - `strategy.rs`: subject name strategies and schema selection.
@@ -58,6 +59,7 @@
 mod avro;
 mod client;
 mod error;
+mod guid;
 mod json;
 mod memo;
 mod protobuf;
@@ -69,13 +71,15 @@ pub mod wire;
 pub use avro::{AvroDeserializer, AvroSerializer};
 pub use client::{Auth, Client, ClientConfig};
 pub use error::{Error, Result};
+pub use guid::Guid;
 pub use json::{JsonDeserializer, JsonSerializer};
 pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
 pub use types::{
-    Compatibility, Config, Metadata, Mode, RegisteredSchema, Schema, SchemaReference, SchemaType,
-    SubjectVersion,
+    Compatibility, Config, Metadata, Mode, RegisteredSchema, Schema, SchemaIds, SchemaReference,
+    SchemaType, SubjectVersion,
 };
+pub use wire::{Framed, IdHeader, SchemaId, SchemaIdFormat};
 
 pub use apache_avro;
 pub use prost_reflect;

@@ -11,7 +11,7 @@ use prost_reflect::{DynamicMessage, FileDescriptor, ReflectMessage};
 use crate::memo::Memo;
 use crate::strategy::SchemaSelection;
 use crate::types::{Schema, SchemaReference, SchemaType};
-use crate::wire::{read_header, read_message_indexes, write_header, write_message_indexes};
+use crate::wire::{id_header, locate_protobuf, Framed, Naming, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
 /// Files every registry ships (no reference needed).
@@ -64,8 +64,8 @@ async fn parse_registered(client: &Client, schema: &Schema) -> Result<ProtobufSc
 pub struct ProtobufSerializer {
     client: Client,
     config: SerializerConfig,
-    /// (id, message indexes) per subject and message.
-    writers: Memo<String, (u32, Vec<i32>)>,
+    /// How the schema is named (id and message indexes) per subject and message.
+    writers: Memo<String, Naming>,
 }
 
 impl ProtobufSerializer {
@@ -104,14 +104,14 @@ impl ProtobufSerializer {
         Ok(file_schema(file, references))
     }
 
-    /// A buffer of `capacity` bytes beginning the frame of `message` on `topic`: the header and
-    /// the message indexes.
+    /// The record of `message` on `topic` before its payload: a buffer of `capacity` bytes
+    /// beginning with the id and message indexes, or the header that holds them.
     async fn frame_start(
         &self,
         topic: &str,
         message: &prost_reflect::MessageDescriptor,
         capacity: usize,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Framed> {
         let name = message.full_name();
         let subject = self
             .config
@@ -125,58 +125,92 @@ impl ProtobufSerializer {
                 }
                 _ => None,
             };
-            let (id, schema) = self
+            let (ids, schema) = self
                 .config
                 .writer_schema(&self.client, &subject, own.as_ref())
                 .await?;
             let parsed = parse_registered(&self.client, &schema).await?;
             let indexes = parsed
                 .message_indexes(name)
-                .ok_or_else(|| Error::Schema(format!("schema {id} has no message {name}")))?;
-            Ok((id, indexes))
+                .ok_or_else(|| Error::Schema(format!("schema {} has no message {name}", ids.id)))?;
+            let config = &self.config;
+            Naming::new(config.id_format, config.is_key, &ids, Some(&indexes))
         };
-        let start = |(id, indexes): &(u32, Vec<i32>)| {
-            let mut out = Vec::with_capacity(capacity);
-            write_header(*id, &mut out);
-            write_message_indexes(indexes, &mut out);
-            Ok(out)
-        };
+        let start = |naming: &Naming| Ok(naming.finish(naming.start(capacity)));
         self.writers.read(&key, load, start).await
     }
 
     /// Frames `message` for `topic`.
     pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
+        self.serialize_with_headers(topic, message)
+            .await?
+            .payload_only()
+    }
+
+    /// [`ProtobufSerializer::serialize`], with the header that names the schema (and holds the
+    /// message indexes) when the config's `id_format` puts it there.
+    pub async fn serialize_with_headers<M: ReflectMessage>(
+        &self,
+        topic: &str,
+        message: &M,
+    ) -> Result<Framed> {
         let capacity = message.encoded_len() + 8;
-        let mut out = self
+        let mut framed = self
             .frame_start(topic, &message.descriptor(), capacity)
             .await?;
         message
-            .encode(&mut out)
+            .encode(&mut framed.payload)
             .map_err(|e| Error::Serialization(e.to_string()))?;
-        Ok(out)
+        Ok(framed)
     }
 }
 
 /// Reads Protobuf in Confluent's wire format.
 pub struct ProtobufDeserializer {
     client: Client,
-    schemas: Memo<u32, ProtobufSchema>,
+    /// Reads record keys: their id header is `__key_schema_id`.
+    is_key: bool,
+    schemas: Memo<SchemaId, ProtobufSchema>,
 }
 
 impl ProtobufDeserializer {
     pub fn new(client: Client) -> ProtobufDeserializer {
         ProtobufDeserializer {
             client,
+            is_key: false,
             schemas: Memo::new(None),
+        }
+    }
+
+    /// A deserializer of record keys: the id header it reads is `__key_schema_id`, not
+    /// `__value_schema_id`.
+    pub fn for_keys(self) -> Self {
+        ProtobufDeserializer {
+            is_key: true,
+            ..self
         }
     }
 
     /// The message in a framed message, as described by the writer's schema.
     pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
-        let (id, rest) = read_header(bytes)?;
-        let (indexes, payload) = read_message_indexes(rest)?;
+        self.read(None, bytes).await
+    }
+
+    /// The message in a record's key or value, named (with its message indexes) by the
+    /// record's id header (Confluent 8.x) when it has one, else by the payload's prefix.
+    /// Headers as (name, value), a null header's value `None`.
+    pub async fn deserialize_with_headers<'h>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<DynamicMessage> {
+        self.read(id_header(headers, self.is_key), bytes).await
+    }
+
+    async fn read(&self, header: Option<&[u8]>, bytes: &[u8]) -> Result<DynamicMessage> {
+        let (id, indexes, payload) = locate_protobuf(header, bytes)?;
         let load = || async {
-            let schema = self.client.schema_by_id(id).await?;
+            let schema = self.client.schema_by(id).await?;
             if schema.schema_type != SchemaType::Protobuf {
                 return Err(Error::Schema(format!("schema {id} is not Protobuf")));
             }
@@ -195,8 +229,18 @@ impl ProtobufDeserializer {
 
     /// The payload of a framed message as a prost type (the schema is not consulted).
     pub fn deserialize_as<M: Message + Default>(&self, bytes: &[u8]) -> Result<M> {
-        let (_, rest) = read_header(bytes)?;
-        let (_, payload) = read_message_indexes(rest)?;
+        let (_, _, payload) = locate_protobuf(None, bytes)?;
+        M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
+    }
+
+    /// [`ProtobufDeserializer::deserialize_as`] for a record whose id header, when it has one,
+    /// holds the id and message indexes (then the payload is all message).
+    pub fn deserialize_as_with_headers<'h, M: Message + Default>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<M> {
+        let (_, _, payload) = locate_protobuf(id_header(headers, self.is_key), bytes)?;
         M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
     }
 }

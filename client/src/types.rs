@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::guid::Guid;
+
 /// The schema languages: `AVRO` (the default when absent), `PROTOBUF`, `JSON`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -56,6 +58,9 @@ pub struct RegisteredSchema {
     pub subject: String,
     pub version: i32,
     pub id: u32,
+    /// The schema's GUID, from registries that answer in Confluent 8.x's format.
+    #[serde(default)]
+    pub guid: Option<Guid>,
     pub schema: String,
     #[serde(default)]
     pub schema_type: SchemaType,
@@ -91,6 +96,15 @@ impl RegisteredSchema {
             references: self.references.clone(),
         }
     }
+}
+
+/// What names a registered schema: its id and, from registries that answer in Confluent 8.x's
+/// format, its GUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct SchemaIds {
+    pub id: u32,
+    #[serde(default)]
+    pub guid: Option<Guid>,
 }
 
 /// A subject and version, as `GET /schemas/ids/{id}/versions` lists them.

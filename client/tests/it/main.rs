@@ -6,6 +6,7 @@ mod interop;
 mod avro;
 mod frames;
 mod go;
+mod guids;
 mod js;
 mod json;
 mod metadata;
