@@ -132,6 +132,15 @@ pub(crate) fn unshare(e: Arc<Error>) -> Error {
         Error::Schema(m) => Error::Schema(m.clone()),
         Error::Serialization(m) => Error::Serialization(m.clone()),
         Error::Config(m) => Error::Config(m.clone()),
+        Error::Rule {
+            rule,
+            action,
+            reason,
+        } => Error::Rule {
+            rule: rule.clone(),
+            action: action.clone(),
+            reason: reason.clone(),
+        },
     }
 }
 

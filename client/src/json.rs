@@ -8,18 +8,48 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::memo::Memo;
+use crate::rules::{Direction, DomainRules, JsonFormat};
 use crate::types::{Schema, SchemaType};
 use crate::wire::{id_header, locate, Framed, Naming, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
-async fn parse_registered(client: &Client, schema: &Schema) -> Result<JsonSchema> {
-    let references = client.resolve_references(&schema.references).await?;
-    let deps: Vec<Dependency<'_>> = references
-        .iter()
-        .map(|(name, schema)| Dependency { name, schema })
-        .collect();
-    JsonSchema::parse(&schema.schema, &deps, ParseOptions::default())
-        .map_err(|e| Error::Schema(e.to_string()))
+/// A registered schema, parsed, with its domain rules one way.
+struct Checked {
+    schema: JsonSchema,
+    rules: DomainRules,
+    /// The schema's JSON, which field rules walk (`Null` when there are no rules).
+    text: Value,
+}
+
+impl Checked {
+    async fn load(client: &Client, schema: &Schema, direction: Direction) -> Result<Checked> {
+        let references = client.resolve_references(&schema.references).await?;
+        let deps: Vec<Dependency<'_>> = references
+            .iter()
+            .map(|(name, schema)| Dependency { name, schema })
+            .collect();
+        let parsed = JsonSchema::parse(&schema.schema, &deps, ParseOptions::default())
+            .map_err(|e| Error::Schema(e.to_string()))?;
+        let rules = DomainRules::new(schema, direction);
+        let text = if rules.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&schema.schema).map_err(|e| Error::Schema(e.to_string()))?
+        };
+        Ok(Checked {
+            schema: parsed,
+            rules,
+            text,
+        })
+    }
+
+    /// `value` after the rules.
+    fn apply(&self, value: Value) -> Result<Value> {
+        if self.rules.is_empty() {
+            return Ok(value);
+        }
+        self.rules.apply(&JsonFormat { schema: &self.text }, value)
+    }
 }
 
 /// Writes JSON in Confluent's wire format.
@@ -47,7 +77,7 @@ pub struct JsonSerializer {
     client: Client,
     config: SerializerConfig,
     own: Option<Schema>,
-    writers: Memo<String, (Naming, JsonSchema)>,
+    writers: Memo<String, (Naming, Checked)>,
 }
 
 impl JsonSerializer {
@@ -64,7 +94,8 @@ impl JsonSerializer {
         }
     }
 
-    /// Frames `value` for `topic`; a value the schema rejects is an error and nothing is written.
+    /// Frames `value` for `topic`, after the schema's domain rules; a value the schema rejects is
+    /// an error and nothing is written.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
         self.serialize_with_headers(topic, value)
             .await?
@@ -90,11 +121,16 @@ impl JsonSerializer {
                 .writer_schema(&self.client, &subject, self.own.as_ref())
                 .await?;
             let naming = Naming::new(self.config.id_format, self.config.is_key, &ids, None)?;
-            Ok((naming, parse_registered(&self.client, &schema).await?))
+            let checked = Checked::load(&self.client, &schema, Direction::Write).await?;
+            Ok((naming, checked))
         };
         self.writers
-            .read(topic, load, |(naming, schema)| {
-                schema.validate(&value).map_err(Error::Serialization)?;
+            .read(topic, load, |(naming, checked)| {
+                let value = checked.apply(value)?;
+                checked
+                    .schema
+                    .validate(&value)
+                    .map_err(Error::Serialization)?;
                 let mut out = naming.start(64);
                 serde_json::to_writer(&mut out, &value)
                     .map_err(|e| Error::Serialization(e.to_string()))?;
@@ -104,13 +140,14 @@ impl JsonSerializer {
     }
 }
 
-/// Reads JSON in Confluent's wire format.
+/// Reads JSON in Confluent's wire format, running the writer's schema's domain rules on each
+/// value.
 pub struct JsonDeserializer {
     client: Client,
     validate: bool,
     /// Reads record keys: their id header is `__key_schema_id`.
     is_key: bool,
-    schemas: Memo<SchemaId, JsonSchema>,
+    schemas: Memo<SchemaId, Checked>,
 }
 
 impl JsonDeserializer {
@@ -154,18 +191,22 @@ impl JsonDeserializer {
         let (id, payload) = locate(header, bytes)?;
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
-        if self.validate {
-            let load = || async {
-                let schema = self.client.schema_by(id).await?;
-                parse_registered(&self.client, &schema).await
-            };
-            self.schemas
-                .read(&id, load, |schema| {
-                    schema.validate(&value).map_err(Error::Serialization)
-                })
-                .await?;
-        }
-        Ok(value)
+        // The writer's schema is needed for its rules even when values are not validated.
+        let load = || async {
+            let schema = self.client.schema_by(id).await?;
+            Checked::load(&self.client, &schema, Direction::Read).await
+        };
+        self.schemas
+            .read(&id, load, |checked| {
+                if self.validate {
+                    checked
+                        .schema
+                        .validate(&value)
+                        .map_err(Error::Serialization)?;
+                }
+                checked.apply(value)
+            })
+            .await
     }
 
     /// The framed message as a serde type.

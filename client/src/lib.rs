@@ -63,6 +63,7 @@ mod guid;
 mod json;
 mod memo;
 mod protobuf;
+mod rules;
 mod strategy;
 mod types;
 mod varint;
@@ -76,8 +77,8 @@ pub use json::{JsonDeserializer, JsonSerializer};
 pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
 pub use types::{
-    Compatibility, Config, Metadata, Mode, RegisteredSchema, Schema, SchemaIds, SchemaReference,
-    SchemaType, SubjectVersion,
+    Compatibility, Config, Metadata, Mode, RegisteredSchema, Rule, RuleSet, Schema, SchemaIds,
+    SchemaReference, SchemaType, SubjectVersion,
 };
 pub use wire::{Framed, IdHeader, SchemaId, SchemaIdFormat};
 

@@ -9,6 +9,7 @@ use prost::Message;
 use prost_reflect::{DynamicMessage, FileDescriptor, ReflectMessage};
 
 use crate::memo::Memo;
+use crate::rules::{Direction, DomainRules, ProtobufFormat};
 use crate::strategy::SchemaSelection;
 use crate::types::{Schema, SchemaReference, SchemaType};
 use crate::wire::{id_header, locate_protobuf, Framed, Naming, SchemaId};
@@ -29,6 +30,8 @@ fn file_schema(file: &FileDescriptor, references: Vec<SchemaReference>) -> Schem
         schema: base64::engine::general_purpose::STANDARD.encode(bytes),
         schema_type: SchemaType::Protobuf,
         references,
+        rule_set: None,
+        metadata: None,
     }
 }
 
@@ -64,8 +67,9 @@ async fn parse_registered(client: &Client, schema: &Schema) -> Result<ProtobufSc
 pub struct ProtobufSerializer {
     client: Client,
     config: SerializerConfig,
-    /// How the schema is named (id and message indexes) per subject and message.
-    writers: Memo<String, Naming>,
+    /// How the schema is named (id and message indexes), and its domain rules, per subject and
+    /// message.
+    writers: Memo<String, (Naming, DomainRules)>,
 }
 
 impl ProtobufSerializer {
@@ -104,42 +108,6 @@ impl ProtobufSerializer {
         Ok(file_schema(file, references))
     }
 
-    /// The record of `message` on `topic` before its payload: a buffer of `capacity` bytes
-    /// beginning with the id and message indexes, or the header that holds them.
-    async fn frame_start(
-        &self,
-        topic: &str,
-        message: &prost_reflect::MessageDescriptor,
-        capacity: usize,
-    ) -> Result<Framed> {
-        let name = message.full_name();
-        let subject = self
-            .config
-            .strategy
-            .subject(topic, self.config.is_key, Some(name))?;
-        let key = format!("{subject}\u{0}{name}");
-        let load = || async {
-            let own = match self.config.selection {
-                SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
-                    Some(self.own_schema(&message.parent_file()).await?)
-                }
-                _ => None,
-            };
-            let (ids, schema) = self
-                .config
-                .writer_schema(&self.client, &subject, own.as_ref())
-                .await?;
-            let parsed = parse_registered(&self.client, &schema).await?;
-            let indexes = parsed
-                .message_indexes(name)
-                .ok_or_else(|| Error::Schema(format!("schema {} has no message {name}", ids.id)))?;
-            let config = &self.config;
-            Naming::new(config.id_format, config.is_key, &ids, Some(&indexes))
-        };
-        let start = |naming: &Naming| Ok(naming.finish(naming.start(capacity)));
-        self.writers.read(&key, load, start).await
-    }
-
     /// Frames `message` for `topic`.
     pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
         self.serialize_with_headers(topic, message)
@@ -154,14 +122,48 @@ impl ProtobufSerializer {
         topic: &str,
         message: &M,
     ) -> Result<Framed> {
+        let descriptor = message.descriptor();
+        let name = descriptor.full_name();
+        let subject = self
+            .config
+            .strategy
+            .subject(topic, self.config.is_key, Some(name))?;
+        let key = format!("{subject}\u{0}{name}");
+        let load = || async {
+            let own = match self.config.selection {
+                SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
+                    Some(self.own_schema(&descriptor.parent_file()).await?)
+                }
+                _ => None,
+            };
+            let (ids, schema) = self
+                .config
+                .writer_schema(&self.client, &subject, own.as_ref())
+                .await?;
+            let parsed = parse_registered(&self.client, &schema).await?;
+            let indexes = parsed
+                .message_indexes(name)
+                .ok_or_else(|| Error::Schema(format!("schema {} has no message {name}", ids.id)))?;
+            let config = &self.config;
+            let naming = Naming::new(config.id_format, config.is_key, &ids, Some(&indexes))?;
+            Ok((naming, DomainRules::new(&schema, Direction::Write)))
+        };
         let capacity = message.encoded_len() + 8;
-        let mut framed = self
-            .frame_start(topic, &message.descriptor(), capacity)
-            .await?;
-        message
-            .encode(&mut framed.payload)
-            .map_err(|e| Error::Serialization(e.to_string()))?;
-        Ok(framed)
+        let frame = |(naming, rules): &(Naming, DomainRules)| {
+            let mut out = naming.start(capacity);
+            let encoded = if rules.is_empty() {
+                message.encode(&mut out)
+            } else {
+                let format = ProtobufFormat {
+                    descriptor: &descriptor,
+                };
+                let checked = rules.apply(&format, message.transcode_to_dynamic())?;
+                checked.encode(&mut out)
+            };
+            encoded.map_err(|e| Error::Serialization(e.to_string()))?;
+            Ok(naming.finish(out))
+        };
+        self.writers.read(&key, load, frame).await
     }
 }
 
@@ -170,7 +172,8 @@ pub struct ProtobufDeserializer {
     client: Client,
     /// Reads record keys: their id header is `__key_schema_id`.
     is_key: bool,
-    schemas: Memo<SchemaId, ProtobufSchema>,
+    /// The writer's schema and its domain rules.
+    schemas: Memo<SchemaId, (ProtobufSchema, DomainRules)>,
 }
 
 impl ProtobufDeserializer {
@@ -214,17 +217,25 @@ impl ProtobufDeserializer {
             if schema.schema_type != SchemaType::Protobuf {
                 return Err(Error::Schema(format!("schema {id} is not Protobuf")));
             }
-            parse_registered(&self.client, &schema).await
+            let rules = DomainRules::new(&schema, Direction::Read);
+            Ok((parse_registered(&self.client, &schema).await?, rules))
         };
-        let descriptor = self
-            .schemas
-            .read(&id, load, |schema| {
-                schema.message_at(&indexes).ok_or_else(|| {
+        self.schemas
+            .read(&id, load, |(schema, rules)| {
+                let descriptor = schema.message_at(&indexes).ok_or_else(|| {
                     Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
-                })
+                })?;
+                let message = DynamicMessage::decode(descriptor.clone(), payload)
+                    .map_err(|e| Error::Serialization(e.to_string()))?;
+                if rules.is_empty() {
+                    return Ok(message);
+                }
+                let format = ProtobufFormat {
+                    descriptor: &descriptor,
+                };
+                rules.apply(&format, message)
             })
-            .await?;
-        DynamicMessage::decode(descriptor, payload).map_err(|e| Error::Serialization(e.to_string()))
+            .await
     }
 
     /// The payload of a framed message as a prost type (the schema is not consulted).

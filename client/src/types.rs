@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+pub use compat::{Rule, RuleSet};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::guid::Guid;
 
@@ -34,6 +34,14 @@ pub struct Schema {
     pub schema_type: SchemaType,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<SchemaReference>,
+    /// The data contract's rules: sent when registering, read with the schema. Serializers and
+    /// deserializers run its domain rules.
+    #[serde(default, rename = "ruleSet", skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<RuleSet>,
+    /// The data contract's metadata: sent when registering, read with the schema (its `tags`
+    /// name the fields `CEL_FIELD` rules apply to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
 }
 
 fn is_avro(t: &SchemaType) -> bool {
@@ -47,6 +55,8 @@ impl Schema {
             schema: schema.into(),
             schema_type,
             references: Vec::new(),
+            rule_set: None,
+            metadata: None,
         }
     }
 }
@@ -69,15 +79,14 @@ pub struct RegisteredSchema {
     /// The version's data-contract metadata, if it has any.
     #[serde(default)]
     pub metadata: Option<Metadata>,
-    /// The version's rules (`migrationRules`, `domainRules`, `encodingRules`), as the registry
-    /// returned them.
+    /// The version's rules (`migrationRules`, `domainRules`, `encodingRules`).
     #[serde(default)]
-    pub rule_set: Option<Value>,
+    pub rule_set: Option<RuleSet>,
 }
 
 /// A schema's data-contract metadata: properties (what `use.latest.with.metadata` matches),
 /// tags per field path, and the names of sensitive properties.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Metadata {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
@@ -94,6 +103,8 @@ impl RegisteredSchema {
             schema: self.schema.clone(),
             schema_type: self.schema_type,
             references: self.references.clone(),
+            rule_set: self.rule_set.clone(),
+            metadata: self.metadata.clone(),
         }
     }
 }

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::memo::Memo;
+use crate::rules::{AvroFormat, Direction, DomainRules};
 use crate::types::{Schema, SchemaType};
 use crate::wire::{id_header, locate, Framed, Naming, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
@@ -83,6 +84,8 @@ struct Writing<'s> {
 struct Writer {
     /// The id (or GUID) before each payload, or the header beside it.
     naming: Naming,
+    /// The schema's domain rules that run on writing.
+    rules: DomainRules,
     /// The buffer to start a frame with: the largest frame so far, up to [`MAX_START_BUFFER`],
     /// so that a producer's messages are written without growing their buffer.
     start_buffer: AtomicUsize,
@@ -93,9 +96,10 @@ struct Writer {
 }
 
 impl Writer {
-    fn build_for(naming: Naming, parsed: Parsed) -> Result<Writer> {
+    fn build_for(naming: Naming, rules: DomainRules, parsed: Parsed) -> Result<Writer> {
         WriterTryBuilder {
             naming,
+            rules,
             start_buffer: AtomicUsize::new(64),
             parsed,
             writing_builder: |parsed: &Parsed| {
@@ -113,6 +117,13 @@ impl Writer {
     /// else by apache-avro's.
     fn frame(&self, value: Value) -> Result<Framed> {
         let schema = &self.borrow_parsed().schema;
+        let rules = self.borrow_rules();
+        let value = if rules.is_empty() {
+            value
+        } else {
+            let names = self.borrow_writing().names.get_names();
+            rules.apply(&AvroFormat { schema, names }, value)?
+        };
         self.frame_with(|writing, out| {
             let start = out.len();
             if encode_value(&value, schema, writing.names.get_names(), out) {
@@ -131,6 +142,14 @@ impl Writer {
     /// path, else by apache-avro's.
     fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Framed> {
         let schema = &self.borrow_parsed().schema;
+        if !self.borrow_rules().is_empty() {
+            // Rules see values: the type becomes one, in the schema's shape, first.
+            let names = self.borrow_writing().names.get_names();
+            let value = apache_avro::to_value(value)
+                .and_then(|v| v.resolve_with_names(schema, names))
+                .map_err(failed)?;
+            return self.frame(value);
+        }
         self.frame_with(|writing, out| {
             let start = out.len();
             let names = writing.names.get_names();
@@ -206,6 +225,8 @@ struct Reading<'s> {
 /// schema id, as [`Writer`] is.
 #[ouroboros::self_referencing]
 struct Reader {
+    /// The writer's domain rules that run on reading.
+    rules: DomainRules,
     schemas: Schemas,
     #[borrows(schemas)]
     #[covariant]
@@ -213,8 +234,9 @@ struct Reader {
 }
 
 impl Reader {
-    fn build_for(schemas: Schemas) -> Result<Reader> {
+    fn build_for(rules: DomainRules, schemas: Schemas) -> Result<Reader> {
         ReaderTryBuilder {
+            rules,
             schemas,
             reading_builder: |schemas: &Schemas| {
                 let writer = &schemas.writer;
@@ -239,7 +261,15 @@ impl Reader {
     /// within its limits.
     fn read_value(&self, payload: &[u8]) -> Result<Value> {
         let reading = self.borrow_reading();
-        let value = reading.decoder.decode(payload)?;
+        let mut value = reading.decoder.decode(payload)?;
+        let rules = self.borrow_rules();
+        if !rules.is_empty() {
+            // The writer's rules, on the writer's value: a reader schema may name fields
+            // otherwise.
+            let schema = &self.borrow_schemas().writer.schema;
+            let names = reading.names.get_names();
+            value = rules.apply(&AvroFormat { schema, names }, value)?;
+        }
         match &reading.resolve_into {
             None => Ok(value),
             Some((schema, names)) => value
@@ -249,10 +279,10 @@ impl Reader {
     }
 
     /// `payload` as a serde type: straight from the bytes when there is no reader schema to
-    /// resolve into, else through the resolved `Value`.
+    /// resolve into and no rule to run, else through the `Value`.
     fn read_serde<T: DeserializeOwned>(&self, payload: &[u8]) -> Result<T> {
         let reading = self.borrow_reading();
-        if reading.resolve_into.is_some() {
+        if reading.resolve_into.is_some() || !self.borrow_rules().is_empty() {
             let value = self.read_value(payload)?;
             return apache_avro::from_value(&value).map_err(failed);
         }
@@ -335,8 +365,9 @@ impl AvroSerializer {
             .writer_schema(&self.client, &subject, own)
             .await?;
         let naming = Naming::new(self.config.id_format, self.config.is_key, &ids, None)?;
+        let rules = DomainRules::new(&schema, Direction::Write);
         let parsed = parse_registered(&self.client, &schema).await?;
-        Writer::build_for(naming, parsed)
+        Writer::build_for(naming, rules, parsed)
     }
 
     /// Frames `value` for `topic`. A value that does not fit the schema is an error.
@@ -425,7 +456,7 @@ impl AvroDeserializer {
             writer: parse_registered(&self.client, &schema).await?,
             reader: self.reader.clone(),
         };
-        Reader::build_for(schemas)
+        Reader::build_for(DomainRules::new(&schema, Direction::Read), schemas)
     }
 
     /// The value in a framed message.
