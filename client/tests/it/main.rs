@@ -14,3 +14,4 @@ mod mtls;
 mod protobuf;
 mod python;
 mod rest;
+mod rules;
