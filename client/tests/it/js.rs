@@ -122,4 +122,33 @@ async fn confluents_javascript_serializers_and_ours_agree_and_its_rules_hold() {
     let back = node(&args).await;
     assert_eq!(back["avro"], record);
     assert_eq!(back["avro-rule"], record);
+
+    // Our serializer, pinned to the same version, refuses the record the JavaScript one refused;
+    // pinned to version 2, whose rule is disabled, it writes it.
+    let negative = AvroValue::Record(vec![
+        ("id".into(), AvroValue::Long(-1)),
+        ("name".into(), AvroValue::String("negative".into())),
+    ]);
+    let pinned = |major: &str| SerializerConfig {
+        selection: SchemaSelection::LatestWithMetadata(BTreeMap::from([(
+            "major".into(),
+            major.into(),
+        )])),
+        ..SerializerConfig::default()
+    };
+    let refused = AvroSerializer::new(client.clone(), None, pinned("1"))
+        .unwrap()
+        .serialize_value("js-avro-rule", negative.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "rule idPositive failed (ERROR): Expr failed: 'message.id > 0'"
+    );
+    let written = AvroSerializer::new(client, None, pinned("2"))
+        .unwrap()
+        .serialize_value("js-avro-rule", negative)
+        .await
+        .unwrap();
+    assert_eq!(written[..5], [0, 0, 0, 0, 3], "version 2 (id 3)");
 }
