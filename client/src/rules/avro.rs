@@ -281,3 +281,117 @@ fn walk_record(
         walk(schema, names, value, Some((info, container)), visit)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use apache_avro::schema::ResolvedSchema;
+
+    use super::*;
+
+    const SCHEMA: &str = r#"{"type":"record","name":"Order","namespace":"acme","fields":[
+        {"name":"id","type":"int"},
+        {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID"]}},
+        {"name":"note","type":["null","string"]},
+        {"name":"lines","type":{"type":"array","items":{"type":"record","name":"Line",
+            "fields":[{"name":"sku","type":"string","confluent:tags":["SKU"]}]}}}]}"#;
+
+    fn order() -> Value {
+        Value::Record(vec![
+            ("id".into(), Value::Int(7)),
+            ("status".into(), Value::Enum(1, "PAID".into())),
+            (
+                "note".into(),
+                Value::Union(1, Box::new(Value::String("hi".into()))),
+            ),
+            (
+                "lines".into(),
+                Value::Array(vec![Value::Record(vec![(
+                    "sku".into(),
+                    Value::String("tea".into()),
+                )])]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn values_go_to_cel_and_back_by_the_schema() {
+        let schema = Schema::parse_str(SCHEMA).unwrap();
+        let resolved = ResolvedSchema::try_from(&schema).unwrap();
+        let format = AvroFormat {
+            schema: &schema,
+            names: resolved.get_names(),
+        };
+        let cel = format.to_cel(&order()).unwrap();
+        let CelValue::Map(m) = &cel else {
+            panic!("{cel:?}")
+        };
+        let get = |k: &str| m.map.get(&Key::String(Arc::new(k.into()))).cloned();
+        assert_eq!(get("id"), Some(CelValue::Int(7)));
+        assert_eq!(
+            get("status"),
+            Some(CelValue::String(Arc::new("PAID".into())))
+        );
+        assert_eq!(get("note"), Some(CelValue::String(Arc::new("hi".into()))));
+        assert_eq!(format.message_of(cel.clone()).unwrap(), order());
+        // Ints are narrowed, symbols checked, a null finds the null branch.
+        let mut changed = m.map.as_ref().clone();
+        changed.insert(Key::String(Arc::new("note".into())), CelValue::Null);
+        let back = format
+            .message_of(CelValue::Map(cel::objects::Map {
+                map: Arc::new(changed.clone()),
+            }))
+            .unwrap();
+        let Value::Record(fields) = back else {
+            panic!("{back:?}")
+        };
+        assert_eq!(fields[2].1, Value::Union(0, Box::new(Value::Null)));
+        for (field, value, error) in [
+            (
+                "id",
+                CelValue::Int(1 << 40),
+                "1099511627776 does not fit an Avro int",
+            ),
+            (
+                "status",
+                CelValue::String(Arc::new("LOST".into())),
+                "\"LOST\" is not a symbol of enum acme.Status",
+            ),
+        ] {
+            let mut bad = changed.clone();
+            bad.insert(Key::String(Arc::new(field.into())), value);
+            let map = CelValue::Map(cel::objects::Map { map: Arc::new(bad) });
+            let e = format.message_of(map).unwrap_err();
+            assert!(e.ends_with(error), "{e}");
+        }
+    }
+
+    #[test]
+    fn field_walks_name_nested_fields_by_their_record() {
+        let schema = Schema::parse_str(SCHEMA).unwrap();
+        let resolved = ResolvedSchema::try_from(&schema).unwrap();
+        let format = AvroFormat {
+            schema: &schema,
+            names: resolved.get_names(),
+        };
+        let mut cel = format.to_cel(&order()).unwrap();
+        let mut seen = Vec::new();
+        format
+            .walk_fields(&mut cel, &mut |field, _, value| {
+                seen.push(format!(
+                    "{} {} {:?} {value:?}",
+                    field.full_name, field.type_name, field.tags
+                ));
+                Ok(None)
+            })
+            .unwrap();
+        // The enum is not a primitive; the union's string is; the array's records are walked.
+        assert_eq!(
+            seen,
+            [
+                "acme.Order.id INT [] Int(7)",
+                "acme.Order.note STRING [] String(\"hi\")",
+                "acme.Line.sku STRING [\"SKU\"] String(\"tea\")",
+            ]
+        );
+    }
+}

@@ -146,3 +146,101 @@ fn walk_field(
         value => one(value),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROTO: &str = "syntax = \"proto3\";\npackage acme;\n\nmessage Order {\n  uint32 qty = 1;\n  Note note = 2;\n  oneof pay { string card = 3; string iban = 4; }\n  repeated int64 ids = 5;\n  map<string, Note> notes = 6;\n  Kind kind = 7;\n}\nmessage Note {\n  string text = 1;\n}\nenum Kind {\n  PLAIN = 0;\n  RUSH = 1;\n}\n";
+
+    fn descriptor() -> MessageDescriptor {
+        compat::protobuf::ProtobufSchema::parse(PROTO, &[], compat::ParseOptions::default())
+            .unwrap()
+            .file()
+            .parent_pool()
+            .get_message_by_name("acme.Order")
+            .unwrap()
+    }
+
+    #[test]
+    fn unset_messages_and_oneofs_are_absent_scalars_default() {
+        let descriptor = descriptor();
+        let mut order = DynamicMessage::new(descriptor.clone());
+        order.set_field_by_name("card", Value::String("4111".into()));
+        order.set_field_by_name("ids", Value::List(vec![Value::I64(1)]));
+        let format = ProtobufFormat {
+            descriptor: &descriptor,
+        };
+        let cel = format.to_cel(&order).unwrap();
+        let CelValue::Map(m) = &cel else {
+            panic!("{cel:?}")
+        };
+        let mut keys: Vec<String> = m.map.keys().map(|k| format!("{k:?}")).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "String(\"card\")",
+                "String(\"ids\")",
+                "String(\"kind\")",
+                "String(\"notes\")",
+                "String(\"qty\")"
+            ]
+        );
+        let get = |k: &str| m.map.get(&Key::String(Arc::new(k.into()))).cloned();
+        assert_eq!(get("qty"), Some(CelValue::UInt(0)));
+        assert_eq!(get("kind"), Some(CelValue::Int(0)));
+        let back = format.message_of(cel).unwrap();
+        assert_eq!(
+            prost::Message::encode_to_vec(&back),
+            prost::Message::encode_to_vec(&order)
+        );
+    }
+
+    #[test]
+    fn field_walks_reach_nested_and_mapped_messages() {
+        let descriptor = descriptor();
+        let mut order = DynamicMessage::new(descriptor.clone());
+        let mut note = DynamicMessage::new(
+            descriptor
+                .parent_pool()
+                .get_message_by_name("acme.Note")
+                .unwrap(),
+        );
+        note.set_field_by_name("text", Value::String("hi".into()));
+        order.set_field_by_name("note", Value::Message(note.clone()));
+        order.set_field_by_name(
+            "notes",
+            Value::Map([(MapKey::String("a".into()), Value::Message(note))].into()),
+        );
+        let format = ProtobufFormat {
+            descriptor: &descriptor,
+        };
+        let mut cel = format.to_cel(&order).unwrap();
+        let mut seen = Vec::new();
+        format
+            .walk_fields(&mut cel, &mut |field, _, _| {
+                seen.push(format!("{} {}", field.full_name, field.type_name));
+                let masked = CelValue::String(Arc::new("x".into()));
+                Ok((field.type_name == "STRING").then_some(masked))
+            })
+            .unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "acme.Note.text STRING",
+                "acme.Note.text STRING",
+                "acme.Order.qty INT"
+            ]
+        );
+        let back = format.message_of(cel).unwrap();
+        let note = back.get_field_by_name("note").unwrap();
+        let text = note
+            .as_message()
+            .unwrap()
+            .get_field_by_name("text")
+            .unwrap();
+        assert_eq!(text.as_str(), Some("x"));
+    }
+}
