@@ -20,6 +20,7 @@
 
 mod avro;
 mod fields;
+mod functions;
 mod json;
 mod protobuf;
 mod values;
@@ -59,11 +60,14 @@ pub(crate) trait Format {
     ) -> std::result::Result<(), String>;
 }
 
-/// CEL with the standard library and the strings extension, as Confluent's clients have it.
+/// CEL with the standard library, the strings extension and Confluent's string checks, as
+/// Confluent's clients have it.
 static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
     env.add_extension(cel::extensions::strings)
         .expect("the strings extension declares once");
+    env.add_extension(functions::extension)
+        .expect("Confluent's checks declare once");
     Arc::new(env)
 });
 
@@ -455,6 +459,19 @@ mod tests {
             err(run(&write, json!({"name": "x"}))),
             "rule written failed (ERROR): Expr failed: 'false'"
         );
+    }
+
+    #[test]
+    fn confluents_string_checks_are_there() {
+        let domain = json!([{"name": "contact", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+            "expr": "message.email.isEmail() && message.id.isUuid() && message.host.isHostname()"}]);
+        let rules = rules(domain, json!({}), Direction::Write);
+        let good = json!({"email": "ada@example.com", "host": "example.com",
+                          "id": "89b4ffc4-ab9f-4d21-8c6f-1a1c1a2b3c4d"});
+        assert_eq!(run(&rules, good.clone()).unwrap(), good);
+        let mut bad = good;
+        bad["email"] = json!("ada");
+        assert!(run(&rules, bad).is_err());
     }
 
     #[test]
