@@ -105,13 +105,38 @@ fn walk_message(
             full_name: field.full_name().to_string(),
             name: field.name().to_string(),
             type_name: "",
-            tags: Vec::new(),
+            tags: inline_tags(&field),
         };
         (info, field)
     });
     each_field(message, fields, |field, value, info, container| {
         walk_field(&field, value, (info, container), visit)
     })
+}
+
+/// The tags a field's `(confluent.field_meta).tags` option gives it (none when its file does
+/// not import `confluent/meta.proto`, which declares the option).
+fn inline_tags(field: &FieldDescriptor) -> Vec<String> {
+    let Some(meta) = field
+        .parent_pool()
+        .get_extension_by_name("confluent.field_meta")
+    else {
+        return Vec::new();
+    };
+    let options = field.options();
+    if !options.has_extension(&meta) {
+        return Vec::new();
+    }
+    match &*options.get_extension(&meta) {
+        Value::Message(meta) => match meta.get_field_by_name("tags").as_deref() {
+            Some(Value::List(tags)) => tags
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
 }
 
 /// A field's value: each item of a list, each value of a map, a nested message's own fields.
@@ -195,6 +220,21 @@ mod tests {
             prost::Message::encode_to_vec(&back),
             prost::Message::encode_to_vec(&order)
         );
+    }
+
+    #[test]
+    fn inline_tags_come_from_confluents_field_meta_option() {
+        let proto = "syntax = \"proto3\";\npackage acme;\nimport \"confluent/meta.proto\";\n\nmessage Person {\n  string ssn = 1 [(confluent.field_meta).tags = \"PII\", (confluent.field_meta).tags = \"GOV\"];\n  string name = 2;\n}\n";
+        let parsed =
+            compat::protobuf::ProtobufSchema::parse(proto, &[], compat::ParseOptions::default())
+                .unwrap();
+        let person = parsed
+            .file()
+            .parent_pool()
+            .get_message_by_name("acme.Person")
+            .unwrap();
+        let tags: Vec<Vec<String>> = person.fields().map(|f| inline_tags(&f)).collect();
+        assert_eq!(tags, [vec!["PII".to_string(), "GOV".to_string()], vec![]]);
     }
 
     #[test]
