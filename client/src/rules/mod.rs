@@ -113,6 +113,10 @@ enum Executor {
 struct Prepared {
     rule: Rule,
     executor: Executor,
+    /// A field `TRANSFORM` an earlier rule with the same tags, kind, mode and type already
+    /// does: it changes nothing, as in Confluent's clients (an encrypted field is not encrypted
+    /// twice).
+    shadowed: bool,
 }
 
 /// The domain rules a schema's messages go through one way, compiled.
@@ -126,14 +130,20 @@ pub(crate) struct DomainRules {
 impl DomainRules {
     /// The rules of `schema` that run in `direction`, in the order they run.
     pub(crate) fn new(schema: &Schema, direction: Direction) -> DomainRules {
-        let mut rules: Vec<Prepared> = schema
+        let all: &[Rule] = schema
             .rule_set
+            .as_ref()
+            .map_or(&[], |set| &set.domain_rules);
+        let mut rules: Vec<Prepared> = all
             .iter()
-            .flat_map(|set| &set.domain_rules)
-            .filter(|rule| !rule.disabled && runs(rule, direction))
-            .map(|rule| Prepared {
+            .enumerate()
+            .filter(|(_, rule)| !rule.disabled && runs(rule, direction))
+            .map(|(i, rule)| Prepared {
                 rule: rule.clone(),
                 executor: executor(rule),
+                shadowed: all[..i]
+                    .iter()
+                    .any(|earlier| same_field_transform(rule, earlier)),
             })
             .collect();
         if direction == Direction::Read {
@@ -180,6 +190,7 @@ impl DomainRules {
                     "Could not find rule executor of type {}",
                     name_of(&rule.rule_type)
                 )),
+                Executor::Cel { field: true, .. } if prepared.shadowed => Outcome::Passed(None),
                 Executor::Cel { field, guard, body } => {
                     let run = Run {
                         rules: self,
@@ -360,6 +371,16 @@ fn runs(rule: &Rule, direction: Direction) -> bool {
     )
 }
 
+/// Whether two rules are field `TRANSFORM`s of the same tags (some), mode and type.
+fn same_field_transform(rule: &Rule, other: &Rule) -> bool {
+    !rule.tags.is_empty()
+        && rule.kind.as_deref() == Some("TRANSFORM")
+        && rule.kind == other.kind
+        && rule.mode == other.mode
+        && rule.rule_type == other.rule_type
+        && rule.tags == other.tags
+}
+
 fn name_of(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
@@ -472,6 +493,19 @@ mod tests {
         let mut bad = good;
         bad["email"] = json!("ada");
         assert!(run(&rules, bad).is_err());
+    }
+
+    #[test]
+    fn a_field_transform_repeating_an_earlier_ones_tags_changes_nothing() {
+        let mask = |name: &str, with: &str| {
+            json!({"name": name, "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "CEL_FIELD",
+                   "tags": ["PII"], "expr": format!("typeName == 'STRING' ; value + '{with}'")})
+        };
+        let domain = json!([mask("first", "1"), mask("second", "2")]);
+        for direction in [Direction::Write, Direction::Read] {
+            let out = run(&rules(domain.clone(), json!({}), direction), message()).unwrap();
+            assert_eq!(out["name"], "Ada1", "{direction:?}");
+        }
     }
 
     #[test]
