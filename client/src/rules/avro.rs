@@ -29,7 +29,8 @@ impl Format for AvroFormat<'_> {
         to_cel(message)
     }
 
-    fn message_of(&self, value: CelValue) -> Result<Value, String> {
+    /// Records come out in the schema's field order, whatever the original's.
+    fn message_of(&self, value: CelValue, _: &Value) -> Result<Value, String> {
         from_cel(value, self.schema, self.names)
     }
 
@@ -332,14 +333,17 @@ mod tests {
             Some(CelValue::String(Arc::new("PAID".into())))
         );
         assert_eq!(get("note"), Some(CelValue::String(Arc::new("hi".into()))));
-        assert_eq!(format.message_of(cel.clone()).unwrap(), order());
+        assert_eq!(format.message_of(cel.clone(), &order()).unwrap(), order());
         // Ints are narrowed, symbols checked, a null finds the null branch.
         let mut changed = m.map.as_ref().clone();
         changed.insert(Key::String(Arc::new("note".into())), CelValue::Null);
         let back = format
-            .message_of(CelValue::Map(cel::objects::Map {
-                map: Arc::new(changed.clone()),
-            }))
+            .message_of(
+                CelValue::Map(cel::objects::Map {
+                    map: Arc::new(changed.clone()),
+                }),
+                &order(),
+            )
             .unwrap();
         let Value::Record(fields) = back else {
             panic!("{back:?}")
@@ -360,7 +364,7 @@ mod tests {
             let mut bad = changed.clone();
             bad.insert(Key::String(Arc::new(field.into())), value);
             let map = CelValue::Map(cel::objects::Map { map: Arc::new(bad) });
-            let e = format.message_of(map).unwrap_err();
+            let e = format.message_of(map, &order()).unwrap_err();
             assert!(e.ends_with(error), "{e}");
         }
     }

@@ -24,8 +24,8 @@ impl Format for JsonFormat<'_> {
         Ok(json_to_cel(message))
     }
 
-    fn message_of(&self, value: CelValue) -> Result<JsonValue, String> {
-        cel_to_json(&value)
+    fn message_of(&self, value: CelValue, original: &JsonValue) -> Result<JsonValue, String> {
+        cel_to_json(&value, Some(original))
     }
 
     fn walk_fields(&self, message: &mut CelValue, visit: &mut Visit<'_>) -> Result<(), String> {

@@ -49,8 +49,13 @@ pub(crate) trait Format {
     type Message;
     /// The message as CEL's `message`.
     fn to_cel(&self, message: &Self::Message) -> std::result::Result<CelValue, String>;
-    /// The message a `TRANSFORM` made (its CEL result), as a message of the schema.
-    fn message_of(&self, value: CelValue) -> std::result::Result<Self::Message, String>;
+    /// The message a `TRANSFORM` made (its CEL result) of `original`, as a message of the
+    /// schema.
+    fn message_of(
+        &self,
+        value: CelValue,
+        original: &Self::Message,
+    ) -> std::result::Result<Self::Message, String>;
     /// Calls `visit` on each primitive field of `message` (as [`Format::to_cel`] made it),
     /// walking it with the schema; a visit's `Some` replaces the field's value.
     fn walk_fields(
@@ -208,13 +213,15 @@ impl DomainRules {
             };
             match outcome {
                 Outcome::Passed(None) => self.act(rule, None)?,
-                Outcome::Passed(Some(transformed)) => match format.message_of(transformed) {
-                    Ok(transformed) => {
-                        message = transformed;
-                        self.act(rule, None)?;
+                Outcome::Passed(Some(transformed)) => {
+                    match format.message_of(transformed, &message) {
+                        Ok(transformed) => {
+                            message = transformed;
+                            self.act(rule, None)?;
+                        }
+                        Err(reason) => self.act(rule, Some(reason))?,
                     }
-                    Err(reason) => self.act(rule, Some(reason))?,
-                },
+                }
                 Outcome::Failed(reason) => self.act(rule, Some(reason))?,
             }
         }

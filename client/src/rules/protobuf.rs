@@ -27,8 +27,9 @@ impl Format for ProtobufFormat<'_> {
         Ok(message_to_cel(message))
     }
 
-    fn message_of(&self, value: CelValue) -> Result<DynamicMessage, String> {
-        let json = cel_to_json(&value)?;
+    /// Fields go by name: the original's order does not matter.
+    fn message_of(&self, value: CelValue, _: &DynamicMessage) -> Result<DynamicMessage, String> {
+        let json = cel_to_json(&value, None)?;
         DynamicMessage::deserialize(self.descriptor.clone(), json).map_err(|e| e.to_string())
     }
 
@@ -215,7 +216,7 @@ mod tests {
         let get = |k: &str| m.map.get(&Key::String(Arc::new(k.into()))).cloned();
         assert_eq!(get("qty"), Some(CelValue::UInt(0)));
         assert_eq!(get("kind"), Some(CelValue::Int(0)));
-        let back = format.message_of(cel).unwrap();
+        let back = format.message_of(cel, &order).unwrap();
         assert_eq!(
             prost::Message::encode_to_vec(&back),
             prost::Message::encode_to_vec(&order)
@@ -274,7 +275,7 @@ mod tests {
                 "acme.Order.qty INT"
             ]
         );
-        let back = format.message_of(cel).unwrap();
+        let back = format.message_of(cel, &order).unwrap();
         let note = back.get_field_by_name("note").unwrap();
         let text = note
             .as_message()

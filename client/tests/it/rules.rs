@@ -155,7 +155,9 @@ async fn json_and_protobuf_run_their_rules() {
         .serialize("lines", &json!({"sku": "tea", "qty": 2}))
         .await
         .unwrap();
-    assert_eq!(&bytes[5..], br#"{"qty":2,"sku":"TEA"}"#);
+    // The fields where they were: the bytes the value would have been without the rule.
+    let upper = serde_json::to_vec(&json!({"sku": "TEA", "qty": 2})).unwrap();
+    assert_eq!(bytes[5..], upper);
     let e = serializer
         .serialize("lines", &json!({"sku": "tea", "qty": 0}))
         .await
