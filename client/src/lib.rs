@@ -48,6 +48,10 @@
 //!   and the Avro coders.
 //! - `strategy.rs`: subject name strategies and schema selection.
 //! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
+//! - `rules/`: domain rules (CEL, CEL_FIELD) on each message: the engine and actions in
+//!   `mod.rs`, each format's binding to CEL in `avro.rs`, `json.rs`, `protobuf.rs`, field walks'
+//!   shared parts in `fields.rs`, JSON conversions in `values.rs`, Confluent's CEL string
+//!   checks in `functions.rs`.
 //! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers. The client reads Avro
 //!   with its own decoders: `avro/decode.rs` for values, `avro/decode_serde.rs` for serde types,
 //!   both on `avro/input.rs` (the payload's bytes and the limits on what they may cost); it
