@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::guid::Guid;
 use crate::types::{
-    Compatibility, Config, Mode, RegisteredSchema, Schema, SchemaIds, SchemaReference,
+    Compatibility, Config, Mode, RegisteredSchema, Registration, Schema, SchemaReference,
     SubjectVersion,
 };
 use crate::wire::SchemaId;
@@ -100,7 +100,7 @@ struct Inner {
     by_id: Cache<u32, Arc<Schema>>,
     missing_ids: Cache<u32, ()>,
     by_guid: Cache<Guid, Arc<Schema>>,
-    ids: Cache<(String, Schema, bool), SchemaIds>,
+    ids: Cache<(String, Schema, bool), Arc<Registration>>,
     versions: Cache<(String, i32), Arc<RegisteredSchema>>,
     latest: Cache<String, Arc<RegisteredSchema>>,
     latest_with_metadata: Cache<(String, BTreeMap<String, String>), Arc<RegisteredSchema>>,
@@ -298,14 +298,14 @@ impl Client {
         Ok(self.register_full(subject, schema, normalize).await?.id)
     }
 
-    /// [`Client::register`], with the schema's GUID when the registry answers in Confluent
-    /// 8.x's format (the full response).
+    /// [`Client::register`], with what the registry answers beside the id: the schema as
+    /// registered, with its GUID and data contract, when it answers in full.
     pub async fn register_full(
         &self,
         subject: &str,
         schema: &Schema,
         normalize: bool,
-    ) -> Result<SchemaIds> {
+    ) -> Result<Arc<Registration>> {
         let key = (subject.to_string(), schema.clone(), normalize);
         self.inner
             .ids
@@ -314,7 +314,7 @@ impl Client {
                     "/subjects/{}/versions?normalize={normalize}",
                     segment(subject)
                 );
-                self.post::<SchemaIds, _>(&path, schema).await
+                Ok::<_, Error>(Arc::new(self.post::<Registration, _>(&path, schema).await?))
             })
             .await
             .map_err(unshare)
@@ -330,13 +330,20 @@ impl Client {
     ) -> Result<RegisteredSchema> {
         let path = format!("/subjects/{}?normalize={normalize}", segment(subject));
         let found: RegisteredSchema = self.post(&path, schema).await?;
-        let ids = SchemaIds {
+        let registration = Registration {
             id: found.id,
             guid: found.guid,
+            version: Some(found.version),
+            schema: Some(found.schema.clone()),
+            metadata: found.metadata.clone(),
+            rule_set: found.rule_set.clone(),
         };
         self.inner
             .ids
-            .insert((subject.to_string(), schema.clone(), normalize), ids)
+            .insert(
+                (subject.to_string(), schema.clone(), normalize),
+                Arc::new(registration),
+            )
             .await;
         Ok(found)
     }

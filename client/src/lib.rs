@@ -81,8 +81,8 @@ pub use json::{JsonDeserializer, JsonSerializer};
 pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
 pub use types::{
-    Compatibility, Config, Metadata, Mode, RegisteredSchema, Rule, RuleSet, Schema, SchemaIds,
-    SchemaReference, SchemaType, SubjectVersion,
+    Compatibility, Config, Metadata, Mode, RegisteredSchema, Registration, Rule, RuleSet, Schema,
+    SchemaIds, SchemaReference, SchemaType, SubjectVersion,
 };
 pub use wire::{Framed, IdHeader, SchemaId, SchemaIdFormat};
 

@@ -101,12 +101,20 @@ impl SerializerConfig {
             (ids, v.to_schema())
         };
         Ok(match &self.selection {
-            SchemaSelection::AutoRegister => (
-                client
+            SchemaSelection::AutoRegister => {
+                let registration = client
                     .register_full(subject, own()?, self.normalize)
-                    .await?,
-                own()?.clone(),
-            ),
+                    .await?;
+                let mut schema = own()?.clone();
+                // The schema as registered carries the data contract in force (inherited, or
+                // the subject's defaults and overrides), whose rules apply, as in Confluent's
+                // serializers.
+                if registration.schema.is_some() {
+                    schema.metadata = registration.metadata.clone();
+                    schema.rule_set = registration.rule_set.clone();
+                }
+                (registration.ids(), schema)
+            }
             SchemaSelection::LookUp => {
                 let registered = client.lookup(subject, own()?, self.normalize).await?;
                 (found(&registered).0, own()?.clone())

@@ -111,11 +111,39 @@ impl RegisteredSchema {
 
 /// What names a registered schema: its id and, from registries that answer in Confluent 8.x's
 /// format, its GUID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchemaIds {
+    pub id: u32,
+    pub guid: Option<Guid>,
+}
+
+/// What registering answers: the id and, from registries that answer with the schema as
+/// registered (Confluent 8.x always; 7.x when the registry changed what was sent, such as
+/// rules inherited from the previous version), its GUID (8.x), version and data contract.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
     pub id: u32,
     #[serde(default)]
     pub guid: Option<Guid>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// The schema text as registered; `None` in the short `{"id": N}` answer.
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    #[serde(default)]
+    pub rule_set: Option<RuleSet>,
+}
+
+impl Registration {
+    pub fn ids(&self) -> SchemaIds {
+        SchemaIds {
+            id: self.id,
+            guid: self.guid,
+        }
+    }
 }
 
 /// A subject and version, as `GET /schemas/ids/{id}/versions` lists them.

@@ -11,7 +11,7 @@ use schemata_client::{
 };
 use serde_json::json;
 
-use crate::common::registry;
+use crate::common::{registry, registry_v8};
 
 const AVRO: &str = r#"{"type":"record","name":"Customer","namespace":"acme","fields":[
     {"name":"id","type":"long"},
@@ -217,4 +217,43 @@ async fn json_and_protobuf_run_their_rules() {
             .to_string(),
         "rule qty failed (ERROR): Expr failed: 'typeName != 'INT' || value > 0u'"
     );
+}
+
+/// An auto-registering serializer whose own schema has no rules writes with the contract the
+/// registry answers with: the previous version's rules, inherited (as Confluent's serializers
+/// take the schema as registered).
+#[tokio::test]
+async fn auto_registering_serializers_run_the_rules_the_registration_inherits() {
+    for r in [registry().await, registry_v8().await] {
+        let client = Client::from_url(&r.url).unwrap();
+        let mut ruled = Schema::new(SchemaType::Avro, AVRO);
+        ruled.rule_set = rule_set(json!([
+            {"name": "idPositive", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+             "expr": "message.id > 0"}
+        ]));
+        client
+            .register("inherit-value", &ruled, false)
+            .await
+            .unwrap();
+        let own = Schema::new(SchemaType::Avro, AVRO);
+        let registration = client
+            .register_full("inherit-value", &own, false)
+            .await
+            .unwrap();
+        assert_eq!(registration.rule_set, ruled.rule_set, "{}", r.url);
+        let serializer =
+            AvroSerializer::new(client, Some(own), SerializerConfig::default()).unwrap();
+        assert!(serializer
+            .serialize_value("inherit", customer(1, None))
+            .await
+            .is_ok());
+        assert_eq!(
+            serializer
+                .serialize_value("inherit", customer(-1, None))
+                .await
+                .unwrap_err()
+                .to_string(),
+            "rule idPositive failed (ERROR): Expr failed: 'message.id > 0'"
+        );
+    }
 }
