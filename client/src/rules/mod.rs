@@ -516,6 +516,29 @@ mod tests {
     }
 
     #[test]
+    fn expressions_that_cannot_be_evaluated_fail_their_rule_not_the_process() {
+        for expr in [
+            "9223372036854775807 + 1 > 0",
+            "-9223372036854775808 - 1 > 0",
+            "1 / 0 == 1",
+            "1 % 0 == 1",
+            "[1][5] == 1",
+            "message.name.substring(10) == ''",
+            "message.name.charAt(-1) == ''",
+            "int('x') == 1",
+            "message.name.matches('(') ",
+            "{'a': 1}['b'] == 1",
+            "size(message.name) / 0 == 0",
+            "double('nan') > 0.0 || int(1e300) > 0",
+        ] {
+            let domain = json!([{"name": "r", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+                "expr": expr}]);
+            let e = run(&rules(domain, json!({}), Direction::Write), message());
+            assert!(e.is_err(), "{expr}: {e:?}");
+        }
+    }
+
+    #[test]
     fn a_guard_that_is_not_true_skips_the_rule() {
         let domain = json!([{"name": "old", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
             "expr": "has(message.age) ; message.age >= 18"}]);
