@@ -27,7 +27,7 @@ mod values;
 
 use std::sync::{Arc, LazyLock};
 
-use cel::{Context, Env, Program, Value as CelValue};
+use cel::{Context, Env, IdedExpr, Program, Value as CelValue};
 
 pub(crate) use avro::AvroFormat;
 use fields::{FieldInfo, Visit};
@@ -83,11 +83,35 @@ struct Expr {
     program: std::result::Result<Box<Program>, String>,
 }
 
+/// How deep an expression may nest: evaluation recurses once per level, on the caller's
+/// stack, and a deeper one could overflow it (as a cel-go parser's limit guards cel-go).
+const MAX_DEPTH: usize = 40;
+
+/// The stack compiling gets: the parser recurses deeply (about 30 KiB a level in a debug
+/// build, up to its own limit of 96 levels), so it runs on a thread of its own. Reserved, not
+/// committed: only what the parser touches is used.
+const COMPILE_STACK: usize = 64 << 20;
+
 impl Expr {
     fn compile(text: &str) -> Expr {
+        let compiled = std::thread::scope(|scope| {
+            let compiling = std::thread::Builder::new()
+                .stack_size(COMPILE_STACK)
+                .spawn_scoped(scope, || ENV.compile(text).map_err(|e| e.to_string()))
+                .map_err(|e| format!("no thread to compile on: {e}"))?;
+            compiling
+                .join()
+                .map_err(|_| "the CEL parser failed".to_string())?
+        });
+        let program = compiled.and_then(|program| {
+            if depth(program.expression(), 0) > MAX_DEPTH {
+                return Err(format!("it nests deeper than {MAX_DEPTH} levels"));
+            }
+            Ok(Box::new(program))
+        });
         Expr {
             text: text.to_string(),
-            program: ENV.compile(text).map(Box::new).map_err(|e| e.to_string()),
+            program,
         }
     }
 
@@ -101,6 +125,41 @@ impl Expr {
             .execute(context)
             .map_err(|e| format!("CEL expr {text} failed: {e}"))
     }
+}
+
+/// The depth of `expr` below `at`, counted no further than past [`MAX_DEPTH`] (so that this
+/// walk stays shallow too).
+fn depth(expr: &IdedExpr, at: usize) -> usize {
+    use cel::common::ast::{EntryExpr, Expr as Node};
+    if at > MAX_DEPTH {
+        return at;
+    }
+    let below = |e: &IdedExpr| depth(e, at + 1);
+    let children: Vec<&IdedExpr> = match &expr.expr {
+        Node::Call(call) => call.target.iter().map(|t| &**t).chain(&call.args).collect(),
+        Node::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        Node::List(list) => list.elements.iter().collect(),
+        Node::Map(map) => entries(&map.entries),
+        Node::Struct(s) => entries(&s.entries),
+        Node::Select(select) => vec![&*select.operand],
+        Node::Unspecified | Node::Ident(_) | Node::Literal(_) => Vec::new(),
+    };
+    fn entries(entries: &[cel::common::ast::IdedEntryExpr]) -> Vec<&IdedExpr> {
+        entries
+            .iter()
+            .flat_map(|e| match &e.expr {
+                EntryExpr::StructField(f) => vec![&f.value],
+                EntryExpr::MapEntry(m) => vec![&m.key, &m.value],
+            })
+            .collect()
+    }
+    children.into_iter().map(below).max().unwrap_or(at)
 }
 
 /// How a rule runs.
@@ -535,6 +594,27 @@ mod tests {
                 "expr": expr}]);
             let e = run(&rules(domain, json!({}), Direction::Write), message());
             assert!(e.is_err(), "{expr}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn expressions_nesting_too_deep_are_refused_and_never_overflow_the_stack() {
+        // `+` nests left to right (`&&` and `||` chains are balanced, and stay shallow).
+        let chain = |n: usize| format!("{} > 0", vec!["message.age"; n].join(" + "));
+        let nested = |n: usize| format!("{}message.age{} > 0", "[".repeat(n), "]".repeat(n));
+        let parens = |n: usize| format!("{}message.age{} > 0", "(".repeat(n), ")".repeat(n));
+        // Within the limit: compiled and evaluated on the test's own (2 MiB) stack.
+        let conditions = vec!["message.age > 0"; 500].join(" && ");
+        for expr in [chain(MAX_DEPTH - 1), parens(90), conditions] {
+            let domain = json!([{"name": "r", "kind": "CONDITION", "mode": "WRITE",
+                "type": "CEL", "expr": expr}]);
+            assert!(run(&rules(domain, json!({}), Direction::Write), message()).is_ok());
+        }
+        for expr in [chain(500), nested(MAX_DEPTH + 1), parens(5_000)] {
+            let domain = json!([{"name": "r", "kind": "CONDITION", "mode": "WRITE",
+                "type": "CEL", "expr": expr}]);
+            let e = err(run(&rules(domain, json!({}), Direction::Write), message()));
+            assert!(e.contains("does not compile"), "{e}");
         }
     }
 
