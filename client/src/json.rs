@@ -151,7 +151,8 @@ pub struct JsonDeserializer {
 }
 
 impl JsonDeserializer {
-    /// A deserializer that checks each value against the writer's schema when `validate`.
+    /// A deserializer that checks each value against the writer's schema when `validate`. The
+    /// schema is fetched (once per id) either way: its domain rules run on every value.
     pub fn new(client: Client, validate: bool) -> JsonDeserializer {
         JsonDeserializer {
             client,
