@@ -103,7 +103,7 @@ pub async fn list(State(app): State<AppState>) -> Result<Response, ApiError> {
     path = "/exporters",
     tag = "exporters",
     request_body = ExporterBody,
-    responses((status = 200, description = "The exporter's name", body = NameView<'_>), (status = 409, description = "40950: bad name; 40951: bad config (no schema.registry.url, a contextType other than NONE); 40952: bad subjects; 40960: exists", body = ErrorBody<'_>))
+    responses((status = 200, description = "The exporter's name", body = NameView<'_>), (status = 409, description = "40950: bad name; 40951: bad config (no schema.registry.url, contextType AUTO, CUSTOM without a context); 40952: bad subjects; 40960: exists", body = ErrorBody<'_>))
 )]
 pub async fn create(
     State(app): State<AppState>,

@@ -18,9 +18,11 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
 use super::extract::{follows_aliases, Params};
+use super::trace::ACCESS_LOG;
 use crate::auth::policy::Operation;
 use crate::auth::{Authenticator, Check, Principal, Refusal};
 use crate::error::ApiError;
@@ -163,17 +165,34 @@ pub struct Audit {
     pub refusal: Option<&'static str>,
 }
 
-/// A request let through, with what to audit, or its refusal.
+/// A request let through, with what to leave on its response, or its refusal.
 enum Admission {
-    Serve(Request, Option<Audit>),
+    Serve(Request, Left),
     Refuse(Response),
 }
+
+/// What the guard leaves on the response of a request it let through.
+#[derive(Default)]
+pub struct Left {
+    audit: Option<Audit>,
+    /// Who asked, for the access log line; only taken while that log is on.
+    principal: Option<Box<str>>,
+}
+
+/// Left on the response of an authenticated request while the access log is on: its
+/// principal, for the access line (`trace.rs`).
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Box<str>);
 
 /// What the guard needs, shared by every connection.
 pub struct Shared {
     auth: Arc<Authenticator>,
     rules: Rules,
     registry: Registry,
+    /// Password checks running at once, at most one per core: each costs argon2's memory
+    /// (19 MiB) and tens of milliseconds of a core, so a flood of wrong passwords waits its
+    /// turn instead of taking hundreds of blocking threads and their memory.
+    verifying: Arc<Semaphore>,
 }
 
 #[derive(Clone)]
@@ -193,6 +212,9 @@ impl GuardLayer {
                 auth,
                 rules: Rules::new(templates),
                 registry,
+                verifying: Arc::new(Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
             })),
         }
     }
@@ -371,11 +393,15 @@ impl Shared {
         };
         match self.authorize(&principal, target, &req) {
             Ok(filtered) => {
-                let audit = writes(target.rule).then(|| audit(operation(target.rule, &req).name()));
+                let left = Left {
+                    audit: writes(target.rule).then(|| audit(operation(target.rule, &req).name())),
+                    principal: tracing::enabled!(target: ACCESS_LOG, tracing::Level::INFO)
+                        .then(|| principal.name.clone()),
+                };
                 if filtered {
                     req.extensions_mut().insert(Caller(principal));
                 }
-                Admission::Serve(req, audit)
+                Admission::Serve(req, left)
             }
             Err(error) => {
                 let mut response =
@@ -446,14 +472,14 @@ where
         let Some(shared) = &self.shared else {
             return GuardFuture::Inner {
                 inner: self.inner.call(req),
-                audit: None,
+                left: Left::default(),
             };
         };
         let target = shared.target(&req);
         if target.rule == Rule::Open {
             return GuardFuture::Inner {
                 inner: self.inner.call(req),
-                audit: None,
+                left: Left::default(),
             };
         }
         let header = req
@@ -463,9 +489,9 @@ where
         let peer = req.extensions().get::<PeerName>().map(|p| &*p.0);
         match shared.auth.check(header, peer) {
             Check::Done(Ok(principal)) => match shared.admit(principal, &target, req) {
-                Admission::Serve(req, audit) => GuardFuture::Inner {
+                Admission::Serve(req, left) => GuardFuture::Inner {
                     inner: self.inner.call(req),
-                    audit,
+                    left,
                 },
                 Admission::Refuse(response) => GuardFuture::Ready {
                     response: Some(response),
@@ -481,17 +507,23 @@ where
                 let shared = shared.clone();
                 GuardFuture::Slow {
                     future: Box::pin(async move {
-                        let verified = tokio::task::spawn_blocking(move || check.verify())
-                            .await
-                            .unwrap_or(Err(Refusal::BadPassword));
+                        let Ok(turn) = shared.verifying.clone().acquire_owned().await else {
+                            return shared.unauthorized(Refusal::BadPassword);
+                        };
+                        let verified = tokio::task::spawn_blocking(move || {
+                            let _turn = turn;
+                            check.verify()
+                        })
+                        .await
+                        .unwrap_or(Err(Refusal::BadPassword));
                         let principal = match verified {
                             Ok(principal) => principal,
                             Err(refusal) => return shared.unauthorized(refusal),
                         };
                         match shared.admit(principal, &target, req) {
-                            Admission::Serve(req, audit) => {
+                            Admission::Serve(req, left) => {
                                 let Ok(mut response) = inner.call(req).await;
-                                leave(&mut response, audit);
+                                leave(&mut response, left);
                                 response
                             }
                             Admission::Refuse(response) => response,
@@ -503,19 +535,23 @@ where
     }
 }
 
-/// Leaves `audit` on the response of a write, unless its handler says it changed nothing.
-fn leave(response: &mut Response, audit: Option<Audit>) {
-    if let Some(audit) = audit {
+/// Leaves the audit on the response of a write, unless its handler says it changed nothing,
+/// and the principal for the access log.
+fn leave(response: &mut Response, left: Left) {
+    if let Some(audit) = left.audit {
         if response.extensions_mut().remove::<Unchanged>().is_none() {
             response.extensions_mut().insert(audit);
         }
+    }
+    if let Some(principal) = left.principal {
+        response.extensions_mut().insert(Authenticated(principal));
     }
 }
 
 pin_project_lite::pin_project! {
     #[project = GuardProj]
     pub enum GuardFuture<F> {
-        Inner { #[pin] inner: F, audit: Option<Audit> },
+        Inner { #[pin] inner: F, left: Left },
         Ready { response: Option<Response> },
         Slow { future: Pin<Box<dyn Future<Output = Response> + Send>> },
     }
@@ -529,9 +565,9 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            GuardProj::Inner { inner, audit } => {
+            GuardProj::Inner { inner, left } => {
                 let Ok(mut response) = std::task::ready!(inner.poll(cx));
-                leave(&mut response, audit.take());
+                leave(&mut response, std::mem::take(left));
                 Poll::Ready(Ok(response))
             }
             GuardProj::Ready { response } => Poll::Ready(Ok(response

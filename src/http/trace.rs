@@ -36,7 +36,7 @@ use tower::{Layer, Service};
 use tracing::Span;
 
 use super::error::Failure;
-use super::guard::Audit;
+use super::guard::{Audit, Authenticated};
 use super::metrics::HttpMetrics;
 
 /// The target of the access log lines, so they can be turned on and off on their own.
@@ -178,11 +178,23 @@ impl Pending {
         if let Some(metrics) = &self.layer.metrics {
             metrics.record(&self.method, self.route, status, took);
         }
+        // Who asked: the guard leaves the principal while this log is on; a refusal's is in its
+        // audit.
+        let extensions = response.extensions();
+        let principal = extensions
+            .get::<Authenticated>()
+            .map(|a| &*a.0)
+            .or_else(|| {
+                extensions
+                    .get::<Audit>()
+                    .and_then(|a| a.principal.as_deref())
+            });
         tracing::info!(
             target: ACCESS_LOG,
             method = %self.method,
             route = self.route(),
             request_id = self.id(),
+            principal,
             status = status.as_u16(),
             latency_us = took.as_micros() as u64,
             bytes = response.body().size_hint().exact(),

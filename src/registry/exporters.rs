@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::write::Operation;
-use super::{Registry, State};
+use super::{context, Registry, State};
 use crate::error::ApiError;
 use crate::storage::{Record, StoreError};
 
@@ -55,23 +55,58 @@ impl Exporter {
         self.subjects.is_empty() || self.subjects.iter().any(|p| wildcard(p, subject))
     }
 
-    /// The destination's name for `subject`.
+    /// The destination's name for `subject`: its name inside its context renamed by
+    /// `subjectRenameFormat` (`:.a:orders` -> `:.a:dc1.orders`), then, with `contextType`
+    /// CUSTOM, put in the destination context (a subject of another source context `.a` goes
+    /// to `<context>.a`, so no two source contexts meet).
     pub fn rename(&self, subject: &str) -> String {
-        match &self.subject_rename_format {
-            Some(format) => format.replace("${subject}", subject),
-            None => subject.to_string(),
-        }
+        let name = context::unqualified(subject);
+        let renamed = match &self.subject_rename_format {
+            Some(format) => format.replace("${subject}", name),
+            None => name.to_string(),
+        };
+        let source = context::context_of(subject);
+        let target = match (self.destination_context(), source) {
+            (Some(target), context::DEFAULT) => target,
+            (Some(target), source) => format!("{target}{source}"),
+            (None, source) => source.to_string(),
+        };
+        format!("{}{renamed}", context::prefix(&target))
     }
 
     /// The local subject a destination subject is the export of, if any.
     pub fn source_of(&self, destination: &str) -> Option<String> {
+        let target = context::context_of(destination);
+        let source = match self.destination_context() {
+            Some(ours) => match target.strip_prefix(ours.as_str())? {
+                "" => context::DEFAULT,
+                source if source.starts_with('.') => source,
+                _ => return None,
+            },
+            None => target,
+        };
         let format = self
             .subject_rename_format
             .as_deref()
             .unwrap_or("${subject}");
         let (prefix, suffix) = format.split_once("${subject}")?;
-        let subject = destination.strip_prefix(prefix)?.strip_suffix(suffix)?;
-        (self.rename(subject) == destination && self.exports(subject)).then(|| subject.to_string())
+        let name = context::unqualified(destination)
+            .strip_prefix(prefix)?
+            .strip_suffix(suffix)?;
+        let subject = format!("{}{name}", context::prefix(source));
+        (self.rename(&subject) == destination && self.exports(&subject)).then_some(subject)
+    }
+
+    /// The context exported subjects go to on the destination (`.dr`), when it is not the
+    /// default one: CUSTOM's `context`.
+    fn destination_context(&self) -> Option<String> {
+        if self.context_type != "CUSTOM" {
+            return None;
+        }
+        let prefix = context::normalize_context(self.context.as_deref()?).ok()?;
+        // `:.dr:` -> `.dr`; the default context's prefix is empty.
+        let target = prefix.strip_prefix(':')?.strip_suffix(':')?;
+        Some(target.to_string())
     }
 
     /// Checks a definition as it is created or updated.
@@ -92,11 +127,26 @@ impl Exporter {
                 ))
             }
         }
-        if self.context_type != "NONE" {
-            return Err(ApiError::InvalidExporterConfig(format!(
-                "contextType {} (exporting into a context of the destination) is not supported yet: use NONE",
-                self.context_type
-            )));
+        match (self.context_type.as_str(), self.context.as_deref()) {
+            ("NONE", _) => {}
+            ("CUSTOM", Some(c)) if !c.trim().is_empty() => {
+                context::normalize_context(c).map_err(ApiError::InvalidExporterConfig)?;
+            }
+            ("CUSTOM", _) => {
+                return Err(ApiError::InvalidExporterConfig(
+                    "contextType CUSTOM needs a context (for example \".dr\")".into(),
+                ))
+            }
+            ("AUTO", _) => {
+                return Err(ApiError::InvalidExporterConfig(
+                    "contextType AUTO (a context named after the source registry) is not supported: use CUSTOM with a context, or NONE".into(),
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::InvalidExporterConfig(format!(
+                    "contextType {other} is not one of AUTO, CUSTOM, NONE"
+                )))
+            }
         }
         if self.subjects.iter().any(|s| s.trim().is_empty()) {
             return Err(ApiError::InvalidExporterSubjects(
@@ -370,7 +420,41 @@ mod tests {
         );
         assert_eq!(e.source_of("dc1.payments.copy"), None);
         assert_eq!(e.source_of("orders-value"), None);
+        // The format renames the name inside its context; patterns match qualified names.
+        assert_eq!(e.rename(":.a:orders-value"), ":.a:dc1.orders-value.copy");
+        assert_eq!(e.source_of(":.a:dc1.orders-value.copy"), None);
+        let e = exporter(Some("dc1.${subject}.copy"), &[":.a:orders-*"]);
+        assert_eq!(
+            e.source_of(":.a:dc1.orders-value.copy").as_deref(),
+            Some(":.a:orders-value")
+        );
         let all = exporter(None, &[]);
         assert_eq!(all.source_of("x").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_custom_context_holds_the_renamed_subjects_and_nests_source_contexts() {
+        let mut e = exporter(Some("dc1.${subject}"), &[]);
+        e.context_type = "CUSTOM".into();
+        e.context = Some("dr".into());
+        for (local, remote) in [
+            ("orders", ":.dr:dc1.orders"),
+            (":.a:orders", ":.dr.a:dc1.orders"),
+        ] {
+            assert_eq!(e.rename(local), remote);
+            assert_eq!(e.source_of(remote).as_deref(), Some(local), "{remote}");
+        }
+        for foreign in [
+            "dc1.orders",
+            ":.drx:dc1.orders",
+            ":.other:dc1.orders",
+            ":.dr:orders",
+        ] {
+            assert_eq!(e.source_of(foreign), None, "{foreign}");
+        }
+        // The default context as the target is no context at all.
+        e.context = Some(".".into());
+        assert_eq!(e.rename("orders"), "dc1.orders");
+        assert_eq!(e.source_of("dc1.orders").as_deref(), Some("orders"));
     }
 }

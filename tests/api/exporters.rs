@@ -66,7 +66,30 @@ async fn the_exporter_api_answers_as_confluent_s() {
         &app.post("/exporters", auto).await,
         409,
         40951,
-        "Missing or invalid exporter config: contextType AUTO (exporting into a context of the destination) is not supported yet: use NONE",
+        "Missing or invalid exporter config: contextType AUTO (a context named after the source registry) is not supported: use CUSTOM with a context, or NONE",
+    );
+    let mut custom = exporter("custom", "http://b:8081");
+    custom["contextType"] = json!("CUSTOM");
+    assert_error(
+        &app.post("/exporters", custom.clone()).await,
+        409,
+        40951,
+        "Missing or invalid exporter config: contextType CUSTOM needs a context (for example \".dr\")",
+    );
+    custom["context"] = json!(".d:r");
+    assert_error(
+        &app.post("/exporters", custom).await,
+        409,
+        40951,
+        "Missing or invalid exporter config: Context name '.d:r' cannot contain a colon",
+    );
+    let mut other = exporter("other", "http://b:8081");
+    other["contextType"] = json!("SOMEWHERE");
+    assert_error(
+        &app.post("/exporters", other).await,
+        409,
+        40951,
+        "Missing or invalid exporter config: contextType SOMEWHERE is not one of AUTO, CUSTOM, NONE",
     );
     assert_error(
         &app.post("/exporters", exporter("x", "b:8081")).await,
@@ -307,6 +330,89 @@ async fn an_exporter_keeps_its_destination_in_step_within_two_seconds() {
     })
     .await;
     within_2s(&source, "/exporters/to-b/status", |b| b["offset"] == 3).await;
+}
+
+/// With contextType CUSTOM the destination gets the subjects in that context, numbered in the
+/// context's own id space (ids as on the source, although the destination's default context
+/// has its own id 1); a subject of another source context `.a` goes to `.dr.a`; a reference
+/// names the exported subject.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_context_exporter_writes_into_that_context_with_the_source_ids() {
+    let source = TestApp::spawn().await;
+    let destination = TestApp::spawn().await;
+    assert_eq!(destination.register_ok("local", "\"string\"").await, 1);
+    // Every context but the default one falls back to `.__GLOBAL`'s mode.
+    let r = destination
+        .put("/mode/:.__GLOBAL:", json!({"mode": "IMPORT"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let customer = record("Customer", &[("id", json!("long"))]);
+    assert_eq!(source.register_ok("customer", &customer).await, 1);
+    let order = record("Order", &[("customer", json!("Customer"))]);
+    let r = source
+        .post(
+            "/subjects/orders-value/versions",
+            json!({"schema": order,
+                   "references": [{"name": "Customer", "subject": "customer", "version": 1}]}),
+        )
+        .await;
+    assert_eq!(r.body, json!({"id": 2}));
+    assert_eq!(source.register_ok(":.a:customer", "\"int\"").await, 1);
+    let r = source
+        .post(
+            "/exporters",
+            json!({"name": "to-dr", "contextType": "CUSTOM", "context": ".dr",
+                   "config": {"schema.registry.url": destination.base}}),
+        )
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"name": "to-dr"})));
+    assert_eq!(
+        source.get("/exporters/to-dr").await.body,
+        json!({"name": "to-dr", "subjects": [], "contextType": "CUSTOM", "context": ".dr",
+               "config": {"schema.registry.url": destination.base}})
+    );
+
+    within_2s(&destination, "/subjects", |b| {
+        *b == json!([
+            ":.dr.a:customer",
+            ":.dr:customer",
+            ":.dr:orders-value",
+            "local"
+        ])
+    })
+    .await;
+    within_2s(&source, "/exporters/to-dr/status", |b| b["offset"] == 3).await;
+    assert_eq!(
+        destination
+            .get("/subjects/:.dr:orders-value/versions/1")
+            .await
+            .body,
+        json!({"subject": ":.dr:orders-value", "version": 1, "id": 2, "schema": order,
+               "references": [{"name": "Customer", "subject": ":.dr:customer", "version": 1}]})
+    );
+    assert_eq!(
+        destination
+            .get("/subjects/:.dr.a:customer/versions/1")
+            .await
+            .body,
+        json!({"subject": ":.dr.a:customer", "version": 1, "id": 1, "schema": "\"int\""})
+    );
+    // Id 1 is `Customer` in `.dr`, `"int"` in `.dr.a`, and still `"string"` by default.
+    assert_eq!(
+        destination
+            .get("/schemas/ids/1?subject=:.dr:customer")
+            .await
+            .body,
+        json!({"schema": customer})
+    );
+    assert_eq!(
+        destination.get("/schemas/ids/1").await.body,
+        json!({"schema": "\"string\""})
+    );
+    assert_eq!(
+        destination.get("/contexts").await.body,
+        json!([".", ".dr", ".dr.a"])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -135,6 +135,55 @@ async fn confluents_python_serializers_and_ours_agree_byte_for_byte() {
     }
 }
 
+/// Confluent's Python client and ours, both with a base URL ending in `/contexts/.staging`,
+/// register into the `.staging` context and its own id space: the Avro record gets id 1 there
+/// although id 1 in the default context is another schema, and each side decodes the other's
+/// bytes through the context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_with_a_context_registers_and_round_trips_in_that_context() {
+    if !python_ready().await {
+        return;
+    }
+    let r = registry().await;
+    let default = Client::from_url(&r.url).unwrap();
+    let other = Schema::new(
+        SchemaType::Avro,
+        r#"{"type":"record","name":"Other","fields":[]}"#,
+    );
+    assert_eq!(
+        default
+            .register("other-value", &other, false)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let staging_url = format!("{}/contexts/.staging", r.url);
+    let staging = Client::from_url(&staging_url).unwrap();
+    let theirs = unhex(&python(&[&staging_url, "avro", "encode"]).await);
+    assert_eq!(theirs[..5], [0, 0, 0, 0, 1], "id 1 in .staging");
+    let record = json!({"id": 42, "name": "schemata"});
+    assert_eq!(decode(&staging, "avro", &theirs).await, record);
+    let mine = ours(&staging, "avro").await;
+    assert_eq!(hex(&mine), hex(&theirs), "the same context, id and bytes");
+    let back: Value =
+        serde_json::from_str(&python(&[&staging_url, "avro", "decode", &hex(&mine)]).await)
+            .unwrap();
+    assert_eq!(back, record);
+
+    // Seen from the default context: the subject is qualified, and id 1 is still `Other`.
+    assert_eq!(
+        default.subjects(false).await.unwrap(),
+        [":.staging:interop-value", "other-value"]
+    );
+    assert_eq!(
+        default.schema_by_id(1).await.unwrap().schema,
+        r#"{"type":"record","name":"Other","fields":[]}"#
+    );
+    let staged = default.version(":.staging:interop-value", 1).await.unwrap();
+    assert_eq!((staged.id, staged.schema.as_str()), (1, AVRO));
+}
+
 const CONTRACTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/contracts.py");
 
 /// A data contract registered by Confluent's Python client comes back whole through it (by
