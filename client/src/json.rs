@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::memo::Memo;
 use crate::rules::{Direction, DomainRules, JsonFormat};
 use crate::types::{Schema, SchemaType};
-use crate::wire::{id_header, locate, Framed, Naming, SchemaId};
+use crate::wire::{locate, Framed, Naming, RecordHeaders, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
 /// A registered schema, parsed, with its domain rules one way.
@@ -43,12 +43,13 @@ impl Checked {
         })
     }
 
-    /// `value` after the rules.
-    fn apply(&self, value: Value) -> Result<Value> {
+    /// `value` after the rules (but `failed_rule`: see [`DomainRules::apply`]).
+    fn apply(&self, value: Value, failed_rule: Option<&str>) -> Result<Value> {
         if self.rules.is_empty() {
             return Ok(value);
         }
-        self.rules.apply(&JsonFormat { schema: &self.text }, value)
+        let format = JsonFormat { schema: &self.text };
+        self.rules.apply(&format, value, failed_rule)
     }
 }
 
@@ -126,7 +127,7 @@ impl JsonSerializer {
         };
         self.writers
             .read(topic, load, |(naming, checked)| {
-                let value = checked.apply(value)?;
+                let value = checked.apply(value, None)?;
                 checked
                     .schema
                     .validate(&value)
@@ -173,7 +174,7 @@ impl JsonDeserializer {
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
-        self.read_value(None, bytes).await
+        self.read_value(RecordHeaders::default(), bytes).await
     }
 
     /// The value in a record's key or value, named by the record's id header (Confluent 8.x)
@@ -184,12 +185,12 @@ impl JsonDeserializer {
         headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
         bytes: &[u8],
     ) -> Result<Value> {
-        self.read_value(id_header(headers, self.is_key), bytes)
+        self.read_value(RecordHeaders::read(headers, self.is_key), bytes)
             .await
     }
 
-    async fn read_value(&self, header: Option<&[u8]>, bytes: &[u8]) -> Result<Value> {
-        let (id, payload) = locate(header, bytes)?;
+    async fn read_value(&self, headers: RecordHeaders<'_>, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = locate(headers.id, bytes)?;
         let value: Value =
             serde_json::from_slice(payload).map_err(|e| Error::Serialization(e.to_string()))?;
         // The writer's schema is needed for its rules even when values are not validated.
@@ -205,7 +206,7 @@ impl JsonDeserializer {
                         .validate(&value)
                         .map_err(Error::Serialization)?;
                 }
-                checked.apply(value)
+                checked.apply(value, headers.failed_rule)
             })
             .await
     }

@@ -12,7 +12,7 @@ use crate::memo::Memo;
 use crate::rules::{Direction, DomainRules, ProtobufFormat};
 use crate::strategy::SchemaSelection;
 use crate::types::{Schema, SchemaReference, SchemaType};
-use crate::wire::{id_header, locate_protobuf, Framed, Naming, SchemaId};
+use crate::wire::{locate_protobuf, Framed, Naming, RecordHeaders, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
 /// Files every registry ships (no reference needed).
@@ -157,7 +157,7 @@ impl ProtobufSerializer {
                 let format = ProtobufFormat {
                     descriptor: &descriptor,
                 };
-                let checked = rules.apply(&format, message.transcode_to_dynamic())?;
+                let checked = rules.apply(&format, message.transcode_to_dynamic(), None)?;
                 checked.encode(&mut out)
             };
             encoded.map_err(|e| Error::Serialization(e.to_string()))?;
@@ -196,7 +196,7 @@ impl ProtobufDeserializer {
 
     /// The message in a framed message, as described by the writer's schema.
     pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
-        self.read(None, bytes).await
+        self.read(RecordHeaders::default(), bytes).await
     }
 
     /// The message in a record's key or value, named (with its message indexes) by the
@@ -207,11 +207,12 @@ impl ProtobufDeserializer {
         headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
         bytes: &[u8],
     ) -> Result<DynamicMessage> {
-        self.read(id_header(headers, self.is_key), bytes).await
+        self.read(RecordHeaders::read(headers, self.is_key), bytes)
+            .await
     }
 
-    async fn read(&self, header: Option<&[u8]>, bytes: &[u8]) -> Result<DynamicMessage> {
-        let (id, indexes, payload) = locate_protobuf(header, bytes)?;
+    async fn read(&self, headers: RecordHeaders<'_>, bytes: &[u8]) -> Result<DynamicMessage> {
+        let (id, indexes, payload) = locate_protobuf(headers.id, bytes)?;
         let load = || async {
             let schema = self.client.schema_by(id).await?;
             if schema.schema_type != SchemaType::Protobuf {
@@ -233,7 +234,7 @@ impl ProtobufDeserializer {
                 let format = ProtobufFormat {
                     descriptor: &descriptor,
                 };
-                rules.apply(&format, message)
+                rules.apply(&format, message, headers.failed_rule)
             })
             .await
     }
@@ -251,7 +252,7 @@ impl ProtobufDeserializer {
         headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
         bytes: &[u8],
     ) -> Result<M> {
-        let (_, _, payload) = locate_protobuf(id_header(headers, self.is_key), bytes)?;
+        let (_, _, payload) = locate_protobuf(RecordHeaders::read(headers, self.is_key).id, bytes)?;
         M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
     }
 }

@@ -134,16 +134,46 @@ pub fn id_header<'h>(
     headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
     is_key: bool,
 ) -> Option<&'h [u8]> {
-    let name = if is_key {
-        KEY_SCHEMA_ID_HEADER
-    } else {
-        VALUE_SCHEMA_ID_HEADER
-    };
-    headers
-        .into_iter()
-        .filter(|(n, _)| *n == name)
-        .filter_map(|(_, value)| value)
-        .last()
+    RecordHeaders::read(headers, is_key).id
+}
+
+/// The header in which Confluent's `DLQ` action names the rule a record failed before it wrote
+/// the record to a dead-letter topic.
+const FAILED_RULE_HEADER: &str = "__rule.name";
+
+/// What deserializers take from a record's headers, in one pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RecordHeaders<'h> {
+    /// The id header's value: see [`id_header`].
+    pub(crate) id: Option<&'h [u8]>,
+    /// The rule a record from a dead-letter topic failed: not run on it again, as Confluent's
+    /// deserializers skip it (the last `__rule.name` header, when it is UTF-8).
+    pub(crate) failed_rule: Option<&'h str>,
+}
+
+impl<'h> RecordHeaders<'h> {
+    pub(crate) fn read(
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        is_key: bool,
+    ) -> RecordHeaders<'h> {
+        let id_name = if is_key {
+            KEY_SCHEMA_ID_HEADER
+        } else {
+            VALUE_SCHEMA_ID_HEADER
+        };
+        let mut read = RecordHeaders::default();
+        for (name, value) in headers {
+            match (name, value) {
+                (_, None) => {}
+                (name, Some(value)) if name == id_name => read.id = Some(value),
+                (FAILED_RULE_HEADER, Some(value)) => {
+                    read.failed_rule = std::str::from_utf8(value).ok();
+                }
+                _ => {}
+            }
+        }
+        read
+    }
 }
 
 /// The schema a record names and its encoded value: from the id header when the record has one
@@ -349,6 +379,17 @@ mod tests {
         assert_eq!(id_header(headers, false), Some(&b"last"[..]));
         assert_eq!(id_header(headers, true), Some(&b"key"[..]));
         assert_eq!(id_header(headers[3..].iter().copied(), false), None);
+        let dlq = [
+            ("__rule.name", Some(&b"idPositive"[..])),
+            ("__value_schema_id", Some(&b"id"[..])),
+        ];
+        assert_eq!(
+            RecordHeaders::read(dlq, false),
+            RecordHeaders {
+                id: Some(&b"id"[..]),
+                failed_rule: Some("idPositive"),
+            }
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::memo::Memo;
 use crate::rules::{AvroFormat, Direction, DomainRules};
 use crate::types::{Schema, SchemaType};
-use crate::wire::{id_header, locate, Framed, Naming, SchemaId};
+use crate::wire::{locate, Framed, Naming, RecordHeaders, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 use decode::Decoder;
 use decode_serde::decode_serde;
@@ -122,7 +122,7 @@ impl Writer {
             value
         } else {
             let names = self.borrow_writing().names.get_names();
-            rules.apply(&AvroFormat { schema, names }, value)?
+            rules.apply(&AvroFormat { schema, names }, value, None)?
         };
         self.frame_with(|writing, out| {
             let start = out.len();
@@ -259,7 +259,7 @@ impl Reader {
     /// The value in `payload`, which it must fill exactly. With a reader schema, the writer's
     /// value is resolved into it as apache-avro's own reader does, after our decoder has read it
     /// within its limits.
-    fn read_value(&self, payload: &[u8]) -> Result<Value> {
+    fn read_value(&self, payload: &[u8], failed_rule: Option<&str>) -> Result<Value> {
         let reading = self.borrow_reading();
         let mut value = reading.decoder.decode(payload)?;
         let rules = self.borrow_rules();
@@ -268,7 +268,7 @@ impl Reader {
             // otherwise.
             let schema = &self.borrow_schemas().writer.schema;
             let names = reading.names.get_names();
-            value = rules.apply(&AvroFormat { schema, names }, value)?;
+            value = rules.apply(&AvroFormat { schema, names }, value, failed_rule)?;
         }
         match &reading.resolve_into {
             None => Ok(value),
@@ -280,10 +280,14 @@ impl Reader {
 
     /// `payload` as a serde type: straight from the bytes when there is no reader schema to
     /// resolve into and no rule to run, else through the `Value`.
-    fn read_serde<T: DeserializeOwned>(&self, payload: &[u8]) -> Result<T> {
+    fn read_serde<T: DeserializeOwned>(
+        &self,
+        payload: &[u8],
+        failed_rule: Option<&str>,
+    ) -> Result<T> {
         let reading = self.borrow_reading();
         if reading.resolve_into.is_some() || !self.borrow_rules().is_empty() {
-            let value = self.read_value(payload)?;
+            let value = self.read_value(payload, failed_rule)?;
             return apache_avro::from_value(&value).map_err(failed);
         }
         let schema = &self.borrow_schemas().writer.schema;
@@ -461,7 +465,7 @@ impl AvroDeserializer {
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
-        self.read_value(None, bytes).await
+        self.read_value(RecordHeaders::default(), bytes).await
     }
 
     /// The value in a record's key or value, named by the record's id header (Confluent 8.x)
@@ -472,22 +476,24 @@ impl AvroDeserializer {
         headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
         bytes: &[u8],
     ) -> Result<Value> {
-        self.read_value(id_header(headers, self.is_key), bytes)
+        self.read_value(RecordHeaders::read(headers, self.is_key), bytes)
             .await
     }
 
-    async fn read_value(&self, header: Option<&[u8]>, bytes: &[u8]) -> Result<Value> {
-        let (id, payload) = locate(header, bytes)?;
+    async fn read_value(&self, headers: RecordHeaders<'_>, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = locate(headers.id, bytes)?;
         let load = || self.load_reader(id);
         self.readers
-            .read(&id, load, |reader| reader.read_value(payload))
+            .read(&id, load, |reader| {
+                reader.read_value(payload, headers.failed_rule)
+            })
             .await
     }
 
     /// The framed message as a serde type: read straight from the bytes, or, with a reader
     /// schema, through the value resolved into it.
     pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
-        self.read_serde(None, bytes).await
+        self.read_serde(RecordHeaders::default(), bytes).await
     }
 
     /// [`AvroDeserializer::deserialize`] for a record's key or value, named by the record's id
@@ -497,19 +503,21 @@ impl AvroDeserializer {
         headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
         bytes: &[u8],
     ) -> Result<T> {
-        self.read_serde(id_header(headers, self.is_key), bytes)
+        self.read_serde(RecordHeaders::read(headers, self.is_key), bytes)
             .await
     }
 
     async fn read_serde<T: DeserializeOwned>(
         &self,
-        header: Option<&[u8]>,
+        headers: RecordHeaders<'_>,
         bytes: &[u8],
     ) -> Result<T> {
-        let (id, payload) = locate(header, bytes)?;
+        let (id, payload) = locate(headers.id, bytes)?;
         let load = || self.load_reader(id);
         self.readers
-            .read(&id, load, |reader| reader.read_serde(payload))
+            .read(&id, load, |reader| {
+                reader.read_serde(payload, headers.failed_rule)
+            })
             .await
     }
 }

@@ -230,14 +230,19 @@ impl DomainRules {
         self.rules.is_empty()
     }
 
-    /// `message` after every rule: refused, passed on, or transformed.
+    /// `message` after every rule but the one it already failed (`failed`: read from a
+    /// dead-letter topic): refused, passed on, or transformed.
     pub(crate) fn apply<F: Format>(
         &self,
         format: &F,
         mut message: F::Message,
+        failed: Option<&str>,
     ) -> Result<F::Message> {
         for prepared in &self.rules {
             let rule = &prepared.rule;
+            if failed.is_some() && rule.name.as_deref() == failed {
+                continue;
+            }
             let condition = match rule.kind.as_deref() {
                 Some("CONDITION") => true,
                 Some("TRANSFORM") => false,
@@ -492,7 +497,7 @@ mod tests {
 
     fn run(rules: &DomainRules, message: JsonValue) -> Result<JsonValue> {
         let text: JsonValue = serde_json::from_str(SCHEMA).unwrap();
-        rules.apply(&JsonFormat { schema: &text }, message)
+        rules.apply(&JsonFormat { schema: &text }, message, None)
     }
 
     fn err(r: Result<JsonValue>) -> String {
@@ -616,6 +621,30 @@ mod tests {
             let e = err(run(&rules(domain, json!({}), Direction::Write), message()));
             assert!(e.contains("does not compile"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_rule_a_dead_lettered_record_failed_is_not_run_again() {
+        let domain = json!([
+            {"name": "adult", "kind": "CONDITION", "mode": "READ", "type": "CEL",
+             "expr": "message.age >= 18"},
+            {"name": "named", "kind": "CONDITION", "mode": "READ", "type": "CEL",
+             "expr": "message.name != ''"}
+        ]);
+        let rules = rules(domain, json!({}), Direction::Read);
+        let text: JsonValue = serde_json::from_str(SCHEMA).unwrap();
+        let format = JsonFormat { schema: &text };
+        let minor = json!({"name": "Tim", "age": 12});
+        assert!(rules.apply(&format, minor.clone(), None).is_err());
+        assert_eq!(
+            rules.apply(&format, minor.clone(), Some("adult")).unwrap(),
+            minor
+        );
+        let nameless = json!({"name": "", "age": 12});
+        assert_eq!(
+            err(rules.apply(&format, nameless, Some("adult"))),
+            "rule named failed (ERROR): Expr failed: 'message.name != \'\''"
+        );
     }
 
     #[test]

@@ -130,6 +130,17 @@ async fn avro_conditions_refuse_and_field_transforms_rewrite() {
         id: i64,
     }
     assert!(reader.deserialize::<Read>(&bytes).await.is_err());
+    // Read back from a dead-letter topic, where Confluent's DLQ action named the rule it failed:
+    // that rule is not run again.
+    let dead_lettered = [("__rule.name", Some(&b"readable"[..]))];
+    let back = reader
+        .deserialize_value_with_headers(dead_lettered, &bytes)
+        .await
+        .unwrap();
+    let AvroValue::Record(fields) = back else {
+        panic!("{back:?}")
+    };
+    assert_eq!(fields[0].1, AvroValue::Long(13));
 }
 
 #[tokio::test]
