@@ -65,7 +65,7 @@ serve "$WORK/api"
 begun=$(date +%s)
 COUNT="$COUNT" THREADS=2 wrk -t2 -c32 -d1h -s bench/register_count.lua http://127.0.0.1:18190 >/dev/null
 took=$(( $(date +%s) - begun ))
-held=$(curl -sf http://127.0.0.1:18190/metrics | awk '$1 == "schemata_schemas{state=\"live\"}" {print $2}')
+held=$(curl -sf http://127.0.0.1:18190/metrics | awk '$1 == "schemata_schemas{deleted=\"false\"}" {print $2}')
 echo "registered through the API:       ${held:-?} schemas in ${took} s, RSS $(settled_mb "$PID") MB"
 stop
 serve "$WORK/api"

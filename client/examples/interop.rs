@@ -116,7 +116,7 @@ fn compat_proto(text: &str) -> schemata_client::prost_reflect::DescriptorPool {
 
 async fn decode(client: &Client, bytes: &[u8]) -> schemata_client::Result<serde_json::Value> {
     let (id, _) = schemata_client::wire::read_header(bytes)?;
-    match client.schema_by_id(id).await?.schema_type {
+    match client.schema_by(id).await?.schema_type {
         SchemaType::Avro => {
             let value = AvroDeserializer::new(client.clone(), None)?
                 .deserialize_value(bytes)

@@ -12,13 +12,16 @@ use moka::future::Cache;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::error::Category;
 use serde_json::{json, Value};
 
+use crate::guid::Guid;
 use crate::types::{
-    Compatibility, Config, Mode, RegisteredSchema, Schema, SchemaReference, SubjectVersion,
+    Compatibility, Config, Mode, RegisteredSchema, Registration, Schema, SchemaReference,
+    SubjectVersion,
 };
+use crate::wire::SchemaId;
 use crate::{Error, Result};
 
 /// Everything but RFC 3986's unreserved characters is escaped in a path segment: subjects may
@@ -96,7 +99,8 @@ struct Inner {
     config: ClientConfig,
     by_id: Cache<u32, Arc<Schema>>,
     missing_ids: Cache<u32, ()>,
-    ids: Cache<(String, Schema, bool), u32>,
+    by_guid: Cache<Guid, Arc<Schema>>,
+    ids: Cache<(String, Schema, bool), Arc<Registration>>,
     versions: Cache<(String, i32), Arc<RegisteredSchema>>,
     latest: Cache<String, Arc<RegisteredSchema>>,
     latest_with_metadata: Cache<(String, BTreeMap<String, String>), Arc<RegisteredSchema>>,
@@ -128,6 +132,15 @@ pub(crate) fn unshare(e: Arc<Error>) -> Error {
         Error::Schema(m) => Error::Schema(m.clone()),
         Error::Serialization(m) => Error::Serialization(m.clone()),
         Error::Config(m) => Error::Config(m.clone()),
+        Error::Rule {
+            rule,
+            action,
+            reason,
+        } => Error::Rule {
+            rule: rule.clone(),
+            action: action.clone(),
+            reason: reason.clone(),
+        },
     }
 }
 
@@ -167,6 +180,7 @@ impl Client {
                     .max_capacity(cap)
                     .time_to_live(config.not_found_ttl)
                     .build(),
+                by_guid: Cache::new(cap),
                 ids: Cache::new(cap),
                 versions: Cache::new(cap),
                 latest: Cache::builder()
@@ -281,6 +295,17 @@ impl Client {
     /// `POST /subjects/{subject}/versions`: the schema's id, registering it if it is new.
     /// Cached: the same (subject, schema) asks the registry once.
     pub async fn register(&self, subject: &str, schema: &Schema, normalize: bool) -> Result<u32> {
+        Ok(self.register_full(subject, schema, normalize).await?.id)
+    }
+
+    /// [`Client::register`], with what the registry answers beside the id: the schema as
+    /// registered, with its GUID and data contract, when it answers in full.
+    pub async fn register_full(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        normalize: bool,
+    ) -> Result<Arc<Registration>> {
         let key = (subject.to_string(), schema.clone(), normalize);
         self.inner
             .ids
@@ -289,8 +314,7 @@ impl Client {
                     "/subjects/{}/versions?normalize={normalize}",
                     segment(subject)
                 );
-                let reply: SchemaId = self.post(&path, schema).await?;
-                Ok::<_, Error>(reply.id)
+                Ok::<_, Error>(Arc::new(self.post::<Registration, _>(&path, schema).await?))
             })
             .await
             .map_err(unshare)
@@ -306,9 +330,20 @@ impl Client {
     ) -> Result<RegisteredSchema> {
         let path = format!("/subjects/{}?normalize={normalize}", segment(subject));
         let found: RegisteredSchema = self.post(&path, schema).await?;
+        let registration = Registration {
+            id: found.id,
+            guid: found.guid,
+            version: Some(found.version),
+            schema: Some(found.schema.clone()),
+            metadata: found.metadata.clone(),
+            rule_set: found.rule_set.clone(),
+        };
         self.inner
             .ids
-            .insert((subject.to_string(), schema.clone(), normalize), found.id)
+            .insert(
+                (subject.to_string(), schema.clone(), normalize),
+                Arc::new(registration),
+            )
             .await;
         Ok(found)
     }
@@ -341,6 +376,27 @@ impl Client {
             }
         }
         result
+    }
+
+    /// `GET /schemas/guids/{guid}`: the schema with this GUID (Confluent 8.x). Cached for good,
+    /// as ids are.
+    pub async fn schema_by_guid(&self, guid: Guid) -> Result<Arc<Schema>> {
+        self.inner
+            .by_guid
+            .try_get_with(guid, async {
+                let schema: Schema = self.get(&format!("/schemas/guids/{guid}")).await?;
+                Ok::<_, Error>(Arc::new(schema))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    /// The schema a record names, by id or by GUID.
+    pub async fn schema_by(&self, id: SchemaId) -> Result<Arc<Schema>> {
+        match id {
+            SchemaId::Id(id) => self.schema_by_id(id).await,
+            SchemaId::Guid(guid) => self.schema_by_guid(guid).await,
+        }
     }
 
     /// `GET /schemas/ids/{id}/versions`: every subject and version using the id.
@@ -542,12 +598,6 @@ impl Client {
         }
         Ok(out)
     }
-}
-
-/// What registering answers: `{"id": N}`.
-#[derive(Deserialize)]
-struct SchemaId {
-    id: u32,
 }
 
 /// The error for a success status whose body does not deserialize into `T`: what was asked,

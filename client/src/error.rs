@@ -36,6 +36,15 @@ pub enum Error {
     /// The serializer is configured in a way that cannot produce a subject or a schema.
     #[error("configuration: {0}")]
     Config(String),
+    /// A domain rule refused the message: a `CONDITION` it breaks, or a rule that could not
+    /// run, and the rule's action said so. `action` is `ERROR`, or `DLQ`: Confluent's clients
+    /// then write the record to a dead-letter topic, which is the application's to do here.
+    #[error("rule {rule} failed ({action}): {reason}")]
+    Rule {
+        rule: String,
+        action: String,
+        reason: String,
+    },
 }
 
 impl Error {

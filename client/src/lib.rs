@@ -42,11 +42,16 @@
 //!
 //! # Layout
 //! - `client.rs`: [`Client`], the REST API with failover, retries and caches.
-//! - `wire.rs`: the frame (magic byte, id, Protobuf message indexes).
+//! - `wire.rs`: the frame (magic byte, id or GUID, Protobuf message indexes) and the record
+//!   headers that carry it instead (Confluent 8.x); `guid.rs`: GUIDs.
 //! - `varint.rs`: varints, plain and zig-zag, the one implementation under the message indexes
 //!   and the Avro coders.
 //! - `strategy.rs`: subject name strategies and schema selection.
 //! - `memo.rs`: the per-message lookups (one atomic load), loaded once per key.
+//! - `rules/`: domain rules (CEL, CEL_FIELD) on each message: the engine and actions in
+//!   `mod.rs`, each format's binding to CEL in `avro.rs`, `json.rs`, `protobuf.rs`, field walks'
+//!   shared parts in `fields.rs`, JSON conversions in `values.rs`, Confluent's CEL string
+//!   checks in `functions.rs`.
 //! - `avro/`, `protobuf.rs`, `json.rs`: the serializers and deserializers. The client reads Avro
 //!   with its own decoders: `avro/decode.rs` for values, `avro/decode_serde.rs` for serde types,
 //!   both on `avro/input.rs` (the payload's bytes and the limits on what they may cost); it
@@ -58,9 +63,11 @@
 mod avro;
 mod client;
 mod error;
+mod guid;
 mod json;
 mod memo;
 mod protobuf;
+mod rules;
 mod strategy;
 mod types;
 mod varint;
@@ -69,13 +76,15 @@ pub mod wire;
 pub use avro::{AvroDeserializer, AvroSerializer};
 pub use client::{Auth, Client, ClientConfig};
 pub use error::{Error, Result};
+pub use guid::Guid;
 pub use json::{JsonDeserializer, JsonSerializer};
 pub use protobuf::{ProtobufDeserializer, ProtobufSerializer};
 pub use strategy::{SchemaSelection, SerializerConfig, SubjectNameStrategy};
 pub use types::{
-    Compatibility, Config, Metadata, Mode, RegisteredSchema, Schema, SchemaReference, SchemaType,
-    SubjectVersion,
+    Compatibility, Config, Metadata, Mode, RegisteredSchema, Registration, Rule, RuleSet, Schema,
+    SchemaIds, SchemaReference, SchemaType, SubjectVersion,
 };
+pub use wire::{Framed, IdHeader, SchemaId, SchemaIdFormat};
 
 pub use apache_avro;
 pub use prost_reflect;

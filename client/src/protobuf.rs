@@ -9,9 +9,10 @@ use prost::Message;
 use prost_reflect::{DynamicMessage, FileDescriptor, ReflectMessage};
 
 use crate::memo::Memo;
+use crate::rules::{Direction, DomainRules, ProtobufFormat};
 use crate::strategy::SchemaSelection;
 use crate::types::{Schema, SchemaReference, SchemaType};
-use crate::wire::{read_header, read_message_indexes, write_header, write_message_indexes};
+use crate::wire::{locate_protobuf, Framed, Naming, RecordHeaders, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 
 /// Files every registry ships (no reference needed).
@@ -29,6 +30,8 @@ fn file_schema(file: &FileDescriptor, references: Vec<SchemaReference>) -> Schem
         schema: base64::engine::general_purpose::STANDARD.encode(bytes),
         schema_type: SchemaType::Protobuf,
         references,
+        rule_set: None,
+        metadata: None,
     }
 }
 
@@ -64,8 +67,9 @@ async fn parse_registered(client: &Client, schema: &Schema) -> Result<ProtobufSc
 pub struct ProtobufSerializer {
     client: Client,
     config: SerializerConfig,
-    /// (id, message indexes) per subject and message.
-    writers: Memo<String, (u32, Vec<i32>)>,
+    /// How the schema is named (id and message indexes), and its domain rules, per subject and
+    /// message.
+    writers: Memo<String, (Naming, DomainRules)>,
 }
 
 impl ProtobufSerializer {
@@ -104,15 +108,22 @@ impl ProtobufSerializer {
         Ok(file_schema(file, references))
     }
 
-    /// A buffer of `capacity` bytes beginning the frame of `message` on `topic`: the header and
-    /// the message indexes.
-    async fn frame_start(
+    /// Frames `message` for `topic`.
+    pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
+        self.serialize_with_headers(topic, message)
+            .await?
+            .payload_only()
+    }
+
+    /// [`ProtobufSerializer::serialize`], with the header that names the schema (and holds the
+    /// message indexes) when the config's `id_format` puts it there.
+    pub async fn serialize_with_headers<M: ReflectMessage>(
         &self,
         topic: &str,
-        message: &prost_reflect::MessageDescriptor,
-        capacity: usize,
-    ) -> Result<Vec<u8>> {
-        let name = message.full_name();
+        message: &M,
+    ) -> Result<Framed> {
+        let descriptor = message.descriptor();
+        let name = descriptor.full_name();
         let subject = self
             .config
             .strategy
@@ -121,82 +132,127 @@ impl ProtobufSerializer {
         let load = || async {
             let own = match self.config.selection {
                 SchemaSelection::AutoRegister | SchemaSelection::LookUp => {
-                    Some(self.own_schema(&message.parent_file()).await?)
+                    Some(self.own_schema(&descriptor.parent_file()).await?)
                 }
                 _ => None,
             };
-            let (id, schema) = self
+            let (ids, schema) = self
                 .config
                 .writer_schema(&self.client, &subject, own.as_ref())
                 .await?;
             let parsed = parse_registered(&self.client, &schema).await?;
             let indexes = parsed
                 .message_indexes(name)
-                .ok_or_else(|| Error::Schema(format!("schema {id} has no message {name}")))?;
-            Ok((id, indexes))
+                .ok_or_else(|| Error::Schema(format!("schema {} has no message {name}", ids.id)))?;
+            let config = &self.config;
+            let naming = Naming::new(config.id_format, config.is_key, &ids, Some(&indexes))?;
+            Ok((naming, DomainRules::new(&schema, Direction::Write)))
         };
-        let start = |(id, indexes): &(u32, Vec<i32>)| {
-            let mut out = Vec::with_capacity(capacity);
-            write_header(*id, &mut out);
-            write_message_indexes(indexes, &mut out);
-            Ok(out)
-        };
-        self.writers.read(&key, load, start).await
-    }
-
-    /// Frames `message` for `topic`.
-    pub async fn serialize<M: ReflectMessage>(&self, topic: &str, message: &M) -> Result<Vec<u8>> {
         let capacity = message.encoded_len() + 8;
-        let mut out = self
-            .frame_start(topic, &message.descriptor(), capacity)
-            .await?;
-        message
-            .encode(&mut out)
-            .map_err(|e| Error::Serialization(e.to_string()))?;
-        Ok(out)
+        let frame = |(naming, rules): &(Naming, DomainRules)| {
+            let mut out = naming.start(capacity);
+            let encoded = if rules.is_empty() {
+                message.encode(&mut out)
+            } else {
+                let format = ProtobufFormat {
+                    descriptor: &descriptor,
+                };
+                let checked = rules.apply(&format, message.transcode_to_dynamic(), None)?;
+                checked.encode(&mut out)
+            };
+            encoded.map_err(|e| Error::Serialization(e.to_string()))?;
+            Ok(naming.finish(out))
+        };
+        self.writers.read(&key, load, frame).await
     }
 }
 
 /// Reads Protobuf in Confluent's wire format.
 pub struct ProtobufDeserializer {
     client: Client,
-    schemas: Memo<u32, ProtobufSchema>,
+    /// Reads record keys: their id header is `__key_schema_id`.
+    is_key: bool,
+    /// The writer's schema and its domain rules.
+    schemas: Memo<SchemaId, (ProtobufSchema, DomainRules)>,
 }
 
 impl ProtobufDeserializer {
     pub fn new(client: Client) -> ProtobufDeserializer {
         ProtobufDeserializer {
             client,
+            is_key: false,
             schemas: Memo::new(None),
+        }
+    }
+
+    /// A deserializer of record keys: the id header it reads is `__key_schema_id`, not
+    /// `__value_schema_id`.
+    pub fn for_keys(self) -> Self {
+        ProtobufDeserializer {
+            is_key: true,
+            ..self
         }
     }
 
     /// The message in a framed message, as described by the writer's schema.
     pub async fn deserialize(&self, bytes: &[u8]) -> Result<DynamicMessage> {
-        let (id, rest) = read_header(bytes)?;
-        let (indexes, payload) = read_message_indexes(rest)?;
+        self.read(RecordHeaders::default(), bytes).await
+    }
+
+    /// The message in a record's key or value, named (with its message indexes) by the
+    /// record's id header (Confluent 8.x) when it has one, else by the payload's prefix.
+    /// Headers as (name, value), a null header's value `None`.
+    pub async fn deserialize_with_headers<'h>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<DynamicMessage> {
+        self.read(RecordHeaders::read(headers, self.is_key), bytes)
+            .await
+    }
+
+    async fn read(&self, headers: RecordHeaders<'_>, bytes: &[u8]) -> Result<DynamicMessage> {
+        let (id, indexes, payload) = locate_protobuf(headers.id, bytes)?;
         let load = || async {
-            let schema = self.client.schema_by_id(id).await?;
+            let schema = self.client.schema_by(id).await?;
             if schema.schema_type != SchemaType::Protobuf {
                 return Err(Error::Schema(format!("schema {id} is not Protobuf")));
             }
-            parse_registered(&self.client, &schema).await
+            let rules = DomainRules::new(&schema, Direction::Read);
+            Ok((parse_registered(&self.client, &schema).await?, rules))
         };
-        let descriptor = self
-            .schemas
-            .read(&id, load, |schema| {
-                schema.message_at(&indexes).ok_or_else(|| {
+        self.schemas
+            .read(&id, load, |(schema, rules)| {
+                let descriptor = schema.message_at(&indexes).ok_or_else(|| {
                     Error::InvalidFrame(format!("schema {id} has no message at {indexes:?}"))
-                })
+                })?;
+                let message = DynamicMessage::decode(descriptor.clone(), payload)
+                    .map_err(|e| Error::Serialization(e.to_string()))?;
+                if rules.is_empty() {
+                    return Ok(message);
+                }
+                let format = ProtobufFormat {
+                    descriptor: &descriptor,
+                };
+                rules.apply(&format, message, headers.failed_rule)
             })
-            .await?;
-        DynamicMessage::decode(descriptor, payload).map_err(|e| Error::Serialization(e.to_string()))
+            .await
     }
 
     /// The payload of a framed message as a prost type (the schema is not consulted).
     pub fn deserialize_as<M: Message + Default>(&self, bytes: &[u8]) -> Result<M> {
-        let (_, rest) = read_header(bytes)?;
-        let (_, payload) = read_message_indexes(rest)?;
+        let (_, _, payload) = locate_protobuf(None, bytes)?;
+        M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
+    }
+
+    /// [`ProtobufDeserializer::deserialize_as`] for a record whose id header, when it has one,
+    /// holds the id and message indexes (then the payload is all message).
+    pub fn deserialize_as_with_headers<'h, M: Message + Default>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<M> {
+        let (_, _, payload) = locate_protobuf(RecordHeaders::read(headers, self.is_key).id, bytes)?;
         M::decode(payload).map_err(|e| Error::Serialization(e.to_string()))
     }
 }

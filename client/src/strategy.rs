@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::memo::Memo;
-use crate::types::Schema;
+use crate::types::{Schema, SchemaIds};
+use crate::wire::SchemaIdFormat;
 use crate::{Client, Error, Result};
 
 /// Confluent's subject name strategies.
@@ -62,6 +63,9 @@ pub struct SerializerConfig {
     pub is_key: bool,
     /// Register and look up with `normalize=true`.
     pub normalize: bool,
+    /// Where each record names the schema: its id before the payload (the default), or its
+    /// GUID before the payload or in a record header (Confluent 8.x).
+    pub id_format: SchemaIdFormat,
 }
 
 impl Default for SerializerConfig {
@@ -71,40 +75,63 @@ impl Default for SerializerConfig {
             selection: SchemaSelection::AutoRegister,
             is_key: false,
             normalize: false,
+            id_format: SchemaIdFormat::IdPrefix,
         }
     }
 }
 
 impl SerializerConfig {
-    /// The id and schema to write with for `subject`; `own` is the serializer's schema, if any.
+    /// The ids and schema to write with for `subject`; `own` is the serializer's schema, if any.
     pub(crate) async fn writer_schema(
         &self,
         client: &Client,
         subject: &str,
         own: Option<&Schema>,
-    ) -> Result<(u32, Schema)> {
+    ) -> Result<(SchemaIds, Schema)> {
         let own = || {
             own.ok_or_else(|| {
                 Error::Config("this selection needs the serializer's own schema".into())
             })
         };
+        let found = |v: &crate::RegisteredSchema| {
+            let ids = SchemaIds {
+                id: v.id,
+                guid: v.guid,
+            };
+            (ids, v.to_schema())
+        };
         Ok(match &self.selection {
-            SchemaSelection::AutoRegister => (
-                client.register(subject, own()?, self.normalize).await?,
-                own()?.clone(),
-            ),
-            SchemaSelection::LookUp => (
-                client.lookup(subject, own()?, self.normalize).await?.id,
-                own()?.clone(),
-            ),
-            SchemaSelection::Latest => {
-                let latest = client.latest(subject).await?;
-                (latest.id, latest.to_schema())
+            SchemaSelection::AutoRegister => {
+                let registration = client
+                    .register_full(subject, own()?, self.normalize)
+                    .await?;
+                let mut schema = own()?.clone();
+                // The schema as registered carries the data contract in force (inherited, or
+                // the subject's defaults and overrides), whose rules apply, as in Confluent's
+                // serializers.
+                if registration.schema.is_some() {
+                    schema.metadata = registration.metadata.clone();
+                    schema.rule_set = registration.rule_set.clone();
+                }
+                (registration.ids(), schema)
             }
-            SchemaSelection::Id(id) => (*id, client.schema_by_id(*id).await?.as_ref().clone()),
+            SchemaSelection::LookUp => {
+                let registered = client.lookup(subject, own()?, self.normalize).await?;
+                (found(&registered).0, own()?.clone())
+            }
+            SchemaSelection::Latest => found(&*client.latest(subject).await?),
+            SchemaSelection::Id(id) => {
+                let schema = client.schema_by_id(*id).await?.as_ref().clone();
+                let guid = match self.id_format {
+                    SchemaIdFormat::IdPrefix => None,
+                    // The id's answer has no GUID: the subject's version of the schema has it,
+                    // as Confluent's serializers find it.
+                    _ => client.lookup(subject, &schema, self.normalize).await?.guid,
+                };
+                (SchemaIds { id: *id, guid }, schema)
+            }
             SchemaSelection::LatestWithMetadata(properties) => {
-                let latest = client.latest_with_metadata(subject, properties).await?;
-                (latest.id, latest.to_schema())
+                found(&*client.latest_with_metadata(subject, properties).await?)
             }
         })
     }

@@ -29,6 +29,14 @@ pub struct SchemaBody {
     #[serde(rename = "ruleSet", alias = "ruleset", default)]
     #[schema(value_type = Option<RuleSet>)]
     rule_set: Option<Object<RuleSet>>,
+    /// Confluent's tag edits of the schema's text (tags on records and fields): not
+    /// supported, so a request carrying any is refused rather than registered without them
+    #[serde(rename = "schemaTagsToAdd", default)]
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
+    schema_tags_to_add: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(rename = "schemaTagsToRemove", default)]
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
+    schema_tags_to_remove: Option<Vec<serde::de::IgnoredAny>>,
 }
 
 /// A data contract's metadata read from a JSON value, as Confluent reads it: an object, in its
@@ -80,6 +88,12 @@ struct ReferenceBody {
 impl SchemaBody {
     /// Validates the references (all three parts required) into a registry request.
     pub fn into_request(self) -> Result<RegisterRequest, ApiError> {
+        let edits = |tags: &Option<Vec<serde::de::IgnoredAny>>| tags.as_ref().map_or(0, Vec::len);
+        if edits(&self.schema_tags_to_add) + edits(&self.schema_tags_to_remove) > 0 {
+            return Err(ApiError::InvalidSchema(
+                "schemaTagsToAdd and schemaTagsToRemove are not supported: put the tags in the schema itself (confluent:tags) or in metadata.tags".into(),
+            ));
+        }
         let references = self
             .references
             .unwrap_or_default()

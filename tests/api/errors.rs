@@ -226,6 +226,32 @@ async fn error_42201_invalid_schemas_say_what_and_where() {
         42201,
         "Invalid reference: name, subject and version are required, got {name=x, subject=, version=}",
     );
+    // Tag edits are refused, not dropped: nothing is registered without them. Empty lists are
+    // no edits.
+    let tags = json!([{"schemaEntity": {"entityPath": "Order.id", "entityType": "SR_FIELD"},
+                       "tags": ["PII"]}]);
+    for field in ["schemaTagsToAdd", "schemaTagsToRemove"] {
+        let r = app
+            .post(
+                "/subjects/tagged/versions",
+                json!({"schema": "\"string\"", field: tags}),
+            )
+            .await;
+        assert_error(
+            &r,
+            422,
+            42201,
+            "schemaTagsToAdd and schemaTagsToRemove are not supported: put the tags in the schema itself (confluent:tags) or in metadata.tags",
+        );
+    }
+    assert_eq!(app.get("/subjects/tagged/versions").await.status, 404);
+    let r = app
+        .post(
+            "/subjects/tagged/versions",
+            json!({"schema": "\"string\"", "schemaTagsToAdd": [], "schemaTagsToRemove": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     app.register_ok("s", "\"string\"").await;
     app.put("/config/s", json!({"compatibility": "NONE"})).await;
     let r = app

@@ -3,6 +3,11 @@
 //
 //	go run . URL encode               -> prints {"CASE": "HEX", ...}: the example record framed
 //	go run . URL decode CASE=HEX ...  -> prints {"CASE": {"id": .., "name": ..}, ...}
+//	go run . URL encode-guid          -> prints {"FORMAT": {"headers": {NAME: HEX}, "payload": HEX}}:
+//	                                     the schema's GUID in the record header (Confluent 8.x)
+//	go run . URL decode-guid FORMAT=[HEADERHEX]:PAYLOADHEX ...
+//	                                  -> the records decoded with their __value_schema_id
+//	                                     header (none when HEADERHEX is empty)
 //
 // Each format has two cases: FORMAT (the plain schema under go-FORMAT-value) and FORMAT-meta
 // (two versions of go-FORMAT-meta-value that differ only in their metadata, the serializer
@@ -16,6 +21,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/avrov2"
@@ -132,50 +138,65 @@ func deserializerConfig(c string) serde.DeserializerConfig {
 	return conf
 }
 
-func encode(client schemaregistry.Client, c string) []byte {
+// encode frames the record for case c; with guids, the schema's GUID goes in a header
+// (HeaderSchemaIDSerializer) instead of the id before the payload.
+func encode(client schemaregistry.Client, c string, guids bool) ([]kafka.Header, []byte) {
 	conf := serializerConfig(c)
 	var s serde.Serializer
 	var msg interface{}
-	var err error
+	idSerializer := serde.PrefixSchemaIDSerializer
+	if guids {
+		idSerializer = serde.HeaderSchemaIDSerializer
+	}
 	switch format(c) {
 	case "avro":
-		s, err = avrov2.NewSerializer(client, serde.ValueSerde, &avrov2.SerializerConfig{SerializerConfig: conf})
+		a, err := avrov2.NewSerializer(client, serde.ValueSerde, &avrov2.SerializerConfig{SerializerConfig: conf})
+		check(err)
+		a.SchemaIDSerializer = idSerializer
+		s = a
 		r := record
 		msg = &r
 	case "json":
-		s, err = jsonschema.NewSerializer(client, serde.ValueSerde, &jsonschema.SerializerConfig{SerializerConfig: conf})
+		j, err := jsonschema.NewSerializer(client, serde.ValueSerde, &jsonschema.SerializerConfig{SerializerConfig: conf})
+		check(err)
+		j.SchemaIDSerializer = idSerializer
+		s = j
 		r := record
 		msg = &r
 	default:
-		s, err = protobuf.NewSerializer(client, serde.ValueSerde, &protobuf.SerializerConfig{SerializerConfig: conf})
+		p, err := protobuf.NewSerializer(client, serde.ValueSerde, &protobuf.SerializerConfig{SerializerConfig: conf})
+		check(err)
+		p.SchemaIDSerializer = idSerializer
+		s = p
 		m := dynamicpb.NewMessage(interopDescriptor())
 		m.Set(m.Descriptor().Fields().ByName("id"), protoreflect.ValueOfInt64(record.ID))
 		m.Set(m.Descriptor().Fields().ByName("name"), protoreflect.ValueOfString(record.Name))
 		msg = m
 	}
+	headers, bytes, err := s.SerializeWithHeaders(topic(c), msg)
 	check(err)
-	bytes, err := s.Serialize(topic(c), msg)
-	check(err)
-	return bytes
+	return headers, bytes
 }
 
-func decode(client schemaregistry.Client, c string, bytes []byte) Interop {
+// decode reads the record of case c from its headers (the default DualSchemaIDDeserializer: the
+// id header when there is one, else the payload's prefix) and payload.
+func decode(client schemaregistry.Client, c string, headers []kafka.Header, bytes []byte) Interop {
 	conf := deserializerConfig(c)
 	var out Interop
 	switch format(c) {
 	case "avro":
 		d, err := avrov2.NewDeserializer(client, serde.ValueSerde, &avrov2.DeserializerConfig{DeserializerConfig: conf})
 		check(err)
-		check(d.DeserializeInto(topic(c), bytes, &out))
+		check(d.DeserializeWithHeadersInto(topic(c), headers, bytes, &out))
 	case "json":
 		d, err := jsonschema.NewDeserializer(client, serde.ValueSerde, &jsonschema.DeserializerConfig{DeserializerConfig: conf})
 		check(err)
-		check(d.DeserializeInto(topic(c), bytes, &out))
+		check(d.DeserializeWithHeadersInto(topic(c), headers, bytes, &out))
 	default:
 		d, err := protobuf.NewDeserializer(client, serde.ValueSerde, &protobuf.DeserializerConfig{DeserializerConfig: conf})
 		check(err)
 		check(d.ProtoRegistry.RegisterMessage(dynamicpb.NewMessageType(interopDescriptor())))
-		msg, err := d.Deserialize(topic(c), bytes)
+		msg, err := d.DeserializeWithHeaders(topic(c), headers, bytes)
 		check(err)
 		m := msg.(proto.Message).ProtoReflect()
 		out.ID = m.Get(m.Descriptor().Fields().ByName("id")).Int()
@@ -199,7 +220,8 @@ func main() {
 		for _, f := range []string{"avro", "json", "protobuf"} {
 			registerPinned(client, f)
 			for _, c := range []string{f, f + "-meta"} {
-				out[c] = hex.EncodeToString(encode(client, c))
+				_, bytes := encode(client, c, false)
+				out[c] = hex.EncodeToString(bytes)
 			}
 		}
 	case "decode":
@@ -207,7 +229,32 @@ func main() {
 			c, h, _ := strings.Cut(arg, "=")
 			bytes, err := hex.DecodeString(h)
 			check(err)
-			out[c] = decode(client, c, bytes)
+			out[c] = decode(client, c, nil, bytes)
+		}
+	case "encode-guid":
+		_, err := client.Register(topic("json")+"-value", schemaOf("json"), false)
+		check(err)
+		for _, f := range []string{"avro", "json", "protobuf"} {
+			headers, bytes := encode(client, f, true)
+			named := map[string]string{}
+			for _, h := range headers {
+				named[h.Key] = hex.EncodeToString(h.Value)
+			}
+			out[f] = map[string]interface{}{"headers": named, "payload": hex.EncodeToString(bytes)}
+		}
+	case "decode-guid":
+		for _, arg := range os.Args[3:] {
+			c, framed, _ := strings.Cut(arg, "=")
+			h, p, _ := strings.Cut(framed, ":")
+			var headers []kafka.Header
+			if h != "" {
+				value, err := hex.DecodeString(h)
+				check(err)
+				headers = []kafka.Header{{Key: serde.ValueSchemaIDHeader, Value: value}}
+			}
+			bytes, err := hex.DecodeString(p)
+			check(err)
+			out[c] = decode(client, c, headers, bytes)
 		}
 	}
 	text, err := json.Marshal(out)

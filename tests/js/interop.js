@@ -3,6 +3,11 @@
 //
 //   node interop.js URL encode              -> {"avro": HEX, "avro-rule": HEX, "refused": MESSAGE, "latest": {...}}
 //   node interop.js URL decode CASE=HEX ... -> {"CASE": {"id": .., "name": ..}, ...}
+//   node interop.js URL encode-guid         -> {"header": HEX, "payload": HEX}: the schema's GUID
+//                                              in the __value_schema_id header (Confluent 8.x)
+//   node interop.js URL decode-guid [HEADERHEX]:PAYLOADHEX ...
+//                                           -> [{"id": .., "name": ..}, ...], read with the header
+//                                              (none when HEADERHEX is empty)
 //
 // avro: the schema registered as is, written with use.latest.version. avro-rule: the same
 // schema with metadata and a CEL CONDITION rule (id > 0), registered twice (major=1, then
@@ -13,7 +18,7 @@
 // Subpaths: the package's index also loads every KMS driver of field encryption.
 const { SchemaRegistryClient } = require('@confluentinc/schemaregistry/dist/schemaregistry-client');
 const { AvroSerializer, AvroDeserializer } = require('@confluentinc/schemaregistry/dist/serde/avro');
-const { SerdeType } = require('@confluentinc/schemaregistry/dist/serde/serde');
+const { SerdeType, HeaderSchemaIdSerializer } = require('@confluentinc/schemaregistry/dist/serde/serde');
 const { CelExecutor } = require('@confluentinc/schemaregistry/dist/rules/cel/cel-executor');
 
 const AVRO = '{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}';
@@ -71,10 +76,39 @@ async function decode(client, args) {
   return out;
 }
 
+// The record under js-guid-value, its GUID in the header (HeaderSchemaIdSerializer).
+async function encodeGuid(client) {
+  await client.register('js-guid-value', { schema: AVRO });
+  const s = new AvroSerializer(client, SerdeType.VALUE, {
+    autoRegisterSchemas: false, useLatestVersion: true, schemaIdSerializer: HeaderSchemaIdSerializer,
+  });
+  const headers = {};
+  const payload = await s.serialize('js-guid', RECORD, headers);
+  return { header: headers.__value_schema_id.toString('hex'), payload: payload.toString('hex') };
+}
+
+async function decodeGuid(client, args) {
+  const out = [];
+  for (const arg of args) {
+    const [header, payload] = arg.split(':');
+    const headers = header ? { __value_schema_id: Buffer.from(header, 'hex') } : {};
+    const d = new AvroDeserializer(client, SerdeType.VALUE, {});
+    const value = await d.deserialize('js-guid', Buffer.from(payload, 'hex'), headers);
+    out.push({ id: Number(value.id), name: value.name });
+  }
+  return out;
+}
+
 async function main() {
   const [url, action, ...rest] = process.argv.slice(2);
   const client = new SchemaRegistryClient({ baseURLs: [url] });
-  const out = action === 'encode' ? await encode(client) : await decode(client, rest);
+  const actions = {
+    encode: () => encode(client),
+    decode: () => decode(client, rest),
+    'encode-guid': () => encodeGuid(client),
+    'decode-guid': () => decodeGuid(client, rest),
+  };
+  const out = await actions[action]();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

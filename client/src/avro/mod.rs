@@ -26,8 +26,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::memo::Memo;
+use crate::rules::{AvroFormat, Direction, DomainRules};
 use crate::types::{Schema, SchemaType};
-use crate::wire::{read_header, write_header};
+use crate::wire::{locate, Framed, Naming, RecordHeaders, SchemaId};
 use crate::{Client, Error, Result, SerializerConfig};
 use decode::Decoder;
 use decode_serde::decode_serde;
@@ -81,7 +82,10 @@ struct Writing<'s> {
 /// live together and no message pays for building them.
 #[ouroboros::self_referencing]
 struct Writer {
-    id: u32,
+    /// The id (or GUID) before each payload, or the header beside it.
+    naming: Naming,
+    /// The schema's domain rules that run on writing.
+    rules: DomainRules,
     /// The buffer to start a frame with: the largest frame so far, up to [`MAX_START_BUFFER`],
     /// so that a producer's messages are written without growing their buffer.
     start_buffer: AtomicUsize,
@@ -92,9 +96,10 @@ struct Writer {
 }
 
 impl Writer {
-    fn build_for(id: u32, parsed: Parsed) -> Result<Writer> {
+    fn build_for(naming: Naming, rules: DomainRules, parsed: Parsed) -> Result<Writer> {
         WriterTryBuilder {
-            id,
+            naming,
+            rules,
             start_buffer: AtomicUsize::new(64),
             parsed,
             writing_builder: |parsed: &Parsed| {
@@ -108,10 +113,17 @@ impl Writer {
         .try_build()
     }
 
-    /// `value` in Avro binary, after the header of the schema's id: by our writer on the
-    /// common path, else by apache-avro's.
-    fn frame(&self, value: Value) -> Result<Vec<u8>> {
+    /// `value` in Avro binary, named as the config says: by our writer on the common path,
+    /// else by apache-avro's.
+    fn frame(&self, value: Value) -> Result<Framed> {
         let schema = &self.borrow_parsed().schema;
+        let rules = self.borrow_rules();
+        let value = if rules.is_empty() {
+            value
+        } else {
+            let names = self.borrow_writing().names.get_names();
+            rules.apply(&AvroFormat { schema, names }, value, None)?
+        };
         self.frame_with(|writing, out| {
             let start = out.len();
             if encode_value(&value, schema, writing.names.get_names(), out) {
@@ -126,10 +138,18 @@ impl Writer {
         })
     }
 
-    /// A serde value in Avro binary, after the header of the schema's id: by our writer on the
-    /// common path, else by apache-avro's.
-    fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
+    /// A serde value in Avro binary, named as the config says: by our writer on the common
+    /// path, else by apache-avro's.
+    fn frame_serde<T: Serialize>(&self, value: &T) -> Result<Framed> {
         let schema = &self.borrow_parsed().schema;
+        if !self.borrow_rules().is_empty() {
+            // Rules see values: the type becomes one, in the schema's shape, first.
+            let names = self.borrow_writing().names.get_names();
+            let value = apache_avro::to_value(value)
+                .and_then(|v| v.resolve_with_names(schema, names))
+                .map_err(failed)?;
+            return self.frame(value);
+        }
         self.frame_with(|writing, out| {
             let start = out.len();
             let names = writing.names.get_names();
@@ -148,17 +168,17 @@ impl Writer {
     fn frame_with(
         &self,
         write: impl FnOnce(&Writing<'_>, &mut Vec<u8>) -> Result<()>,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Framed> {
         let start_buffer = self.borrow_start_buffer();
-        let mut out = Vec::with_capacity(start_buffer.load(Ordering::Relaxed));
-        write_header(*self.borrow_id(), &mut out);
+        let naming = self.borrow_naming();
+        let mut out = naming.start(start_buffer.load(Ordering::Relaxed));
         write(self.borrow_writing(), &mut out)?;
         // Written only when a frame is larger than all before it: rare, so producers on many
         // threads do not contend for the line.
         if out.len() > start_buffer.load(Ordering::Relaxed) {
             start_buffer.fetch_max(out.len().min(MAX_START_BUFFER), Ordering::Relaxed);
         }
-        Ok(out)
+        Ok(naming.finish(out))
     }
 }
 
@@ -205,6 +225,8 @@ struct Reading<'s> {
 /// schema id, as [`Writer`] is.
 #[ouroboros::self_referencing]
 struct Reader {
+    /// The writer's domain rules that run on reading.
+    rules: DomainRules,
     schemas: Schemas,
     #[borrows(schemas)]
     #[covariant]
@@ -212,8 +234,9 @@ struct Reader {
 }
 
 impl Reader {
-    fn build_for(schemas: Schemas) -> Result<Reader> {
+    fn build_for(rules: DomainRules, schemas: Schemas) -> Result<Reader> {
         ReaderTryBuilder {
+            rules,
             schemas,
             reading_builder: |schemas: &Schemas| {
                 let writer = &schemas.writer;
@@ -236,9 +259,17 @@ impl Reader {
     /// The value in `payload`, which it must fill exactly. With a reader schema, the writer's
     /// value is resolved into it as apache-avro's own reader does, after our decoder has read it
     /// within its limits.
-    fn read_value(&self, payload: &[u8]) -> Result<Value> {
+    fn read_value(&self, payload: &[u8], failed_rule: Option<&str>) -> Result<Value> {
         let reading = self.borrow_reading();
-        let value = reading.decoder.decode(payload)?;
+        let mut value = reading.decoder.decode(payload)?;
+        let rules = self.borrow_rules();
+        if !rules.is_empty() {
+            // The writer's rules, on the writer's value: a reader schema may name fields
+            // otherwise.
+            let schema = &self.borrow_schemas().writer.schema;
+            let names = reading.names.get_names();
+            value = rules.apply(&AvroFormat { schema, names }, value, failed_rule)?;
+        }
         match &reading.resolve_into {
             None => Ok(value),
             Some((schema, names)) => value
@@ -248,11 +279,15 @@ impl Reader {
     }
 
     /// `payload` as a serde type: straight from the bytes when there is no reader schema to
-    /// resolve into, else through the resolved `Value`.
-    fn read_serde<T: DeserializeOwned>(&self, payload: &[u8]) -> Result<T> {
+    /// resolve into and no rule to run, else through the `Value`.
+    fn read_serde<T: DeserializeOwned>(
+        &self,
+        payload: &[u8],
+        failed_rule: Option<&str>,
+    ) -> Result<T> {
         let reading = self.borrow_reading();
-        if reading.resolve_into.is_some() {
-            let value = self.read_value(payload)?;
+        if reading.resolve_into.is_some() || !self.borrow_rules().is_empty() {
+            let value = self.read_value(payload, failed_rule)?;
             return apache_avro::from_value(&value).map_err(failed);
         }
         let schema = &self.borrow_schemas().writer.schema;
@@ -329,16 +364,26 @@ impl AvroSerializer {
             .strategy
             .subject(topic, self.config.is_key, record)?;
         let own = self.own.as_ref().map(|(s, _)| s);
-        let (id, schema) = self
+        let (ids, schema) = self
             .config
             .writer_schema(&self.client, &subject, own)
             .await?;
+        let naming = Naming::new(self.config.id_format, self.config.is_key, &ids, None)?;
+        let rules = DomainRules::new(&schema, Direction::Write);
         let parsed = parse_registered(&self.client, &schema).await?;
-        Writer::build_for(id, parsed)
+        Writer::build_for(naming, rules, parsed)
     }
 
     /// Frames `value` for `topic`. A value that does not fit the schema is an error.
     pub async fn serialize_value(&self, topic: &str, value: Value) -> Result<Vec<u8>> {
+        self.serialize_value_with_headers(topic, value)
+            .await?
+            .payload_only()
+    }
+
+    /// [`AvroSerializer::serialize_value`], with the header that names the schema when the
+    /// config's `id_format` puts it there.
+    pub async fn serialize_value_with_headers(&self, topic: &str, value: Value) -> Result<Framed> {
         let load = || self.load_writer(topic);
         self.writers
             .read(topic, load, |writer| writer.frame(value))
@@ -347,6 +392,18 @@ impl AvroSerializer {
 
     /// Frames a serde value for `topic`, written straight from the type.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Vec<u8>> {
+        self.serialize_with_headers(topic, value)
+            .await?
+            .payload_only()
+    }
+
+    /// [`AvroSerializer::serialize`], with the header that names the schema when the config's
+    /// `id_format` puts it there.
+    pub async fn serialize_with_headers<T: Serialize>(
+        &self,
+        topic: &str,
+        value: &T,
+    ) -> Result<Framed> {
         let load = || self.load_writer(topic);
         self.writers
             .read(topic, load, |writer| writer.frame_serde(value))
@@ -356,7 +413,9 @@ impl AvroSerializer {
 
 /// Reads Avro in Confluent's wire format.
 ///
-/// The writer's schema comes from the registry by the frame's id, once per id. Serde types are
+/// The writer's schema comes from the registry by the record's id or GUID (in the record's
+/// header or before the payload, as Confluent 8.x's deserializers find it), once per id. Serde
+/// types are
 /// read with apache-avro's mapping (records to structs by field name, the struct named as the
 /// record; Avro enums and unions to Rust enums; `[null, T]` to `Option<T>`); records and enums
 /// can also be read into `serde_json::Value` or `HashMap<String, _>`. Data nested deeper than
@@ -365,8 +424,10 @@ impl AvroSerializer {
 pub struct AvroDeserializer {
     client: Client,
     reader: Option<Arc<Parsed>>,
+    /// Reads record keys: their id header is `__key_schema_id`.
+    is_key: bool,
     /// By writer schema id.
-    readers: Memo<u32, Reader>,
+    readers: Memo<SchemaId, Reader>,
 }
 
 impl AvroDeserializer {
@@ -378,36 +439,85 @@ impl AvroDeserializer {
         Ok(AvroDeserializer {
             client,
             reader,
+            is_key: false,
             readers: Memo::new(None),
         })
     }
 
+    /// A deserializer of record keys: the id header it reads is `__key_schema_id`, not
+    /// `__value_schema_id`.
+    pub fn for_keys(self) -> Self {
+        AvroDeserializer {
+            is_key: true,
+            ..self
+        }
+    }
+
     /// The reader for messages written with schema `id`, from the registry: what a miss loads.
-    async fn load_reader(&self, id: u32) -> Result<Reader> {
-        let schema = self.client.schema_by_id(id).await?;
+    async fn load_reader(&self, id: SchemaId) -> Result<Reader> {
+        let schema = self.client.schema_by(id).await?;
         let schemas = Schemas {
             writer: parse_registered(&self.client, &schema).await?,
             reader: self.reader.clone(),
         };
-        Reader::build_for(schemas)
+        Reader::build_for(DomainRules::new(&schema, Direction::Read), schemas)
     }
 
     /// The value in a framed message.
     pub async fn deserialize_value(&self, bytes: &[u8]) -> Result<Value> {
-        let (id, payload) = read_header(bytes)?;
+        self.read_value(RecordHeaders::default(), bytes).await
+    }
+
+    /// The value in a record's key or value, named by the record's id header (Confluent 8.x)
+    /// when it has one, else by the payload's prefix. Headers as (name, value), a null
+    /// header's value `None`.
+    pub async fn deserialize_value_with_headers<'h>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<Value> {
+        self.read_value(RecordHeaders::read(headers, self.is_key), bytes)
+            .await
+    }
+
+    async fn read_value(&self, headers: RecordHeaders<'_>, bytes: &[u8]) -> Result<Value> {
+        let (id, payload) = locate(headers.id, bytes)?;
         let load = || self.load_reader(id);
         self.readers
-            .read(&id, load, |reader| reader.read_value(payload))
+            .read(&id, load, |reader| {
+                reader.read_value(payload, headers.failed_rule)
+            })
             .await
     }
 
     /// The framed message as a serde type: read straight from the bytes, or, with a reader
     /// schema, through the value resolved into it.
     pub async fn deserialize<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
-        let (id, payload) = read_header(bytes)?;
+        self.read_serde(RecordHeaders::default(), bytes).await
+    }
+
+    /// [`AvroDeserializer::deserialize`] for a record's key or value, named by the record's id
+    /// header when it has one, as [`AvroDeserializer::deserialize_value_with_headers`].
+    pub async fn deserialize_with_headers<'h, T: DeserializeOwned>(
+        &self,
+        headers: impl IntoIterator<Item = (&'h str, Option<&'h [u8]>)>,
+        bytes: &[u8],
+    ) -> Result<T> {
+        self.read_serde(RecordHeaders::read(headers, self.is_key), bytes)
+            .await
+    }
+
+    async fn read_serde<T: DeserializeOwned>(
+        &self,
+        headers: RecordHeaders<'_>,
+        bytes: &[u8],
+    ) -> Result<T> {
+        let (id, payload) = locate(headers.id, bytes)?;
         let load = || self.load_reader(id);
         self.readers
-            .read(&id, load, |reader| reader.read_serde(payload))
+            .read(&id, load, |reader| {
+                reader.read_serde(payload, headers.failed_rule)
+            })
             .await
     }
 }

@@ -293,6 +293,8 @@ async fn named_types_from_references_and_recursion_round_trip() {
             subject: "acme.Money".into(),
             version: 1,
         }],
+        rule_set: None,
+        metadata: None,
     };
     let serializer =
         AvroSerializer::new(client.clone(), Some(schema), SerializerConfig::default()).unwrap();

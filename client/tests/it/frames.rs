@@ -9,7 +9,7 @@ async fn bad_frames_are_errors_not_panics() {
     let avro = AvroDeserializer::new(client.clone(), None).unwrap();
     let json = JsonDeserializer::new(client.clone(), true);
     let proto = ProtobufDeserializer::new(client);
-    let cases: [(&[u8], &str); 3] = [
+    let cases: [(&[u8], &str); 4] = [
         (&[], "invalid frame: empty message"),
         (
             &[0, 0, 1],
@@ -17,7 +17,11 @@ async fn bad_frames_are_errors_not_panics() {
         ),
         (
             &[1, 0, 0, 0, 1, 2],
-            "invalid frame: unknown magic byte 1, expected 0",
+            "invalid frame: 6 bytes, shorter than the 17-byte GUID header",
+        ),
+        (
+            &[2, 0, 0, 0, 1, 2],
+            "invalid frame: unknown magic byte 2, expected 0 or 1",
         ),
     ];
     for (bytes, message) in cases {

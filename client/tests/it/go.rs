@@ -13,14 +13,14 @@ use prost::Message;
 use schemata_client::apache_avro::types::Value as AvroValue;
 use schemata_client::prost_reflect::{DynamicMessage, MessageDescriptor, Value as ProtoValue};
 use schemata_client::{
-    AvroSerializer, Client, JsonSerializer, ProtobufSerializer, Schema, SchemaSelection,
-    SchemaType, SerializerConfig,
+    AvroSerializer, Client, Framed, JsonSerializer, ProtobufSerializer, Schema, SchemaIdFormat,
+    SchemaSelection, SchemaType, SerializerConfig,
 };
 use serde_json::{json, Map, Value};
 use tokio::process::Command;
 
-use crate::common::registry;
-use crate::interop::{decode, hex, unhex};
+use crate::common::{registry, registry_v8};
+use crate::interop::{decode, decode_with_headers, hex, unhex};
 
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/go");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -114,6 +114,13 @@ fn canonical(case: &str, framed: &[u8]) -> Vec<u8> {
 }
 
 async fn ours(client: &Client, case: &str) -> Vec<u8> {
+    let framed = ours_framed(client, case, config(case)).await;
+    assert_eq!(framed.header, None);
+    framed.payload
+}
+
+/// The example record for `case`, written by our serializer with `config`.
+async fn ours_framed(client: &Client, case: &str, config: SerializerConfig) -> Framed {
     let topic = format!("go-{case}");
     let format = case.trim_end_matches("-meta");
     match format {
@@ -123,16 +130,16 @@ async fn ours(client: &Client, case: &str) -> Vec<u8> {
                 ("name".into(), AvroValue::String("schemata".into())),
             ]);
             let schema = Schema::new(SchemaType::Avro, AVRO);
-            AvroSerializer::new(client.clone(), Some(schema), config(case))
+            AvroSerializer::new(client.clone(), Some(schema), config)
                 .unwrap()
-                .serialize_value(&topic, value)
+                .serialize_value_with_headers(&topic, value)
                 .await
                 .unwrap()
         }
         "json" => {
             let schema = Schema::new(SchemaType::Json, JSON);
-            JsonSerializer::new(client.clone(), Some(schema), config(case))
-                .serialize(&topic, &json!({"id": 42, "name": "schemata"}))
+            JsonSerializer::new(client.clone(), Some(schema), config)
+                .serialize_with_headers(&topic, &json!({"id": 42, "name": "schemata"}))
                 .await
                 .unwrap()
         }
@@ -141,8 +148,8 @@ async fn ours(client: &Client, case: &str) -> Vec<u8> {
             let mut message = DynamicMessage::new(descriptor);
             message.set_field_by_name("id", ProtoValue::I64(42));
             message.set_field_by_name("name", ProtoValue::String("schemata".into()));
-            ProtobufSerializer::new(client.clone(), config(case))
-                .serialize(&topic, &message)
+            ProtobufSerializer::new(client.clone(), config)
+                .serialize_with_headers(&topic, &message)
                 .await
                 .unwrap()
         }
@@ -192,5 +199,87 @@ async fn confluents_go_serializers_and_ours_agree_byte_for_byte() {
     let back = run(&go, &args).await;
     for case in CASES {
         assert_eq!(back[case], record, "{case}");
+    }
+}
+
+/// A bare Protobuf payload (the schema named in a header) in field-number order, as `canonical`
+/// puts a framed one.
+fn canonical_payload(format: &str, payload: &[u8]) -> Vec<u8> {
+    if format != "protobuf" {
+        return payload.to_vec();
+    }
+    DynamicMessage::decode(interop_descriptor(), payload)
+        .unwrap()
+        .encode_to_vec()
+}
+
+/// Confluent 8.x's GUID framing against a registry answering in 8.x's format: Go's
+/// `HeaderSchemaIDSerializer` and our `SchemaIdFormat::GuidHeader` write the same header (magic
+/// byte 1, the GUID the registry lists for the version, Protobuf's message indexes) and the same
+/// bare payload; each side reads the other's, and Go's deserializer reads our GUID prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluents_go_guid_headers_and_ours_agree_byte_for_byte() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let Some(go) = build(dir.path()).await else {
+        return;
+    };
+    let r = registry_v8().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let theirs = run(&go, &[r.url.clone(), "encode-guid".into()]).await;
+    let record = json!({"id": 42, "name": "schemata"});
+    let config = |id_format| SerializerConfig {
+        id_format,
+        ..SerializerConfig::default()
+    };
+    let (mut headed, mut prefixed) = (Vec::new(), Vec::new());
+    for format in ["avro", "json", "protobuf"] {
+        let guid = client
+            .version(&format!("go-{format}-value"), 1)
+            .await
+            .unwrap()
+            .guid
+            .unwrap();
+        let indexes: &[u8] = if format == "protobuf" { &[0] } else { &[] };
+        let header = [&[1u8][..], &guid.0, indexes].concat();
+        let their_header = unhex(
+            theirs[format]["headers"]["__value_schema_id"]
+                .as_str()
+                .unwrap(),
+        );
+        assert_eq!(hex(&their_header), hex(&header), "{format}: Go's header");
+        assert_eq!(theirs[format]["headers"].as_object().unwrap().len(), 1);
+        let their_payload = unhex(theirs[format]["payload"].as_str().unwrap());
+        let headers = [("__value_schema_id", Some(&their_header[..]))];
+        assert_eq!(
+            decode_with_headers(&client, format, &headers, &their_payload).await,
+            record,
+            "{format}: ours reads Go's"
+        );
+
+        let own = ours_framed(&client, format, config(SchemaIdFormat::GuidHeader)).await;
+        let own_header = own.header.unwrap();
+        assert_eq!(own_header.name, "__value_schema_id");
+        assert_eq!(hex(&own_header.value), hex(&header), "{format}: our header");
+        assert_eq!(
+            hex(&own.payload),
+            hex(&canonical_payload(format, &their_payload)),
+            "{format}: the same payload"
+        );
+        headed.push(format!(
+            "{format}={}:{}",
+            hex(&own_header.value),
+            hex(&own.payload)
+        ));
+        let own = ours_framed(&client, format, config(SchemaIdFormat::GuidPrefix)).await;
+        assert_eq!(own.payload[..header.len()], header[..], "{format}");
+        prefixed.push(format!("{format}=:{}", hex(&own.payload)));
+    }
+    for framed in [headed, prefixed] {
+        let mut args = vec![r.url.clone(), "decode-guid".into()];
+        args.extend(framed);
+        let back = run(&go, &args).await;
+        for format in ["avro", "json", "protobuf"] {
+            assert_eq!(back[format], record, "{format}: Go reads ours");
+        }
     }
 }

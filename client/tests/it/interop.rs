@@ -18,22 +18,33 @@ pub fn unhex(s: &str) -> Vec<u8> {
 /// `bytes` decoded by our deserializer for `case` (`avro`, `json` or `protobuf`, with or
 /// without a `-meta` suffix), as JSON.
 pub async fn decode(client: &Client, case: &str, bytes: &[u8]) -> Value {
+    decode_with_headers(client, case, &[], bytes).await
+}
+
+/// [`decode`] for a record with `headers`, which may name its schema (Confluent 8.x).
+pub async fn decode_with_headers(
+    client: &Client,
+    case: &str,
+    headers: &[(&str, Option<&[u8]>)],
+    bytes: &[u8],
+) -> Value {
+    let headers = headers.iter().copied();
     match case.trim_end_matches("-meta") {
         "avro" => {
             let v = AvroDeserializer::new(client.clone(), None)
                 .unwrap()
-                .deserialize_value(bytes)
+                .deserialize_value_with_headers(headers, bytes)
                 .await
                 .unwrap();
             Value::try_from(v).unwrap()
         }
         "json" => JsonDeserializer::new(client.clone(), true)
-            .deserialize_value(bytes)
+            .deserialize_value_with_headers(headers, bytes)
             .await
             .unwrap(),
         _ => {
             let m = ProtobufDeserializer::new(client.clone())
-                .deserialize(bytes)
+                .deserialize_with_headers(headers, bytes)
                 .await
                 .unwrap();
             json!({"id": m.get_field_by_name("id").unwrap().as_i64(), "name": m.get_field_by_name("name").unwrap().as_str()})

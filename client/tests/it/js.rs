@@ -9,12 +9,13 @@ use std::path::Path;
 
 use schemata_client::apache_avro::types::Value as AvroValue;
 use schemata_client::{
-    AvroDeserializer, AvroSerializer, Client, Schema, SchemaSelection, SchemaType, SerializerConfig,
+    AvroDeserializer, AvroSerializer, Client, Schema, SchemaIdFormat, SchemaSelection, SchemaType,
+    SerializerConfig,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio::process::Command;
 
-use crate::common::registry;
+use crate::common::{registry, registry_v8};
 use crate::interop::{hex, unhex};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/js");
@@ -36,7 +37,7 @@ async fn node_ready() -> bool {
     ok
 }
 
-async fn node(args: &[String]) -> Map<String, Value> {
+async fn node(args: &[String]) -> Value {
     let out = Command::new("node")
         .current_dir(DIR)
         .arg("interop.js")
@@ -81,6 +82,7 @@ async fn confluents_javascript_serializers_and_ours_agree_and_its_rules_hold() {
     let r = registry().await;
     let client = Client::from_url(&r.url).unwrap();
     let theirs = node(&[r.url.clone(), "encode".into()]).await;
+    let theirs = theirs.as_object().unwrap();
     let record = json!({"id": 42, "name": "schemata"});
 
     // Version 1 of the pinned subject, as the JavaScript client reads it back by its metadata.
@@ -122,4 +124,96 @@ async fn confluents_javascript_serializers_and_ours_agree_and_its_rules_hold() {
     let back = node(&args).await;
     assert_eq!(back["avro"], record);
     assert_eq!(back["avro-rule"], record);
+
+    // Our serializer, pinned to the same version, refuses the record the JavaScript one refused;
+    // pinned to version 2, whose rule is disabled, it writes it.
+    let negative = AvroValue::Record(vec![
+        ("id".into(), AvroValue::Long(-1)),
+        ("name".into(), AvroValue::String("negative".into())),
+    ]);
+    let pinned = |major: &str| SerializerConfig {
+        selection: SchemaSelection::LatestWithMetadata(BTreeMap::from([(
+            "major".into(),
+            major.into(),
+        )])),
+        ..SerializerConfig::default()
+    };
+    let refused = AvroSerializer::new(client.clone(), None, pinned("1"))
+        .unwrap()
+        .serialize_value("js-avro-rule", negative.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "rule idPositive failed (ERROR): Expr failed: 'message.id > 0'"
+    );
+    let written = AvroSerializer::new(client, None, pinned("2"))
+        .unwrap()
+        .serialize_value("js-avro-rule", negative)
+        .await
+        .unwrap();
+    assert_eq!(written[..5], [0, 0, 0, 0, 3], "version 2 (id 3)");
+}
+
+/// Confluent 8.x's GUID framing against a registry answering in 8.x's format: the JavaScript
+/// client's `HeaderSchemaIdSerializer` and our `GuidHeader` write the same header and payload,
+/// each side reads the other's, and the JavaScript deserializer reads our `GuidPrefix`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluents_javascript_guid_headers_and_ours_agree_byte_for_byte() {
+    if !node_ready().await {
+        return;
+    }
+    let r = registry_v8().await;
+    let client = Client::from_url(&r.url).unwrap();
+    let theirs = node(&[r.url.clone(), "encode-guid".into()]).await;
+    let guid = client
+        .version("js-guid-value", 1)
+        .await
+        .unwrap()
+        .guid
+        .unwrap();
+    let header = [&[1u8][..], &guid.0].concat();
+    assert_eq!(theirs["header"], hex(&header));
+    let value = AvroValue::Record(vec![
+        ("id".into(), AvroValue::Long(42)),
+        ("name".into(), AvroValue::String("schemata".into())),
+    ]);
+    let their_payload = unhex(theirs["payload"].as_str().unwrap());
+    let headers = [("__value_schema_id", Some(&header[..]))];
+    let back = AvroDeserializer::new(client.clone(), None)
+        .unwrap()
+        .deserialize_value_with_headers(headers, &their_payload)
+        .await
+        .unwrap();
+    assert_eq!(back, value);
+
+    let config = |id_format| SerializerConfig {
+        id_format,
+        ..SerializerConfig::default()
+    };
+    let schema = Schema::new(SchemaType::Avro, AVRO);
+    let headed = AvroSerializer::new(
+        client.clone(),
+        Some(schema.clone()),
+        config(SchemaIdFormat::GuidHeader),
+    )
+    .unwrap()
+    .serialize_value_with_headers("js-guid", value.clone())
+    .await
+    .unwrap();
+    assert_eq!(hex(&headed.header.unwrap().value), hex(&header));
+    assert_eq!(hex(&headed.payload), hex(&their_payload));
+    let prefixed = AvroSerializer::new(client, Some(schema), config(SchemaIdFormat::GuidPrefix))
+        .unwrap()
+        .serialize_value("js-guid", value)
+        .await
+        .unwrap();
+    let args = vec![
+        r.url.clone(),
+        "decode-guid".into(),
+        format!("{}:{}", hex(&header), hex(&headed.payload)),
+        format!(":{}", hex(&prefixed)),
+    ];
+    let record = json!({"id": 42, "name": "schemata"});
+    assert_eq!(node(&args).await, json!([record, record]));
 }

@@ -2,10 +2,11 @@
 //! same record framed by both sides, each side decoding the other's bytes. Skipped with one
 //! line when Python or confluent-kafka is missing, unless SCHEMATA_REQUIRE_PYTHON is set.
 
+use schemata_client::apache_avro::types::Value as AvroValue;
 use schemata_client::prost_reflect::{DynamicMessage, Value as ProtoValue};
 use schemata_client::{
-    AvroSerializer, Client, JsonSerializer, ProtobufSerializer, Schema, SchemaType,
-    SerializerConfig,
+    AvroDeserializer, AvroSerializer, Client, JsonSerializer, ProtobufSerializer, Schema,
+    SchemaSelection, SchemaType, SerializerConfig,
 };
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -187,7 +188,8 @@ const CONTRACTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/contr
 
 /// A data contract registered by Confluent's Python client comes back whole through it (by
 /// metadata and by lookup) and through the REST API, and its CEL rule, run by the client's
-/// serializer with `use.latest.version`, keeps one record and refuses another.
+/// serializer with `use.latest.version`, keeps one record and refuses another; ours, selecting
+/// the latest version, keeps and refuses the same.
 #[tokio::test]
 async fn pythons_data_contracts_round_trip() {
     if !python_ready().await {
@@ -234,4 +236,39 @@ async fn pythons_data_contracts_round_trip() {
     assert_eq!(rest["metadata"], metadata);
     assert_eq!(rest["ruleSet"], rules);
     assert_eq!(rest["version"], 1);
+
+    // Our serializer, on the same version, runs the same rule to the same outcome: the kept
+    // record is Python's bytes, the other is refused; ours reads Python's.
+    let client = Client::from_url(&registry.url).unwrap();
+    let config = SerializerConfig {
+        selection: SchemaSelection::Latest,
+        ..SerializerConfig::default()
+    };
+    let serializer = AvroSerializer::new(client.clone(), None, config).unwrap();
+    let record = |id: i64| {
+        AvroValue::Record(vec![
+            ("id".into(), AvroValue::Long(id)),
+            ("ssn".into(), AvroValue::String("000".into())),
+        ])
+    };
+    let kept = serializer
+        .serialize_value("contracts", record(7))
+        .await
+        .unwrap();
+    assert_eq!(hex(&kept), read["kept"].as_str().unwrap());
+    let refused = serializer
+        .serialize_value("contracts", record(-7))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "rule idPositive failed (ERROR): Expr failed: 'message.id > 0'"
+    );
+    let theirs = unhex(read["kept"].as_str().unwrap());
+    let back = AvroDeserializer::new(client, None)
+        .unwrap()
+        .deserialize_value(&theirs)
+        .await
+        .unwrap();
+    assert_eq!(back, record(7));
 }

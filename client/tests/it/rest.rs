@@ -196,7 +196,7 @@ async fn a_success_with_an_unexpected_body_is_its_own_error_and_no_other_url_is_
             .to_string(),
         format!(
             "unexpected response from POST {first}/subjects/orders-value/versions?normalize=false \
-             (HTTP 200): expected SchemaId as JSON, got `{{\"id\":\"seven\"}}`: \
+             (HTTP 200): expected Registration as JSON, got `{{\"id\":\"seven\"}}`: \
              invalid type: string \"seven\", expected u32 at line 1 column 13"
         )
     );

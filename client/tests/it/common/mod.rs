@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use schemata::app::Options;
+use schemata::http::ApiFormat;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -17,11 +18,23 @@ pub struct Running {
 
 /// Starts a registry on a fresh data directory; it lives as long as the test's runtime.
 pub async fn registry() -> Running {
+    start(ApiFormat::V7).await
+}
+
+/// A registry answering in Confluent 8.x's format: registrations and versions carry the
+/// schema's GUID.
+pub async fn registry_v8() -> Running {
+    start(ApiFormat::V8).await
+}
+
+async fn start(api: ApiFormat) -> Running {
     let dir = TempDir::new().unwrap();
     let storage = format!("file://{}", dir.path().display());
-    let url = schemata::app::spawn_local(&Options::new(&storage))
-        .await
-        .unwrap();
+    let options = Options {
+        api,
+        ..Options::new(&storage)
+    };
+    let url = schemata::app::spawn_local(&options).await.unwrap();
     Running { url, _dir: dir }
 }
 
