@@ -13,6 +13,10 @@
 #        scripts/kafka.sh stop         stops the broker this script started
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), SCHEMATA_KAFKA_HOME (the cache,
 # ~/.cache/schemata/kafka), KAFKA_HEAP_OPTS (-Xms128m -Xmx512m).
+#
+# KAFKA_SASL=1 makes a secured broker instead (the SASL tests use one on 19094, see .ci/run):
+# clients authenticate with SASL on KAFKA_PORT, user `schemata`, password `schemata-secret`,
+# by PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; the broker talks to itself on KAFKA_PORT + 2.
 set -euo pipefail
 
 PORT="${KAFKA_PORT:-9092}"
@@ -57,15 +61,32 @@ if [ ! -f "$LIBS/kafka_2.13-$VERSION.jar" ]; then
 fi
 
 CONFIG="$HOME_DIR/server-$PORT.properties"
+if [ "${KAFKA_SASL:-}" = 1 ]; then
+  INTERNAL_PORT=$((PORT + 2))
+  LISTENERS="listeners=SASL_PLAINTEXT://127.0.0.1:$PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_schemata=\"schemata-secret\";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  # SCRAM credentials live in the cluster's metadata: written when the storage is formatted.
+  FORMAT_ARGS=(--add-scram "SCRAM-SHA-256=[name=schemata,password=schemata-secret]"
+    --add-scram "SCRAM-SHA-512=[name=schemata,password=schemata-secret]")
+else
+  LISTENERS="listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  FORMAT_ARGS=()
+fi
 cat >"$CONFIG" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+$LISTENERS
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA
 num.partitions=1
 auto.create.topics.enable=false
@@ -82,7 +103,7 @@ EOF
 CP="$LIBS/*"
 if [ ! -f "$DATA/meta.properties" ]; then
   CLUSTER_ID="$(java -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-  java -cp "$CP" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONFIG" >"$HOME_DIR/format.log" 2>&1 \
+  java -cp "$CP" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONFIG" "${FORMAT_ARGS[@]}" >"$HOME_DIR/format.log" 2>&1 \
     || { echo "formatting the broker's storage failed:" >&2; cat "$HOME_DIR/format.log" >&2; exit 1; }
 fi
 

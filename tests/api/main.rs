@@ -23,6 +23,8 @@ mod kafka_faults;
 #[cfg(feature = "kafka")]
 mod kafka_leader;
 #[cfg(feature = "kafka")]
+mod kafka_sasl;
+#[cfg(feature = "kafka")]
 #[path = "../common/kafka.rs"]
 mod kafka_topic;
 mod logs;

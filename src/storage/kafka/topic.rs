@@ -4,8 +4,12 @@
 //! without end).
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::sync::{Mutex, PoisonError};
+
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 
@@ -44,10 +48,38 @@ pub async fn ensure(
     Ok(())
 }
 
+/// The last error librdkafka reported on its own: a refused login shows only there (the
+/// request it spoiled just says "broker transport failure").
+#[derive(Default)]
+struct LastError(Mutex<Option<String>>);
+
+impl LastError {
+    fn keep(&self, why: &str) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
+    }
+}
+
+impl ClientContext for LastError {
+    // librdkafka logs a refused login from its own threads as it happens.
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        tracing::debug!("Kafka client {fac}: {message}");
+        if (level as i32) <= (RDKafkaLogLevel::Error as i32) {
+            self.keep(message);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!("Kafka client: {error}: {reason}");
+        self.keep(reason);
+    }
+}
+
+impl ConsumerContext for LastError {}
+
 /// The topic's partition count, `None` when it does not exist.
 async fn partitions(config: &ClientConfig, address: &Address) -> Result<Option<usize>, StoreError> {
-    let consumer: BaseConsumer = config
-        .create()
+    let consumer: BaseConsumer<LastError> = config
+        .create_with_context(LastError::default())
         .map_err(|e| StoreError::Config(format!("Kafka client: {e}")))?;
     let topic = address.topic.clone();
     let bootstrap = address.bootstrap.clone();
@@ -55,7 +87,19 @@ async fn partitions(config: &ClientConfig, address: &Address) -> Result<Option<u
     tokio::task::spawn_blocking(move || {
         let metadata = consumer
             .fetch_metadata(Some(&topic), TIMEOUT)
-            .map_err(|e| StoreError::Config(format!("cannot reach Kafka at {bootstrap}: {e}")))?;
+            .map_err(|e| {
+                // The client's own errors are delivered by a poll.
+                let _ = consumer.poll(std::time::Duration::ZERO);
+                let last = consumer
+                    .context()
+                    .0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                StoreError::Config(match last.as_deref() {
+                    Some(why) => format!("cannot reach Kafka at {bootstrap}: {e}; {why}"),
+                    None => format!("cannot reach Kafka at {bootstrap}: {e}"),
+                })
+            })?;
         let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
             return Ok(None);
         };
