@@ -17,6 +17,10 @@
 # KAFKA_SASL=1 makes a secured broker instead (the SASL tests use one on 19094, see .ci/run):
 # clients authenticate with SASL on KAFKA_PORT, user `schemata`, password `schemata-secret`,
 # by PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; the broker talks to itself on KAFKA_PORT + 2.
+# KAFKA_TLS=1 makes a broker that speaks only TLS on KAFKA_PORT and wants a client
+# certificate (the TLS tests use one on 19097): the script makes a test CA, the broker's
+# certificate and a client's in $SCHEMATA_KAFKA_HOME/tls-$KAFKA_PORT (ca.pem, client.pem,
+# client.key) once; the broker talks to itself on KAFKA_PORT + 2.
 set -euo pipefail
 
 PORT="${KAFKA_PORT:-9092}"
@@ -74,6 +78,37 @@ listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.com
   # SCRAM credentials live in the cluster's metadata: written when the storage is formatted.
   FORMAT_ARGS=(--add-scram "SCRAM-SHA-256=[name=schemata,password=schemata-secret]"
     --add-scram "SCRAM-SHA-512=[name=schemata,password=schemata-secret]")
+elif [ "${KAFKA_TLS:-}" = 1 ]; then
+  INTERNAL_PORT=$((PORT + 2))
+  TLS="$HOME_DIR/tls-$PORT"
+  if [ ! -f "$TLS/client.pem" ]; then
+    mkdir -p "$TLS.partial"
+    (
+      cd "$TLS.partial"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=schemata test CA" \
+        -keyout ca.key -out ca.pem
+      for name in broker client; do
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$name.key" -out "$name.csr"
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$name.ext"
+        openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+          -extfile "$name.ext" -out "$name.pem"
+      done
+      # Kafka reads a PEM key store as the key (PKCS#8) followed by its certificate.
+      openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
+      cat broker.pk8 broker.pem >broker-keystore.pem
+    ) >"$HOME_DIR/tls.log" 2>&1 || { echo "making the test certificates failed:" >&2; cat "$HOME_DIR/tls.log" >&2; exit 1; }
+    rm -rf "$TLS" && mv "$TLS.partial" "$TLS"
+  fi
+  LISTENERS="listeners=SSL://127.0.0.1:$PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SSL://127.0.0.1:$PORT,INTERNAL://127.0.0.1:$INTERNAL_PORT
+inter.broker.listener.name=INTERNAL
+listener.security.protocol.map=SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+ssl.client.auth=required"
+  FORMAT_ARGS=()
 else
   LISTENERS="listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$PORT

@@ -23,7 +23,7 @@ mod kafka_faults;
 #[cfg(feature = "kafka")]
 mod kafka_leader;
 #[cfg(feature = "kafka")]
-mod kafka_sasl;
+mod kafka_secured;
 #[cfg(feature = "kafka")]
 #[path = "../common/kafka.rs"]
 mod kafka_topic;
