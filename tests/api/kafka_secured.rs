@@ -55,25 +55,25 @@ async fn every_sasl_mechanism_logs_in_and_serves() {
         let Some(url) = sasl_topic(&mechanism.to_lowercase().replace('-', "_")) else {
             return;
         };
-        let mut app = TestApp::with(options(&url, mechanism, "schemata-secret")).await;
-        assert_eq!(
-            app.register_ok("orders-value", "\"string\"").await,
-            1,
-            "{mechanism}"
-        );
-        // A new server on the same topic reads it back (`restart` would drop the SASL options).
-        app.stop().await;
-        let app = TestApp::with(options(&url, mechanism, "schemata-secret")).await;
-        let r = app.get("/subjects/orders-value/versions/1").await;
-        assert_eq!(
-            (r.status, r.body),
-            (
-                200,
-                serde_json::json!({"subject": "orders-value", "version": 1, "id": 1, "schema": "\"string\""})
-            ),
-            "{mechanism}: read back after a restart"
-        );
+        writes_and_reads_back(options(&url, mechanism, "schemata-secret")).await;
     }
+}
+
+/// A server with `options` registers a schema, and a new one on the same topic reads it back
+/// (`TestApp::restart` would drop the Kafka options).
+async fn writes_and_reads_back(options: Options) {
+    let mut app = TestApp::with(options.clone()).await;
+    assert_eq!(app.register_ok("orders-value", "\"string\"").await, 1);
+    app.stop().await;
+    let app = TestApp::with(options).await;
+    let r = app.get("/subjects/orders-value/versions/1").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            serde_json::json!({"subject": "orders-value", "version": 1, "id": 1, "schema": "\"string\""})
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -120,18 +120,7 @@ async fn a_tls_broker_that_wants_a_client_certificate_is_served_with_one() {
     };
     let mut with_certificate = Options::new(&url);
     tls(&mut with_certificate);
-    let mut app = TestApp::with(with_certificate.clone()).await;
-    assert_eq!(app.register_ok("orders-value", "\"string\"").await, 1);
-    app.stop().await;
-    let app = TestApp::with(with_certificate).await;
-    let r = app.get("/subjects/orders-value/versions/1").await;
-    assert_eq!(
-        (r.status, r.body),
-        (
-            200,
-            serde_json::json!({"subject": "orders-value", "version": 1, "id": 1, "schema": "\"string\""})
-        )
-    );
+    writes_and_reads_back(with_certificate).await;
 
     // The CA alone: the broker refuses the handshake, and the start says so.
     let mut without = Options::new(&url);
