@@ -14,10 +14,10 @@ use schemata::app::{Options, Server};
 use schemata::http::ApiFormat;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, TestApp};
+use crate::helpers::TestApp;
 use crate::kafka_topic::TestTopic;
 
-const FIXTURE: &str = include_str!("../fixtures/confluent-schemas.txt");
+use crate::fixture::FIXTURE;
 
 fn client(topic: &TestTopic) -> ClientConfig {
     let mut config = ClientConfig::new();
@@ -103,50 +103,7 @@ async fn a_topic_confluent_wrote_is_served_with_its_ids_and_appended_to_in_its_f
     create_topic(&topic, 1, "compact").await;
     produce_fixture(&topic);
     let app = node(&topic).await;
-    let order = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"customer","type":"shop.Customer"}]}"#;
-    let golden = [
-        (
-            "/subjects",
-            json!(["customer", "orders-value", "payments-value"]),
-        ),
-        ("/subjects/payments-value/versions", json!([1])),
-        (
-            "/subjects/payments-value/versions?deleted=true",
-            json!([1, 2]),
-        ),
-        (
-            "/schemas/ids/2",
-            json!({"schema": order, "references": [{"name": "shop.Customer", "subject": "customer", "version": 1}]}),
-        ),
-        (
-            "/subjects/payments-value/versions/2?deleted=true",
-            json!({"subject": "payments-value", "version": 2, "id": 4, "schemaType": "PROTOBUF",
-                   "schema": "syntax = \"proto3\";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n"}),
-        ),
-        ("/config", json!({"compatibilityLevel": "FULL_TRANSITIVE"})),
-        (
-            "/config/orders-value",
-            json!({"compatibilityLevel": "FULL", "normalize": true}),
-        ),
-        ("/mode", json!({"mode": "READWRITE"})),
-        ("/mode/customer", json!({"mode": "READONLY"})),
-    ];
-    for (path, body) in golden {
-        let r = app.get(path).await;
-        assert_eq!((r.status, r.body), (200, body), "{path}");
-    }
-    assert_error(
-        &app.get("/schemas/ids/5").await,
-        404,
-        40403,
-        "Schema 5 not found",
-    );
-    assert_error(
-        &app.get("/subjects/staging/versions?deleted=true").await,
-        404,
-        40401,
-        "Subject 'staging' not found.",
-    );
+    crate::fixture::serves_the_fixture(&app).await;
     // Ids go on after the highest one the topic held, hard-deleted ones included.
     assert_eq!(app.register_ok("fresh", "\"int\"").await, 7);
     assert_eq!(

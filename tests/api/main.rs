@@ -13,6 +13,7 @@ mod deployment;
 mod diff;
 mod errors;
 mod exporters;
+mod fixture;
 mod forward_mode;
 mod health;
 mod json;

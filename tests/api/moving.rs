@@ -16,7 +16,7 @@ use schemata::replication::remote::{Credentials, Remote};
 use crate::helpers::{assert_error, outcome, record, schemata_cli, TestApp};
 use crate::pg::TestDb;
 
-const FIXTURE: &str = include_str!("../fixtures/confluent-schemas.txt");
+use crate::fixture::FIXTURE;
 
 async fn schemata(args: &[&str]) -> Output {
     schemata_cli(args, None).await
@@ -127,66 +127,7 @@ async fn a_confluent_dump_imports_to_golden_answers_and_exports_back() {
     }
 
     let app = TestApp::start(dir, ApiFormat::V7, 4 * 1024 * 1024).await;
-    let order = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"customer","type":"shop.Customer"}]}"#;
-    let golden = [
-        (
-            "/subjects",
-            json!(["customer", "orders-value", "payments-value"]),
-        ),
-        (
-            "/subjects?deleted=true",
-            json!(["customer", "orders-value", "payments-value"]),
-        ),
-        ("/subjects/payments-value/versions", json!([1])),
-        (
-            "/subjects/payments-value/versions?deleted=true",
-            json!([1, 2]),
-        ),
-        (
-            "/schemas/ids/2",
-            json!({"schema": order, "references": [{"name": "shop.Customer", "subject": "customer", "version": 1}]}),
-        ),
-        (
-            "/subjects/payments-value/versions/2?deleted=true",
-            json!({"subject": "payments-value", "version": 2, "id": 4, "schemaType": "PROTOBUF",
-                   "schema": "syntax = \"proto3\";\npackage shop;\n\nmessage Payment {\n  string id = 1;\n  int64 cents = 2;\n}\n"}),
-        ),
-        ("/config", json!({"compatibilityLevel": "FULL_TRANSITIVE"})),
-        (
-            "/config/orders-value",
-            json!({"compatibilityLevel": "FULL", "normalize": true}),
-        ),
-        ("/mode", json!({"mode": "READWRITE"})),
-        ("/mode/customer", json!({"mode": "READONLY"})),
-    ];
-    for (path, body) in golden {
-        let r = app.get(path).await;
-        assert_eq!((r.status, r.body), (200, body), "{path}");
-    }
-    assert_error(
-        &app.get("/schemas/ids/5").await,
-        404,
-        40403,
-        "Schema 5 not found",
-    );
-    assert_error(
-        &app.get("/subjects/legacy/versions?deleted=true").await,
-        404,
-        40401,
-        "Subject 'legacy' not found.",
-    );
-    assert_error(
-        &app.get("/subjects/staging/versions?deleted=true").await,
-        404,
-        40401,
-        "Subject 'staging' not found.",
-    );
-    assert_error(
-        &app.get("/config/payments-value").await,
-        404,
-        40408,
-        "Subject 'payments-value' does not have subject-level compatibility configured",
-    );
+    crate::fixture::serves_the_fixture(&app).await;
     // Ids go on after the highest one the dump held, hard-deleted ones included.
     assert_eq!(app.register_ok("fresh", "\"int\"").await, 7);
 }
