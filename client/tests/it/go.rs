@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use tokio::process::Command;
 
 use crate::common::{registry, registry_v8};
-use crate::interop::{decode, decode_with_headers, hex, unhex};
+use crate::interop::{decode, decode_with_headers, hex, stdout_of, unhex};
 
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/go");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -64,13 +64,7 @@ async fn build(dir: &Path) -> Option<PathBuf> {
 }
 
 async fn run(binary: &Path, args: &[String]) -> Map<String, Value> {
-    let out = Command::new(binary).args(args).output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&stdout_of(Command::new(binary).args(args)).await).unwrap()
 }
 
 /// What the Rust client selects for a case: its own schema, registered (or found) for the

@@ -4,6 +4,17 @@
 use schemata_client::{AvroDeserializer, Client, JsonDeserializer, ProtobufDeserializer};
 use serde_json::{json, Value};
 
+/// What `command` prints on stdout; it must succeed (its stderr is the failure message).
+pub async fn stdout_of(command: &mut tokio::process::Command) -> Vec<u8> {
+    let out = command.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::common::{registry, registry_v8};
-use crate::interop::{hex, unhex};
+use crate::interop::{hex, stdout_of, unhex};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/js");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -38,19 +38,9 @@ async fn node_ready() -> bool {
 }
 
 async fn node(args: &[String]) -> Value {
-    let out = Command::new("node")
-        .current_dir(DIR)
-        .arg("interop.js")
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut node = Command::new("node");
+    node.current_dir(DIR).arg("interop.js").args(args);
+    serde_json::from_slice(&stdout_of(&mut node).await).unwrap()
 }
 
 async fn ours(client: &Client, case: &str) -> Vec<u8> {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::common::registry;
-use crate::interop::{decode, hex, unhex};
+use crate::interop::{decode, hex, stdout_of, unhex};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/interop.py");
 const AVRO: &str = r#"{"type":"record","name":"Interop","namespace":"schemata","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}"#;
@@ -41,18 +41,8 @@ async fn python_ready() -> bool {
 }
 
 async fn python(args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg(SCRIPT)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let out = stdout_of(Command::new("python3").arg(SCRIPT).args(args)).await;
+    String::from_utf8(out).unwrap().trim().to_string()
 }
 
 async fn ours(client: &Client, format: &str) -> Vec<u8> {
@@ -196,17 +186,9 @@ async fn pythons_data_contracts_round_trip() {
         return;
     }
     let registry = registry().await;
-    let out = Command::new("python3")
-        .args([CONTRACTS, &registry.url, "contracts-value"])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut contracts = Command::new("python3");
+    contracts.args([CONTRACTS, &registry.url, "contracts-value"]);
+    let read: Value = serde_json::from_slice(&stdout_of(&mut contracts).await).unwrap();
     let metadata = json!({
         "tags": {"schemata.Contract.ssn": ["PII"]},
         "properties": {"major": "1", "owner": "payments"},
