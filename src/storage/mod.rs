@@ -138,6 +138,14 @@ pub trait Store: Send + Sync + 'static {
     fn keep_snapshots(&self, _source: SnapshotSource) {}
 }
 
+/// The id after `highest`, within the ids Confluent's clients can hold (a Java `int`).
+pub fn next_id(highest: u32) -> Result<u32, StoreError> {
+    highest
+        .checked_add(1)
+        .filter(|id| *id <= i32::MAX as u32)
+        .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))
+}
+
 /// One write in progress.
 #[async_trait::async_trait]
 pub trait Transaction: Send {
@@ -151,10 +159,7 @@ pub trait Transaction: Send {
         if context == "." {
             return self.new_id(highest_known).await;
         }
-        highest_known
-            .checked_add(1)
-            .filter(|id| *id <= i32::MAX as u32)
-            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))
+        next_id(highest_known)
     }
 
     /// Changes whenever writes this store had accepted were lost (a failed fsync): the caller must

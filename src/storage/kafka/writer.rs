@@ -178,10 +178,7 @@ impl Transaction for KafkaTransaction {
     async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError> {
         // This node has read everything committed before it took over, and no other node can
         // commit while it holds the topic: the next id after the highest it knows is unused.
-        highest_known
-            .checked_add(1)
-            .filter(|id| *id <= i32::MAX as u32)
-            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))
+        crate::storage::next_id(highest_known)
     }
 
     fn generation(&self) -> u64 {

@@ -287,10 +287,7 @@ struct LogTransaction {
 #[async_trait::async_trait]
 impl Transaction for LogTransaction {
     async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError> {
-        highest_known
-            .checked_add(1)
-            .filter(|id| *id <= i32::MAX as u32)
-            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))
+        crate::storage::next_id(highest_known)
     }
 
     fn generation(&self) -> u64 {

@@ -148,13 +148,8 @@ impl Transaction for PgTransaction {
     async fn new_id(&mut self, highest_known: u32) -> Result<u32, StoreError> {
         // This node holds the write lock: the high water (the id sequence when the lock was
         // taken, and every id handed out since) and its state are all that is in use.
-        let id = self
-            .high_water
-            .load(Ordering::SeqCst)
-            .max(highest_known)
-            .checked_add(1)
-            .filter(|id| *id <= i32::MAX as u32)
-            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))?;
+        let id =
+            crate::storage::next_id(self.high_water.load(Ordering::SeqCst).max(highest_known))?;
         self.high_water.store(id, Ordering::SeqCst);
         Ok(id)
     }
@@ -167,11 +162,7 @@ impl Transaction for PgTransaction {
         // was taken, every id handed out since, and this node's state.
         let mut ids = self.context_ids.lock().unwrap_or_else(|e| e.into_inner());
         let last = ids.get(context).copied().unwrap_or(0);
-        let id = last
-            .max(highest_known)
-            .checked_add(1)
-            .filter(|id| *id <= i32::MAX as u32)
-            .ok_or_else(|| StoreError::Backend("schema ids are exhausted".into()))?;
+        let id = crate::storage::next_id(last.max(highest_known))?;
         ids.insert(context.to_string(), id);
         Ok(id)
     }
