@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -81,18 +81,12 @@ pub(super) struct Commit {
     pub(super) done: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// Where the latest value of a key is.
-struct Slot {
-    offset: u64,
-    /// A frame's length: at most `file::MAX_PAYLOAD` and its head, well within `u32`.
-    len: u32,
-    tombstone: bool,
-}
-
 /// What the index knows a record key by: a 128-bit keyed hash, not the key (about 75 bytes of
-/// JSON, and 160 bytes a record more in memory with the table's own share). Two SipHash-1-3
-/// with keys drawn at random for each process: nobody can choose keys that collide, and the
-/// chance that two of a billion keys do is below one in 10^20.
+/// JSON). Two SipHash-1-3 with keys drawn at random for each process: nobody can choose keys
+/// that collide, and the chance that two of a billion keys do is below one in 10^20. Two keys
+/// that did would be taken for one (compaction would keep only the later), so a shorter hash
+/// (64 bits: one in 40 at a billion keys) would not do.
+#[derive(Clone)]
 struct KeyDigest(RandomState, RandomState);
 
 impl KeyDigest {
@@ -105,17 +99,77 @@ impl KeyDigest {
     }
 }
 
-/// A log file read whole and checked by `file::scan`, its torn tail cut off.
+/// A log file checked by `file::scan`, its torn tail cut off.
 pub(super) struct Checked {
     pub(super) file: File,
-    pub(super) bytes: Vec<u8>,
     /// All of it.
     pub(super) prefix: Prefix,
 }
 
+/// Where the latest frame of a key is: 28 bytes, packed (a `u128` would align the entry to 16
+/// and pad it to 32).
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Entry {
+    key: u128,
+    offset: u64,
+    /// The frame's length (at most `file::MAX_PAYLOAD` and its head, well within `u32`); 0 for
+    /// a tombstone, whose length counts for nothing: it is dead from the start.
+    len: u32,
+}
+
+impl Entry {
+    fn new(key: u128, offset: u64, len: u64, tombstone: bool) -> Entry {
+        Entry {
+            key,
+            offset,
+            len: if tombstone { 0 } else { len as u32 },
+        }
+    }
+
+    fn key(&self) -> u128 {
+        self.key
+    }
+
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn len(&self) -> u32 {
+        self.len
+    }
+}
+
+/// A `HashMap` hasher for keys that are `KeyDigest`s already: their low 64 bits, hashed no
+/// further (they are random to anyone who does not know the process's keys).
+#[derive(Default)]
+struct Digested(u64);
+
+impl Hasher for Digested {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
 /// Where the latest frame of each record key is, and how much of the log is live.
+///
+/// Most keys are in `sorted`, an array built whole (at open, after a compaction) and sorted by
+/// key: 28 bytes a key. A hash table of the same entries takes more than twice that (its
+/// buckets are a power of two, at most 7/8 full: at a million keys, 2^21 of them, 33 bytes
+/// each). Keys first written since are in `added`, a hash table as small as they are few.
 struct Index {
-    slots: HashMap<u128, Slot>,
+    sorted: Vec<Entry>,
+    added: HashMap<u128, (u64, u32), BuildHasherDefault<Digested>>,
     digest: KeyDigest,
     live_bytes: u64,
     /// Frames in the file, and how many of them hold the latest value of a live key.
@@ -124,47 +178,83 @@ struct Index {
 }
 
 impl Index {
-    fn new(digest: KeyDigest) -> Index {
+    /// The index of a file of `frames` frames holding the frames `entries`, in log order.
+    fn build(digest: KeyDigest, mut entries: Vec<Entry>, frames: u64) -> Index {
+        // A key's frames sort by offset, which is log order: the last is its latest.
+        entries.sort_unstable_by_key(|e| (e.key(), e.offset()));
+        entries.dedup_by(|later, earlier| {
+            let same = later.key() == earlier.key();
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+        entries.shrink_to_fit();
+        let live = entries.iter().filter(|e| e.len() > 0);
         Index {
-            slots: HashMap::new(),
+            live_bytes: live.clone().map(|e| u64::from(e.len())).sum(),
+            live_frames: live.count() as u64,
+            sorted: entries,
+            added: HashMap::default(),
             digest,
-            live_bytes: 0,
-            frames: 0,
-            live_frames: 0,
+            frames,
         }
     }
 
-    /// The index of the checked log `bytes` of `frames` frames.
-    fn of(bytes: &[u8], frames: u64) -> Index {
-        let mut index = Index::new(KeyDigest::new());
-        index.slots.reserve(frames as usize);
-        for (offset, len, key, tombstone) in file::walk(bytes) {
-            let key = index.digest.of(key);
-            index.track(key, offset, len, tombstone);
-        }
-        index
+    /// The index of the first `end` bytes of the checked log `file`, of `frames` frames.
+    fn of(file: &File, end: u64, frames: u64) -> Result<Index, StoreError> {
+        let digest = KeyDigest::new();
+        let mut entries = Vec::with_capacity(frames as usize);
+        file::keys(file, end, |offset, len, key, tombstone| {
+            entries.push(Entry::new(digest.of(key), offset, len, tombstone));
+        })?;
+        Ok(Index::build(digest, entries, frames))
     }
 
     fn track(&mut self, key: u128, offset: u64, len: u64, tombstone: bool) {
+        let entry = Entry::new(key, offset, len, tombstone);
         self.frames += 1;
-        if !tombstone {
-            self.live_bytes += len;
+        if entry.len() > 0 {
+            self.live_bytes += u64::from(entry.len());
             self.live_frames += 1;
         }
-        if let Some(old) = self.slots.insert(
-            key,
-            Slot {
-                offset,
-                len: len as u32,
-                tombstone,
-            },
-        ) {
-            if !old.tombstone {
-                self.live_bytes -= u64::from(old.len);
-                self.live_frames -= 1;
-            }
+        let old = match self.sorted.binary_search_by_key(&key, Entry::key) {
+            Ok(at) => Some(std::mem::replace(&mut self.sorted[at], entry).len()),
+            Err(_) => self
+                .added
+                .insert(key, (entry.offset(), entry.len()))
+                .map(|(_, len)| len),
+        };
+        if let Some(old) = old.filter(|len| *len > 0) {
+            self.live_bytes -= u64::from(old);
+            self.live_frames -= 1;
         }
     }
+
+    /// Every key's latest frame, in no order.
+    fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        let added = self.added.iter().map(|(key, (offset, len))| Entry {
+            key: *key,
+            offset: *offset,
+            len: *len,
+        });
+        self.sorted.iter().copied().chain(added)
+    }
+}
+
+/// The log's key index, built on its own thread once the registry has read its state (building
+/// it sooner would take cores from that read), or when first needed.
+enum KeyIndex {
+    /// To be built from the file's first `end` bytes, of `frames` frames.
+    Due {
+        end: u64,
+        frames: u64,
+    },
+    Building(JoinHandle<Result<Index, StoreError>>),
+    Built(Index),
+    /// The file no longer read back as it did when checked: no compaction in this process
+    /// (its index would be wrong), writes go on.
+    Failed,
 }
 
 /// A compaction under way on a background thread.
@@ -180,8 +270,8 @@ struct Compaction {
 /// The live records of a frozen prefix, copied to a new file (fsynced, not yet renamed).
 struct Copied {
     file: File,
-    /// The new file's frames: the key, new offset and length of each.
-    moved: Vec<(u128, u64, u32)>,
+    /// The new file's frames: the key, new offset and length of each, in log order.
+    moved: Vec<Entry>,
     prefix: Prefix,
 }
 
@@ -190,10 +280,7 @@ pub(super) struct Flusher {
     pub(super) file: File,
     /// Durable length of the file, its frame count and chain (what a snapshot covers).
     prefix: Prefix,
-    index: Index,
-    /// The index of a log just opened, built on another thread while the registry reads its
-    /// state; waited for before anything needs it.
-    indexing: Option<JoinHandle<Index>>,
+    index: KeyIndex,
     pub(super) generation: Arc<AtomicU64>,
     /// Records replayed at open (after the snapshot, when one was used), handed to a load that
     /// comes before any write.
@@ -252,8 +339,8 @@ pub(super) const LOG_NAME: &str = "schemas.log";
 
 impl Flusher {
     /// A flusher over a checked log; `replayed` is what a first load answers, and
-    /// `snapshot_covers` what the snapshot used covers. The log's index is built from its bytes
-    /// on another thread.
+    /// `snapshot_covers` what the snapshot used covers. The log's key index is built later
+    /// (see [`KeyIndex`]).
     pub(super) fn new(
         dir: PathBuf,
         log: Checked,
@@ -261,21 +348,17 @@ impl Flusher {
         replayed: Loaded,
         snapshot_covers: Option<Prefix>,
         metrics: LogMetrics,
-    ) -> Result<Flusher, StoreError> {
-        let Checked {
-            file,
-            bytes,
-            prefix,
-        } = log;
-        let indexing = std::thread::Builder::new()
-            .name("schemata-index".into())
-            .spawn(move || Index::of(&bytes, prefix.frames))?;
-        Ok(Flusher {
+    ) -> Flusher {
+        let Checked { file, prefix } = log;
+        metrics.size_bytes.set(prefix.len as f64);
+        Flusher {
             dir,
             file,
             prefix,
-            index: Index::new(KeyDigest::new()),
-            indexing: Some(indexing),
+            index: KeyIndex::Due {
+                end: prefix.len,
+                frames: prefix.frames,
+            },
             generation,
             replayed: Some(replayed),
             full: Arc::default(),
@@ -285,32 +368,78 @@ impl Flusher {
             snapshot_source: None,
             snapshot_covers,
             snapshot_job: None,
-        })
+        }
     }
 
-    /// The index, once built.
-    fn index(&mut self) -> &mut Index {
-        if let Some(indexing) = self.indexing.take() {
-            self.index = indexing.join().expect("indexing does not panic");
+    /// Starts building the key index on its own thread, unless it is built or being built.
+    fn start_indexing(&mut self) {
+        let KeyIndex::Due { end, frames } = self.index else {
+            return;
+        };
+        let job = self.file.try_clone().and_then(|file| {
+            std::thread::Builder::new()
+                .name("schemata-index".into())
+                .spawn(move || Index::of(&file, end, frames))
+        });
+        self.index = match job {
+            Ok(job) => KeyIndex::Building(job),
+            // No thread: build it here.
+            Err(_) => Self::built(Index::of(&self.file, end, frames)),
+        };
+    }
+
+    fn built(index: Result<Index, StoreError>) -> KeyIndex {
+        match index {
+            Ok(index) => KeyIndex::Built(index),
+            Err(e) => {
+                tracing::error!("the log's key index cannot be built, so it is not compacted: {e}");
+                KeyIndex::Failed
+            }
+        }
+    }
+
+    /// The key index, once built (waiting for it); `None` if it could not be.
+    fn index(&mut self) -> Option<&mut Index> {
+        self.start_indexing();
+        if let KeyIndex::Building(_) = self.index {
+            let KeyIndex::Building(job) = std::mem::replace(&mut self.index, KeyIndex::Failed)
+            else {
+                unreachable!("matched just above")
+            };
+            self.index = Self::built(job.join().unwrap_or_else(|_| Err(panicked())));
             self.measure();
         }
-        &mut self.index
+        match &mut self.index {
+            KeyIndex::Built(index) => Some(index),
+            _ => None,
+        }
     }
 
-    /// Publishes the log's size and dead share.
+    /// Publishes the log's size and, once the index knows it, its dead share.
     fn measure(&self) {
         self.metrics.size_bytes.set(self.prefix.len as f64);
-        let dead = self.index.frames - self.index.live_frames;
-        let ratio = if self.index.frames == 0 {
+        let KeyIndex::Built(index) = &self.index else {
+            return;
+        };
+        let dead = index.frames - index.live_frames;
+        let ratio = if index.frames == 0 {
             0.0
         } else {
-            dead as f64 / self.index.frames as f64
+            dead as f64 / index.frames as f64
         };
         self.metrics.dead_ratio.set(ratio);
     }
 
+    /// Whether most of the log is dead; not known (no) while its index is not built yet.
     fn needs_compaction(&mut self) -> bool {
-        let live = self.index().live_bytes;
+        let ready = match &self.index {
+            KeyIndex::Built(_) => true,
+            KeyIndex::Building(job) => job.is_finished(),
+            KeyIndex::Due { .. } | KeyIndex::Failed => false,
+        };
+        let Some(live) = ready.then(|| self.index().map(|i| i.live_bytes)).flatten() else {
+            return false;
+        };
         let dead = self.prefix.len - HEADER.len() as u64 - live;
         self.compaction.is_none()
             && self.prefix.len >= self.compact_not_before
@@ -362,7 +491,11 @@ impl Flusher {
                             }
                         }
                     }
-                    Msg::KeepSnapshots(source) => self.snapshot_source = Some(source),
+                    Msg::KeepSnapshots(source) => {
+                        self.snapshot_source = Some(source);
+                        // The registry has read its state: the cores are free for the index.
+                        self.start_indexing();
+                    }
                     Msg::Snapshot(reply) => {
                         // Commits before it are in the snapshot.
                         self.write(std::mem::take(&mut commits));
@@ -489,11 +622,11 @@ impl Flusher {
                 let mut offset = self.prefix.len;
                 self.prefix.push_all(&buf);
                 for c in current {
-                    let index = self.index();
-                    for (key, len, tombstone) in c.keys {
-                        let key = index.digest.of(&key);
-                        index.track(key, offset, len, tombstone);
-                        offset += len;
+                    if let Some(index) = self.index() {
+                        for (key, len, tombstone) in &c.keys {
+                            index.track(index.digest.of(key), offset, *len, *tombstone);
+                            offset += len;
+                        }
                     }
                     (c.on_durable)(0);
                     let _ = c.done.send(Ok(()));
@@ -543,22 +676,16 @@ impl Flusher {
     }
 
     fn read_all(&self) -> Result<Vec<Record>, StoreError> {
-        let mut bytes = vec![0; self.prefix.len as usize];
-        self.file.read_exact_at(&mut bytes, 0)?;
-        let scan = file::scan(&bytes)?;
-        file::decode_all(&scan.frames)
+        file::decode(&self.file, HEADER.len() as u64, self.prefix.len)
     }
 
     /// Starts copying the live records of the file as it is now on a background thread.
     fn start_compaction(&mut self) {
-        // Only what the copy needs: the live slots (sorting them is left to the copy).
-        let live: Vec<(u128, u64, u32)> = self
-            .index()
-            .slots
-            .iter()
-            .filter(|(_, s)| !s.tombstone)
-            .map(|(key, s)| (*key, s.offset, s.len))
-            .collect();
+        // Only what the copy needs: the live entries (sorting them is left to the copy).
+        let Some(index) = self.index() else {
+            return tracing::error!("log compaction cannot start without the log's key index");
+        };
+        let live: Vec<Entry> = index.entries().filter(|e| e.len() > 0).collect();
         let source = match self.file.try_clone() {
             Ok(file) => file,
             Err(e) => return tracing::error!("log compaction could not start: {e}"),
@@ -618,6 +745,22 @@ impl Flusher {
             moved,
             mut prefix,
         } = copied;
+        let index = self.index().ok_or_else(|| {
+            StoreError::Backend("compaction ran without the log's key index".into())
+        })?;
+        let digest = index.digest.clone();
+        // The keys written meanwhile, where the new file will have them: after the copied ones.
+        let shift = |offset: u64| offset - frozen.len + prefix.len;
+        let mut entries = moved;
+        entries.extend(
+            index
+                .entries()
+                .filter(|e| e.offset() >= frozen.len)
+                .map(|e| Entry {
+                    offset: shift(e.offset()),
+                    ..e
+                }),
+        );
         let mut tail = vec![0; (self.prefix.len - frozen.len) as usize];
         self.file.read_exact_at(&mut tail, frozen.len)?;
         new.write_all_at(&tail, prefix.len)?;
@@ -628,29 +771,11 @@ impl Flusher {
         )?;
         File::open(&self.dir)?.sync_all()?;
         let before = self.prefix.len;
-        // The keys written meanwhile, where the new file has them.
-        let shift = |offset: u64| offset - frozen.len + prefix.len;
-        let latest: Vec<(u128, u64, u64, bool)> = self
-            .index()
-            .slots
-            .iter()
-            .filter(|(_, s)| s.offset >= frozen.len)
-            .map(|(key, s)| (*key, shift(s.offset), u64::from(s.len), s.tombstone))
-            .collect();
         prefix.push_all(&tail);
         self.file = new;
-        let digest = std::mem::replace(&mut self.index.digest, KeyDigest::new());
-        let mut index = Index::new(digest);
-        index.slots.reserve(moved.len() + latest.len());
-        for (key, offset, len) in moved {
-            index.track(key, offset, u64::from(len), false);
-        }
-        for (key, offset, len, tombstone) in latest {
-            index.track(key, offset, len, tombstone);
-        }
         // Every frame of the tail stays, superseded ones included.
-        index.frames = prefix.frames;
-        self.index = index;
+        let index = Index::build(digest, entries, prefix.frames);
+        self.index = KeyIndex::Built(index);
         self.prefix = prefix;
         // The snapshot on disk names the old file: a new one is due.
         self.snapshot_covers = None;
@@ -663,12 +788,8 @@ impl Flusher {
 /// Copies the live frames `live` (key, offset, length) of `source` in their log order to a new
 /// file in `dir`, fsynced. Runs of neighbours are copied a bounded buffer at a time: a log of a
 /// million records is not read into memory whole.
-fn copy_live(
-    dir: &Path,
-    source: &File,
-    mut live: Vec<(u128, u64, u32)>,
-) -> Result<Copied, StoreError> {
-    live.sort_unstable_by_key(|(_, offset, _)| *offset);
+fn copy_live(dir: &Path, source: &File, mut live: Vec<Entry>) -> Result<Copied, StoreError> {
+    live.sort_unstable_by_key(Entry::offset);
     let tmp_path = dir.join(format!("{LOG_NAME}.compact"));
     let tmp = OpenOptions::new()
         .create(true)
@@ -683,12 +804,18 @@ fn copy_live(
     let mut buf = Vec::new();
     let mut at = 0;
     while at < live.len() {
-        let run_start = live[at].1;
+        let run_start = live[at].offset();
         let mut run_end = run_start;
-        while at < live.len() && live[at].1 == run_end && run_end - run_start < COPY_BUFFER as u64 {
-            let (key, _, len) = live[at];
-            moved.push((key, prefix.len + (run_end - run_start), len));
-            run_end += u64::from(len);
+        while at < live.len()
+            && live[at].offset() == run_end
+            && run_end - run_start < COPY_BUFFER as u64
+        {
+            let entry = live[at];
+            moved.push(Entry {
+                offset: prefix.len + (run_end - run_start),
+                ..entry
+            });
+            run_end += u64::from(entry.len());
             at += 1;
         }
         buf.resize((run_end - run_start) as usize, 0);
@@ -716,4 +843,53 @@ pub(super) fn is_full(e: &std::io::Error) -> bool {
         e.kind(),
         std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_keeps_each_keys_latest_frame_and_counts_what_is_live() {
+        let digest = KeyDigest::new();
+        let key = |k: &str| digest.of(k.as_bytes());
+        // `a` twice, `b`, and a tombstone of `c`, as a log opened would hold them.
+        let opened = vec![
+            Entry::new(key("a"), 12, 100, false),
+            Entry::new(key("b"), 112, 50, false),
+            Entry::new(key("a"), 162, 70, false),
+            Entry::new(key("c"), 232, 30, true),
+        ];
+        let mut index = Index::build(digest.clone(), opened, 4);
+        assert_eq!(index.sorted.len(), 3);
+        assert_eq!(
+            (index.live_bytes, index.live_frames, index.frames),
+            (70 + 50, 2, 4)
+        );
+        // Written since: `b` again (in the sorted part), `d` new (added), then deleted, and
+        // `c` again after its tombstone.
+        index.track(key("b"), 262, 60, false);
+        index.track(key("d"), 322, 40, false);
+        assert_eq!((index.live_bytes, index.live_frames), (70 + 60 + 40, 3));
+        index.track(key("d"), 362, 20, true);
+        index.track(key("c"), 382, 10, false);
+        assert_eq!(
+            (index.live_bytes, index.live_frames, index.frames),
+            (70 + 60 + 10, 3, 8)
+        );
+        let mut latest: Vec<(u128, u64, u32)> = index
+            .entries()
+            .map(|e| (e.key(), e.offset(), e.len()))
+            .collect();
+        latest.sort_unstable();
+        let mut expected = vec![
+            (key("a"), 162, 70),
+            (key("b"), 262, 60),
+            (key("c"), 382, 10),
+            (key("d"), 362, 0),
+        ];
+        expected.sort_unstable();
+        assert_eq!(latest, expected);
+        assert_eq!(std::mem::size_of::<Entry>(), 28);
+    }
 }

@@ -50,10 +50,11 @@ impl LogStore {
         LogStore::open_measured(dir, &Metrics::off())
     }
 
-    /// Opens (or creates) the log in `dir`: takes the lock, checks every frame, cuts off a torn
-    /// tail, and decodes the records after the snapshot when there is a valid one (else all).
-    /// Once open, it compacts in the background when most of the file is dead. Its writes, size and compactions are
-    /// recorded in `metrics`.
+    /// Opens (or creates) the log in `dir`: takes the lock, checks every frame (reading the file
+    /// through one buffer, not whole), cuts off a torn tail, and decodes the records after the
+    /// snapshot when there is a valid one (else all). Once open, it compacts in the background
+    /// when most of the file is dead. Its writes, size and compactions are recorded in
+    /// `metrics`.
     pub fn open_measured(dir: impl AsRef<Path>, metrics: &Metrics) -> Result<LogStore, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)?;
@@ -82,69 +83,58 @@ impl LogStore {
             File::open(&dir)?.sync_all()?;
             len = file::HEADER.len() as u64;
         }
-        let mut bytes = vec![0; len as usize];
-        // The snapshot is read and checked on another core meanwhile.
+        // The snapshot's head names the prefix it covers, looked for while the log is checked;
+        // its body is read and checked on another core meanwhile.
+        let unread = snapshot::open(&dir);
+        let covers = unread.as_ref().map(|s| s.covers);
         let (scan, snapshot) = std::thread::scope(|scope| {
-            let snapshot = scope.spawn(|| snapshot::read(&dir));
-            let scan = file
-                .read_exact_at(&mut bytes, 0)
-                .map_err(StoreError::from)
-                .and_then(|()| file::scan(&bytes));
+            let snapshot = scope.spawn(|| unread.and_then(snapshot::Unread::read));
+            // Whether the log, as it is read, passes through the prefix the snapshot covers.
+            let mut holds_covered = false;
+            let scan = file::scan(&file, len, |prefix| {
+                holds_covered |= covers == Some(*prefix);
+            });
             let snapshot = snapshot.join().expect("reading a snapshot does not panic");
-            (scan, snapshot)
+            (scan.map(|prefix| (prefix, holds_covered)), snapshot)
         });
-        let scan = scan?;
-        if scan.valid_len < len {
+        let (prefix, holds_covered) = scan?;
+        if prefix.len < len {
             tracing::warn!(
                 "{}: cut off a torn tail of {} bytes at offset {} (an interrupted write)",
                 path.display(),
-                len - scan.valid_len,
-                scan.valid_len
+                len - prefix.len,
+                prefix.len
             );
-            file.set_len(scan.valid_len)?;
+            file.set_len(prefix.len)?;
             file.sync_all()?;
         }
-        let mut prefix = file::Prefix::empty();
-        // The first frame after the snapshot, if the log still holds the prefix it covers.
-        let mut after = None;
-        for (at, frame) in scan.frames.iter().enumerate() {
-            if snapshot.as_ref().is_some_and(|s| s.covers == prefix) {
-                after = Some(at);
-            }
-            prefix.push(frame.head, frame.len);
-        }
-        if snapshot.as_ref().is_some_and(|s| s.covers == prefix) {
-            after = Some(scan.frames.len());
-        }
-        let (snapshot, from) = match (snapshot, after) {
-            (Some(s), Some(at)) => (Some(s), at),
-            (Some(_), None) => {
+        let snapshot = match snapshot {
+            Some(s) if holds_covered => Some(s),
+            Some(_) => {
                 tracing::warn!(
                     "{}: the snapshot covers a log this is not (compacted or cut back since); \
                      ignored, replaying the log",
                     dir.display()
                 );
-                (None, 0)
+                None
             }
-            (None, _) => (None, 0),
+            None => None,
         };
-        let records = file::decode_all(&scan.frames[from..])?;
+        // Only the records after the snapshot are read again and decoded.
+        let from = snapshot
+            .as_ref()
+            .map_or(file::Prefix::empty(), |s| s.covers);
+        let records = file::decode(&file, from.len, prefix.len)?;
         let covers = snapshot.as_ref().map(|s| s.covers);
-        drop(scan);
-        bytes.truncate(prefix.len as usize);
         let generation = Arc::new(AtomicU64::new(0));
         let flusher = Flusher::new(
             dir.clone(),
-            Checked {
-                file,
-                bytes,
-                prefix,
-            },
+            Checked { file, prefix },
             generation.clone(),
             (snapshot.map(|s| s.body), records),
             covers,
             LogMetrics::new(metrics),
-        )?;
+        );
         let full = flusher.full.clone();
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()

@@ -13,9 +13,9 @@
 //! time, never data. It is written to a temporary file, fsynced and renamed, like compaction.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
@@ -26,56 +26,95 @@ pub(super) const SNAPSHOT_NAME: &str = "schemas.snapshot";
 const MAGIC: &[u8; 12] = b"SCHSNAPS\x00\x00\x00\x01";
 const HEAD_LEN: usize = 12 + 8 + 8 + 4 + 8 + 4;
 
+/// Bytes of the body read (and checksummed, while they are still in the cache) at a time.
+const READ_CHUNK: usize = 1024 * 1024;
+
 /// A snapshot read back whose own checks passed: the log prefix it covers and its body.
 pub(super) struct Snapshot {
     pub(super) covers: Prefix,
     pub(super) body: Bytes,
 }
 
-/// The snapshot in `dir`, if there is one that passes its own checks; why one was ignored is
-/// logged.
-pub(super) fn read(dir: &Path) -> Option<Snapshot> {
+/// A snapshot whose head passed its checks: the log prefix it says it covers, and its body,
+/// still to be read and checked by [`Unread::read`].
+pub(super) struct Unread {
+    pub(super) covers: Prefix,
+    file: File,
+    path: PathBuf,
+    body_len: u64,
+    body_crc: u32,
+}
+
+/// The snapshot in `dir`, its head read, if there is one whose head passes its checks; why one
+/// was ignored is logged. The head is all a log needs to find the prefix the snapshot covers
+/// while the body is read.
+pub(super) fn open(dir: &Path) -> Option<Unread> {
     let path = dir.join(SNAPSHOT_NAME);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    let file = match File::open(&path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            tracing::warn!("{}: cannot be read, replaying the log: {e}", path.display());
-            return None;
-        }
+        Err(e) => return ignored(&path, &format!("cannot be read: {e}")),
     };
-    match check(bytes) {
-        Ok(snapshot) => Some(snapshot),
-        Err(why) => {
-            tracing::warn!("{}: {why}; ignored, replaying the log", path.display());
-            None
+    let mut head = [0; HEAD_LEN];
+    let len = match file.metadata() {
+        Ok(meta) => meta.len(),
+        Err(e) => return ignored(&path, &format!("cannot be read: {e}")),
+    };
+    if len < HEAD_LEN as u64 || file.read_exact_at(&mut head, 0).is_err() || &head[..12] != MAGIC {
+        return ignored(&path, "not a snapshot of this format");
+    }
+    let u64_at = |at: usize| u64::from_be_bytes(head[at..at + 8].try_into().expect("8 bytes"));
+    let u32_at = |at: usize| u32::from_be_bytes(head[at..at + 4].try_into().expect("4 bytes"));
+    let body_len = u64_at(32);
+    if body_len != len - HEAD_LEN as u64 {
+        return ignored(&path, "truncated or overlong");
+    }
+    Some(Unread {
+        covers: Prefix {
+            len: u64_at(12),
+            frames: u64_at(20),
+            chain: u32_at(28),
+        },
+        file,
+        path,
+        body_len,
+        body_crc: u32_at(40),
+    })
+}
+
+impl Unread {
+    /// Reads the body and checks it; `None` (logged) if it does not check. The body is read
+    /// into memory reserved for it, not zeroed first, and checksummed a chunk at a time as it
+    /// comes in.
+    pub(super) fn read(self) -> Option<Snapshot> {
+        let mut body = Vec::with_capacity(self.body_len as usize);
+        let mut crc = 0;
+        let mut reader = &self.file;
+        if let Err(e) = reader.seek(SeekFrom::Start(HEAD_LEN as u64)) {
+            return ignored(&self.path, &format!("cannot be read: {e}"));
         }
+        while (body.len() as u64) < self.body_len {
+            let at = body.len();
+            let chunk = (self.body_len - at as u64).min(READ_CHUNK as u64);
+            match reader.take(chunk).read_to_end(&mut body) {
+                Ok(0) => return ignored(&self.path, "truncated or overlong"),
+                Ok(_) => crc = crc32c::crc32c_append(crc, &body[at..]),
+                Err(e) => return ignored(&self.path, &format!("cannot be read: {e}")),
+            }
+        }
+        if crc != self.body_crc {
+            return ignored(&self.path, "checksum mismatch");
+        }
+        Some(Snapshot {
+            covers: self.covers,
+            body: Bytes::from(body),
+        })
     }
 }
 
-fn check(bytes: Vec<u8>) -> Result<Snapshot, &'static str> {
-    if bytes.len() < HEAD_LEN || &bytes[..12] != MAGIC {
-        return Err("not a snapshot of this format");
-    }
-    let u64_at = |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let u32_at = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    let covers = Prefix {
-        len: u64_at(12),
-        frames: u64_at(20),
-        chain: u32_at(28),
-    };
-    let body_len = u64_at(32);
-    let body_crc = u32_at(40);
-    if body_len != (bytes.len() - HEAD_LEN) as u64 {
-        return Err("truncated or overlong");
-    }
-    if crc32c::crc32c(&bytes[HEAD_LEN..]) != body_crc {
-        return Err("checksum mismatch");
-    }
-    Ok(Snapshot {
-        covers,
-        body: Bytes::from(bytes).slice(HEAD_LEN..),
-    })
+fn ignored<T>(path: &Path, why: &str) -> Option<T> {
+    tracing::warn!("{}: {why}; ignored, replaying the log", path.display());
+    None
 }
 
 /// Writes the snapshot `writer` makes, covering `covers`, in place of the one in `dir`; a
@@ -165,16 +204,22 @@ mod tests {
         std::fs::read(dir.join(SNAPSHOT_NAME)).unwrap()
     }
 
+    /// The snapshot `bytes` read back, as a log opening `dir` reads it.
+    fn check(dir: &Path, bytes: &[u8]) -> Option<Snapshot> {
+        std::fs::write(dir.join(SNAPSHOT_NAME), bytes).unwrap();
+        open(dir)?.read()
+    }
+
     #[test]
     fn a_snapshot_reads_back_and_any_damage_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let bytes = written(dir.path());
-        let back = read(dir.path()).unwrap();
+        let back = check(dir.path(), &bytes).unwrap();
         assert_eq!(back.covers, covers());
         assert_eq!(&back.body[..], b"the registry's state");
 
         for cut in 0..bytes.len() {
-            assert!(check(bytes[..cut].to_vec()).is_err(), "cut at {cut}");
+            assert!(check(dir.path(), &bytes[..cut]).is_none(), "cut at {cut}");
         }
         for at in 0..bytes.len() {
             let mut damaged = bytes.clone();
@@ -184,8 +229,29 @@ mod tests {
             if (12..32).contains(&at) {
                 continue;
             }
-            assert!(check(damaged).is_err(), "flipped a bit at {at}");
+            assert!(
+                check(dir.path(), &damaged).is_none(),
+                "flipped a bit at {at}"
+            );
         }
-        assert!(read(&dir.path().join("missing")).is_none());
+        assert!(open(&dir.path().join("missing")).is_none());
+    }
+
+    #[test]
+    fn a_body_of_many_chunks_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..READ_CHUNK * 2 + 77).map(|i| (i % 251) as u8).collect();
+        let written = body.clone();
+        write(
+            dir.path(),
+            covers(),
+            Box::new(move |w: &mut dyn Write| w.write_all(&written)),
+        )
+        .unwrap();
+        let back = open(dir.path()).unwrap().read().unwrap();
+        assert_eq!(back.body[..], body[..]);
+        let mut bytes = std::fs::read(dir.path().join(SNAPSHOT_NAME)).unwrap();
+        bytes[HEAD_LEN + READ_CHUNK + 5] ^= 0x20;
+        assert!(check(dir.path(), &bytes).is_none());
     }
 }
