@@ -196,3 +196,29 @@ async fn writes_go_on_during_a_compaction_and_all_survive_it() {
     assert_eq!(live(store.load().await.unwrap().records), live(expected));
     assert!(!dir.path().join("schemas.log.compact").exists());
 }
+
+#[tokio::test]
+async fn a_snapshot_far_into_a_large_log_is_found_and_only_the_writes_after_it_decoded() {
+    let dir = TempDir::new().unwrap();
+    {
+        let store = LogStore::open(dir.path()).unwrap();
+        for chunk in 0..20u32 {
+            let records = (0..1000u32)
+                .map(|i| schema(&format!("s{}", chunk * 1000 + i), 1, chunk * 1000 + i + 1))
+                .collect();
+            commit(&store, records).await;
+        }
+    }
+    snapshot_with(dir.path(), b"state of 20,000").await;
+    let after: Vec<Record> = (0..3000u32)
+        .map(|i| schema(&format!("t{i}"), 1, 100_000 + i))
+        .collect();
+    {
+        let store = LogStore::open(dir.path()).unwrap();
+        commit(&store, after.clone()).await;
+    }
+    let store = LogStore::open(dir.path()).unwrap();
+    let (snapshot, batch) = store.load_snapshot().await.unwrap();
+    assert_eq!(snapshot.as_deref(), Some(&b"state of 20,000"[..]));
+    assert!(batch.records == after, "{} records", batch.records.len());
+}
