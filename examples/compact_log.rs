@@ -23,7 +23,7 @@ async fn main() {
     // snapshot and the records after it) go.
     drop(store.load_snapshot().await.expect("log loads"));
     // A second of writes first: the longest of them is the pause without compaction, and the
-    // first waits for the log's index (built on its own thread from the file read whole).
+    // first waits for the log's index (built on its own thread, reading the file again).
     let second = Instant::now() + Duration::from_secs(1);
     let (quiet, _) = write_until(&store, || Instant::now() >= second).await;
     // Resets the peak to what is resident now (Linux's clear_refs), so that the next reading is

@@ -83,6 +83,7 @@ impl LogStore {
             File::open(&dir)?.sync_all()?;
             len = file::HEADER.len() as u64;
         }
+        let started = std::time::Instant::now();
         // The snapshot's head names the prefix it covers, looked for while the log is checked;
         // its body is read and checked on another core meanwhile.
         let unread = snapshot::open(&dir);
@@ -125,6 +126,19 @@ impl LogStore {
             .as_ref()
             .map_or(file::Prefix::empty(), |s| s.covers);
         let records = file::decode(&file, from.len, prefix.len)?;
+        tracing::info!(
+            "{}: checked {} frames ({} bytes) and decoded the {} {} in {} ms",
+            path.display(),
+            prefix.frames,
+            prefix.len,
+            records.len(),
+            if snapshot.is_some() {
+                "after the snapshot"
+            } else {
+                "records (no snapshot)"
+            },
+            started.elapsed().as_millis()
+        );
         let covers = snapshot.as_ref().map(|s| s.covers);
         let generation = Arc::new(AtomicU64::new(0));
         let flusher = Flusher::new(
