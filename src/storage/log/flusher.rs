@@ -52,6 +52,11 @@ const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// that much, and a large registry under steady writes does not rewrite its snapshot (most of
 /// the log's size again) for every few megabytes written.
 const SNAPSHOT_AFTER_BYTES: u64 = 32 * 1024 * 1024;
+/// Keys first written since the index was built are merged into its sorted array once they are
+/// this many, or a quarter of the array if that is more: the array stays the bulk of the index
+/// of a registry that took many writes since its start, and each merge (a sort of the few, one
+/// pass over the many) is paid for by the writes that made it due.
+const MERGE_ADDED_AT: usize = 64 * 1024;
 /// How often the thread looks whether a background compaction or snapshot has finished while no
 /// commits come.
 const POLL: Duration = Duration::from_millis(20);
@@ -166,7 +171,8 @@ impl Hasher for Digested {
 /// Most keys are in `sorted`, an array built whole (at open, after a compaction) and sorted by
 /// key: 28 bytes a key. A hash table of the same entries takes more than twice that (its
 /// buckets are a power of two, at most 7/8 full: at a million keys, 2^21 of them, 33 bytes
-/// each). Keys first written since are in `added`, a hash table as small as they are few.
+/// each). Keys first written since are in `added`, a hash table merged into the array once it
+/// grows (see `MERGE_ADDED_AT`).
 struct Index {
     sorted: Vec<Entry>,
     added: HashMap<u128, (u64, u32), BuildHasherDefault<Digested>>,
@@ -229,6 +235,29 @@ impl Index {
             self.live_bytes -= u64::from(old);
             self.live_frames -= 1;
         }
+        if self.added.len() >= MERGE_ADDED_AT.max(self.sorted.len() / 4) {
+            self.merge_added();
+        }
+    }
+
+    /// Moves the keys of `added` into `sorted`.
+    fn merge_added(&mut self) {
+        let mut added: Vec<Entry> = std::mem::take(&mut self.added)
+            .into_iter()
+            .map(|(key, (offset, len))| Entry { key, offset, len })
+            .collect();
+        added.sort_unstable_by_key(Entry::key);
+        // Two sorted runs with no key in common: a key is added only when `sorted` lacks it.
+        let mut merged = Vec::with_capacity(self.sorted.len() + added.len());
+        let mut added = added.into_iter().peekable();
+        for entry in self.sorted.drain(..) {
+            while let Some(next) = added.next_if(|a| a.key() < entry.key()) {
+                merged.push(next);
+            }
+            merged.push(entry);
+        }
+        merged.extend(added);
+        self.sorted = merged;
     }
 
     /// Every key's latest frame, in no order.
@@ -891,5 +920,38 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(latest, expected);
         assert_eq!(std::mem::size_of::<Entry>(), 28);
+    }
+
+    #[test]
+    fn keys_written_since_the_build_are_merged_into_the_sorted_array() {
+        let digest = KeyDigest::new();
+        let key = |i: u64| digest.of(&i.to_be_bytes());
+        let mut index = Index::build(digest.clone(), vec![Entry::new(key(0), 12, 10, false)], 1);
+        let count = MERGE_ADDED_AT as u64 + 100;
+        let mut offset = 22;
+        for i in 1..=count {
+            index.track(key(i), offset, 10, false);
+            offset += 10;
+        }
+        // Written again after the merge (now in the sorted part), and deleted.
+        index.track(key(5), offset, 20, false);
+        index.track(key(6), offset + 20, 12, true);
+        assert_eq!(
+            index.sorted.len() as u64 + index.added.len() as u64,
+            count + 1
+        );
+        assert!(
+            index.added.len() < 200,
+            "{} keys left out",
+            index.added.len()
+        );
+        assert!(index.sorted.windows(2).all(|w| w[0].key() < w[1].key()));
+        assert_eq!(index.frames, count + 3);
+        assert_eq!(index.live_frames, count);
+        assert_eq!(index.live_bytes, count * 10 + 10);
+        let entry = |i: u64| index.entries().find(|e| e.key() == key(i)).unwrap();
+        assert_eq!((entry(5).offset(), entry(5).len()), (offset, 20));
+        assert_eq!((entry(6).offset(), entry(6).len()), (offset + 20, 0));
+        assert_eq!((entry(0).offset(), entry(0).len()), (12, 10));
     }
 }
