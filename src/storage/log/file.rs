@@ -234,8 +234,10 @@ fn scan_with(
     mut boundary: impl FnMut(&Prefix),
 ) -> Result<Prefix, StoreError> {
     let mut header = [0; HEADER.len()];
-    if len < HEADER.len() as u64 || file.read_exact_at(&mut header, 0).is_err() || &header != HEADER
-    {
+    if len >= HEADER.len() as u64 {
+        file.read_exact_at(&mut header, 0)?;
+    }
+    if &header != HEADER {
         return Err(StoreError::Corrupt(
             "not a Schemata log file (bad header at offset 0)".into(),
         ));
