@@ -32,7 +32,7 @@ impl State {
         let (mut records, settings) = self.small_records();
         for (subject, versions) in &self.subjects {
             for (version, info) in versions.iter() {
-                records.extend(self.schema_record(subject, *version, info));
+                records.extend(self.version_record(subject, *version, *info, None));
             }
         }
         records.extend(settings);
@@ -56,12 +56,12 @@ impl State {
             };
             for (version, info) in new.iter().flat_map(|vs| vs.iter()) {
                 if old.and_then(|vs| vs.get(version)) != Some(info) {
-                    changed.extend(self.schema_record(subject, *version, info));
+                    changed.extend(self.version_record(subject, *version, *info, None));
                 }
             }
             for (version, info) in old.iter().flat_map(|vs| vs.iter()) {
                 if new.and_then(|vs| vs.get(version)).is_none() {
-                    gone.extend(before.schema_record(subject, *version, info));
+                    gone.extend(before.version_record(subject, *version, *info, None));
                 }
             }
         }
@@ -110,8 +110,14 @@ impl State {
         (contexts, settings)
     }
 
-    /// The record of one subject version, with its schema.
-    fn schema_record(&self, subject: &str, version: i32, info: &VersionInfo) -> Option<Record> {
+    /// The record of one subject version, with its schema and write time `ts`.
+    pub(crate) fn version_record(
+        &self,
+        subject: &str,
+        version: i32,
+        info: VersionInfo,
+        ts: Option<i64>,
+    ) -> Option<Record> {
         let schema = self.schema(subject, info.id)?;
         Some(Record::Schema {
             subject: subject.to_string(),
@@ -126,7 +132,7 @@ impl State {
                 metadata: schema.metadata.as_deref().cloned(),
                 rule_set: schema.rule_set.as_deref().cloned(),
                 deleted: info.deleted,
-                ts: None,
+                ts,
             }),
         })
     }
