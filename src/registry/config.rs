@@ -101,7 +101,9 @@ impl Registry {
 
     /// Whether the config asks for every schema to be normalized.
     pub(crate) fn effective_normalize(&self, state: &State, subject: &str) -> bool {
-        self.effective_config(state, Some(subject)).normalize == Some(true)
+        // Read in place: every registration asks, and the config need not be copied for it.
+        self.stored_config(state, Some(subject))
+            .is_some_and(|c| c.normalize == Some(true))
     }
 
     /// The subject `subject` stands for: its own config's non-empty `alias` (Confluent reads
