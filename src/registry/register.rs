@@ -120,7 +120,9 @@ impl Registry {
         }
         check_subject(subject, false)?;
         let snapshot = self.snapshot();
-        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        // An import keeps the text it copies: never normalized (Confluent since July 2026).
+        let importing = request.explicit_id().is_some();
+        let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
         let sent = request.take_contract();
         let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         if !filled {
@@ -130,7 +132,6 @@ impl Registry {
                 return Ok((registered(found, false, &sent), Registration::Existing));
             }
         }
-        let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
         let candidate = self.candidate(&snapshot, subject, &request, normalize, !importing)?;
@@ -295,7 +296,9 @@ impl Registry {
         if !has_versions {
             return Err(ApiError::SubjectNotFound(subject.to_string()));
         }
-        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        // An import keeps the text it copies: never normalized (Confluent since July 2026).
+        let importing = request.explicit_id().is_some();
+        let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
         let sent = request.take_contract();
         let mut contracts = vec![sent.clone()];
         if snapshot.latest_live(subject).is_some() {
