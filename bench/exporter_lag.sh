@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 RATE="${1:-100}"
 SECONDS_="${2:-20}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# BIN: a build to measure; the default is this checkout's, built here (with gen_log, which
+# PRELOAD takes from CARGO_TARGET_DIR either way).
 if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet --bin schemata
+  cargo build --release --quiet --bin schemata --example gen_log
   BIN=$CARGO_TARGET_DIR/release/schemata
 fi
 PRELOAD="${PRELOAD:-0}"
@@ -24,7 +26,6 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SRC=127.0.0.1:18181
 DST=127.0.0.1:18182
 if [ "$PRELOAD" -gt 0 ]; then
-  cargo build --release --quiet --example gen_log
   "$CARGO_TARGET_DIR/release/examples/gen_log" "$WORK/source" "$PRELOAD" >/dev/null
 fi
 $BIN serve --listen $SRC --storage "file://$WORK/source" >"$WORK/source.log" 2>&1 & PIDS+=($!)

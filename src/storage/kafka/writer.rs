@@ -8,10 +8,6 @@
 //! that writes everything queued in one transaction (group commit), in order; a failure fails
 //! that group, abandons what was queued behind it (it was decided on the failed writes) and
 //! changes the generation, so the registry starts again from what is durable.
-//!
-//! A committed group is acknowledged by a second task, once readers can see it: that wait
-//! (the transaction's markers reaching the partition) overlaps the next group's transaction
-//! instead of holding it up. Groups are acknowledged in the order they were committed.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -55,8 +51,7 @@ pub struct Writes {
     in_flight: Arc<watch::Sender<usize>>,
     queue: mpsc::UnboundedSender<Commit>,
     own: Own,
-    /// The task that commits and the task that acknowledges.
-    tasks: [AbortHandle; 2],
+    committer: AbortHandle,
 }
 
 struct Commit {
@@ -69,9 +64,7 @@ struct Commit {
 
 impl Drop for Writes {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.committer.abort();
     }
 }
 
@@ -108,18 +101,8 @@ impl Writes {
                 "Records written by one Kafka transaction (the writes it shares)",
             ),
         };
-        let (committed, to_acknowledge) = mpsc::unbounded_channel();
         let committer = tokio::spawn(commit_all(
             rx,
-            committed,
-            address.topic.clone(),
-            generation.clone(),
-            in_flight.clone(),
-            own.clone(),
-        ))
-        .abort_handle();
-        let acknowledger = tokio::spawn(acknowledge_all(
-            to_acknowledge,
             Arc::new(readback),
             address.topic.clone(),
             generation.clone(),
@@ -135,7 +118,7 @@ impl Writes {
             in_flight,
             queue,
             own,
-            tasks: [committer, acknowledger],
+            committer,
         })
     }
 
@@ -229,27 +212,15 @@ struct Measures {
     records: Histogram,
 }
 
-/// A group committed to the topic, waiting to be acknowledged.
-struct Committed {
-    commits: Vec<Commit>,
-    /// The position after each commit's last record.
-    positions: Vec<Position>,
-    /// The offset of the group's last record, if it wrote any.
-    last: Option<i64>,
-    /// How many commits the group took from the queue (stale ones included).
-    count: usize,
-    started: Instant,
-}
-
-/// Writes the queued commits, each group in one transaction, in order, and hands each
-/// committed group on to be acknowledged.
+/// Writes the queued commits, each group in one transaction, in order.
 async fn commit_all(
     mut queue: mpsc::UnboundedReceiver<Commit>,
-    committed: mpsc::UnboundedSender<Committed>,
+    readback: Arc<BaseConsumer<Context>>,
     topic: String,
     generation: Arc<AtomicU64>,
     in_flight: Arc<watch::Sender<usize>>,
     own: Own,
+    measures: Measures,
 ) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
@@ -263,76 +234,33 @@ async fn commit_all(
         for commit in stale {
             let _ = commit.done.send(Err(StoreError::Abandoned));
         }
-        let Some(first) = live.first() else {
-            in_flight.send_modify(|n| *n -= count);
-            continue;
-        };
-        let producer = first.producer.clone();
-        let started = Instant::now();
-        let batches: Vec<&[Record]> = live.iter().map(|c| c.records.as_slice()).collect();
-        match write(&producer, &topic, &batches, &own).await {
-            Ok((positions, last)) => {
-                let group = Committed {
-                    commits: live,
-                    positions,
-                    last,
-                    count,
-                    started,
-                };
-                if let Err(mpsc::error::SendError(group)) = committed.send(group) {
-                    in_flight.send_modify(|n| *n -= group.count);
+        if let Some(first) = live.first() {
+            let producer = first.producer.clone();
+            let started = Instant::now();
+            let batches: Vec<&[Record]> = live.iter().map(|c| c.records.as_slice()).collect();
+            let written = write(&producer, &readback, &topic, &batches, &own).await;
+            match written.map_err(|e| why(&producer, e)) {
+                Ok(positions) => {
+                    measures.write_seconds.record(started.elapsed());
+                    measures
+                        .records
+                        .record(live.iter().map(|c| c.records.len()).sum::<usize>() as f64);
+                    for (commit, position) in live.into_iter().zip(positions) {
+                        (commit.on_durable)(position);
+                        let _ = commit.done.send(Ok(()));
+                    }
                 }
-            }
-            Err(e) => {
-                let e = why(&producer, e);
-                tracing::warn!("a Kafka transaction failed: {e}");
-                generation.fetch_add(1, Ordering::SeqCst);
-                own.replaced();
-                for commit in live {
-                    let _ = commit.done.send(Err(copy(&e)));
-                }
-                in_flight.send_modify(|n| *n -= count);
-            }
-        }
-    }
-}
-
-/// Acknowledges each committed group, in order, once readers can see its last record.
-async fn acknowledge_all(
-    mut committed: mpsc::UnboundedReceiver<Committed>,
-    readback: Arc<BaseConsumer<Context>>,
-    topic: String,
-    generation: Arc<AtomicU64>,
-    in_flight: Arc<watch::Sender<usize>>,
-    own: Own,
-    measures: Measures,
-) {
-    while let Some(group) = committed.recv().await {
-        let seen = match group.last {
-            Some(last) => visible(&readback, &topic, last).await,
-            None => Ok(()),
-        };
-        match seen {
-            Ok(()) => {
-                measures.write_seconds.record(group.started.elapsed());
-                let records = group.commits.iter().map(|c| c.records.len()).sum::<usize>();
-                measures.records.record(records as f64);
-                for (commit, position) in group.commits.into_iter().zip(group.positions) {
-                    (commit.on_durable)(position);
-                    let _ = commit.done.send(Ok(()));
-                }
-            }
-            Err(e) => {
-                // Committed, but not seen: this node no longer knows what the topic holds.
-                tracing::warn!("a Kafka transaction was not seen committed: {e}");
-                generation.fetch_add(1, Ordering::SeqCst);
-                own.replaced();
-                for commit in group.commits {
-                    let _ = commit.done.send(Err(copy(&e)));
+                Err(e) => {
+                    tracing::warn!("a Kafka transaction failed: {e}");
+                    generation.fetch_add(1, Ordering::SeqCst);
+                    own.replaced();
+                    for commit in live {
+                        let _ = commit.done.send(Err(copy(&e)));
+                    }
                 }
             }
         }
-        in_flight.send_modify(|n| *n -= group.count);
+        in_flight.send_modify(|n| *n -= count);
     }
 }
 
@@ -382,14 +310,15 @@ async fn visible(
     .map_err(|e| StoreError::Backend(format!("reading the write back: {e}")))?
 }
 
-/// One transaction holding every record of `commits` (each commit's records), committed; the
-/// position after each commit's last record, and the offset of the last record.
+/// One transaction holding every record of `commits` (each commit's records); the position
+/// after each commit's last record.
 async fn write(
     producer: &FutureProducer,
+    readback: &Arc<BaseConsumer<Context>>,
     topic: &str,
     commits: &[&[Record]],
     own: &Own,
-) -> Result<(Vec<Position>, Option<i64>), StoreError> {
+) -> Result<Vec<Position>, StoreError> {
     producer
         .begin_transaction()
         .map_err(|e| failure("beginning a transaction", e))?;
@@ -433,7 +362,10 @@ async fn write(
         .await
         .map_err(|e| StoreError::Backend(format!("committing the transaction: {e}")))?
         .map_err(|e| failure("committing the transaction", e))?;
-    Ok((positions, last))
+    if let Some(last) = last {
+        visible(readback, topic, last).await?;
+    }
+    Ok(positions)
 }
 
 /// The messages of a record, as Confluent writes them: the global config and mode under its
