@@ -178,7 +178,7 @@ impl Registry {
             } else {
                 ""
             },
-            state.spaces().map(|(_, s)| s.schemas.len()).sum::<usize>(),
+            state.spaces().map(|(_, s)| s.len()).sum::<usize>(),
             state.subjects.len(),
             started.elapsed().as_millis()
         );

@@ -40,15 +40,15 @@ impl State {
                     continue;
                 };
                 records.push(Record::Schema {
-                    subject: subject.clone(),
+                    subject: subject.to_string(),
                     version: *version,
                     value: Some(SchemaValue {
-                        subject: subject.clone(),
+                        subject: subject.to_string(),
                         version: *version,
                         id: info.id,
                         schema_type: schema.schema_type.as_str().to_string(),
-                        references: schema.references.clone(),
-                        schema: schema.text.clone(),
+                        references: schema.references.to_vec(),
+                        schema: schema.text.to_string(),
                         metadata: schema.metadata.as_deref().cloned(),
                         rule_set: schema.rule_set.as_deref().cloned(),
                         deleted: info.deleted,
