@@ -257,7 +257,7 @@ impl Registry {
         context: &str,
         schema: &StoredSchema,
     ) -> Result<Arc<compat::Schema>, ApiError> {
-        if let Some(parsed) = schema.parsed.get() {
+        if let Some(parsed) = schema.parsed() {
             return Ok(parsed.clone());
         }
         let deps = dependencies(state, context, &schema.references, true)?;
@@ -280,7 +280,7 @@ impl Registry {
                 ))
             })?;
         let parsed = Arc::new(parsed);
-        let _ = schema.parsed.set(parsed.clone());
+        schema.keep_parsed(parsed.clone());
         Ok(parsed)
     }
 }

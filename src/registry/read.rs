@@ -77,15 +77,10 @@ impl Registry {
                 .ok()
                 .and_then(|id| state.ids.schema(id))
                 .ok_or_else(not_found)?;
-            return Ok(Bytes::clone(
-                schema.id_body.get_or_init(|| Box::new(build(schema))),
-            ));
+            return Ok(schema.id_body(build).clone());
         };
         let found = self.schema_by_id(id, Some(subject))?;
-        let schema = &found.schema;
-        Ok(Bytes::clone(
-            schema.id_body.get_or_init(|| Box::new(build(schema))),
-        ))
+        Ok(found.schema.id_body(build).clone())
     }
 
     /// The schema whose identity, printed as a UUID, is `guid`: in the default context, else

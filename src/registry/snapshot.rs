@@ -280,8 +280,7 @@ fn read_space(r: &mut Reader<'_>) -> Result<SpaceParts, String> {
                 rule_set,
                 identity,
                 content,
-                parsed: OnceLock::new(),
-                id_body: OnceLock::new(),
+                built: OnceLock::new(),
             }),
         ));
     }

@@ -17,8 +17,8 @@ use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreErro
 /// A schema known by its id in its context: its text and everything derived from it once.
 ///
 /// Every field counts a million times over: the text is a `Box<str>` and the references a boxed
-/// slice (no spare capacity word), and the `GET /schemas/ids/{id}` body's cache is a box (8
-/// bytes while empty, against 32 for the `Bytes` itself).
+/// slice (no spare capacity word), and what is built from it on first need sits behind one
+/// pointer. At 104 bytes, the record with its `Arc` counts and the allocator's header takes 128.
 #[derive(Debug)]
 pub struct StoredSchema {
     pub id: u32,
@@ -35,10 +35,38 @@ pub struct StoredSchema {
     /// MD5 of text and references alone: what a request's schema is matched on before its
     /// data contract is compared.
     pub content: [u8; 16],
+    /// What is built from it on first need; most schemas are never asked for.
+    pub(crate) built: OnceLock<Box<Built>>,
+}
+
+/// The forms of a schema built on first need, each once.
+#[derive(Debug, Default)]
+pub(crate) struct Built {
     /// The parsed form, built the first time a compatibility check needs it.
-    pub(crate) parsed: OnceLock<Arc<compat::Schema>>,
+    parsed: OnceLock<Arc<compat::Schema>>,
     /// The 7.x `GET /schemas/ids/{id}` body, built on first request.
-    pub(crate) id_body: OnceLock<Box<Bytes>>,
+    id_body: OnceLock<Bytes>,
+}
+
+impl StoredSchema {
+    fn built(&self) -> &Built {
+        self.built.get_or_init(Box::default)
+    }
+
+    /// The parsed form, if it was built.
+    pub(crate) fn parsed(&self) -> Option<&Arc<compat::Schema>> {
+        self.built.get()?.parsed.get()
+    }
+
+    /// Keeps the parsed form (the first one kept stays).
+    pub(crate) fn keep_parsed(&self, parsed: Arc<compat::Schema>) {
+        let _ = self.built().parsed.set(parsed);
+    }
+
+    /// The `GET /schemas/ids/{id}` body, built by `build` the first time.
+    pub(crate) fn id_body(&self, build: impl FnOnce(&StoredSchema) -> Bytes) -> &Bytes {
+        self.built().id_body.get_or_init(|| build(self))
+    }
 }
 
 /// One version of a subject.
@@ -217,8 +245,7 @@ fn stored(value: SchemaValue) -> Result<Arc<StoredSchema>, StoreError> {
         rule_set: value.rule_set.map(Box::new),
         identity,
         content,
-        parsed: OnceLock::new(),
-        id_body: OnceLock::new(),
+        built: OnceLock::new(),
     }))
 }
 
@@ -533,6 +560,12 @@ mod tests {
             state.apply(r).unwrap();
         }
         state
+    }
+
+    #[test]
+    fn a_schema_s_record_fits_an_allocation_of_128_bytes() {
+        // With the `Arc`'s two counts and glibc's 8-byte header, 104 bytes round up to 128.
+        assert!(std::mem::size_of::<StoredSchema>() <= 104);
     }
 
     #[test]
