@@ -35,7 +35,7 @@ pub struct StoredSchema {
     /// MD5 of text and references alone: what a request's schema is matched on before its
     /// data contract is compared.
     pub content: [u8; 16],
-    /// What is built from it on first need; most schemas are never asked for.
+    /// What is built from it on first need: one pointer until then.
     pub(crate) built: OnceLock<Box<Built>>,
 }
 
@@ -92,7 +92,8 @@ pub struct IdEntry {
 /// each (Confluent).
 ///
 /// The indexes are B-trees (`OrdMap`), not hash tries: at a million schemas a trie costs over
-/// 100 bytes an entry in half-empty nodes, a B-tree 35 to 40. An id's schema and its users
+/// 100 bytes an entry in half-empty nodes, a B-tree little more than its entries (measured:
+/// 44 bytes an id, 26 an identity, leaves full from a snapshot). An id's schema and its users
 /// share one entry: two maps keyed by id cost a second tree and a second key.
 #[derive(Debug, Clone, Default)]
 pub struct IdSpace {
