@@ -346,7 +346,7 @@ impl Registry {
         if !normalize {
             let content = compat::identity(text, &request.references);
             let same = |s: &StoredSchema| {
-                s.content == content && s.schema_type == schema_type && s.text == text
+                s.content == content && s.schema_type == schema_type && *s.text == *text
             };
             let found = find_matching(state, subject, same, contract, deleted, latest_only);
             if found.is_some() {
@@ -626,9 +626,9 @@ fn with_schema_or_latest(
     let schema = state
         .schema(subject, latest.id)
         .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
-    request.schema = Some(schema.text.clone());
+    request.schema = Some(schema.text.to_string());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
-    request.references = schema.references.clone();
+    request.references = schema.references.to_vec();
     Ok((request, true))
 }
 
