@@ -22,10 +22,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() { # storage url, port, log
-  RUST_LOG=info NO_COLOR=1 "$BIN" serve --listen "127.0.0.1:$2" --storage "$1" >"$3" 2>&1 &
+start() { # storage url, port, log, further options
+  RUST_LOG=info NO_COLOR=1 "$BIN" serve --listen "127.0.0.1:$2" --storage "$1" "${@:4}" >"$3" 2>&1 &
   PIDS+=($!)
-  until grep -q "schemata ready" "$3"; do sleep 0.05; done
+  # -s: the log file may not exist yet when the first check runs.
+  until grep -qs "schemata ready" "$3"; do sleep 0.05; done
 }
 rps() { wrk -t2 -c32 -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 
@@ -64,6 +65,17 @@ for i in range(300):
 delays.sort()
 print(f"write on node A readable on node B: median {statistics.median(delays):.2f} ms, p99 {delays[int(len(delays) * 0.99) - 1]:.2f} ms, max {delays[-1]:.2f} ms ({len(delays)} schemas)")
 PY
+
+# Two nodes in the election of one writer (each with its advertised URL): new registrations
+# sent to the elected node, then to the other one, which forwards each to the elected one.
+ELECTED="${TOPIC}_elected"
+start "kafka://$BOOTSTRAP/$ELECTED" 18285 "$WORK/elected-a.out" --advertised-url http://127.0.0.1:18285
+curl -sf -XPOST "localhost:18285/subjects/probe/versions" -H 'Content-Type: application/json' \
+  -d '{"schema":"\"string\""}' >/dev/null
+start "kafka://$BOOTSTRAP/$ELECTED" 18286 "$WORK/elected-b.out" --advertised-url http://127.0.0.1:18286
+until curl -sf -XPOST "localhost:18286/subjects/probe/versions" -H 'Content-Type: application/json' \
+  -d '{"schema":"\"string\""}' >/dev/null; do sleep 0.2; done
+echo "new registrations, two elected nodes: to the writer $(PREFIX=W rps -s bench/new_schema.lua http://127.0.0.1:18285) req/s   forwarded by the other $(PREFIX=F rps -s bench/new_schema.lua http://127.0.0.1:18286) req/s"
 
 # Cold start: 100,000 registrations (each its own subject and schema) imported into a new topic,
 # then the time from a node's start to its "ready" line, three times.

@@ -8,7 +8,7 @@
 #      peak memory, and the longest commit during it;
 #   3. registered through the API by wrk (32 connections): RSS of that server, then of a restart
 #      on the same log.
-# Usage: bench/memory.sh [COUNT]   (default 1000000)
+# Usage: [PORT=18190] bench/memory.sh [COUNT]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT="${1:-1000000}"
@@ -20,6 +20,8 @@ if [ -z "${NO_BUILD:-}" ]; then
   cargo build --release --quiet --example gen_log --example compact_log
 fi
 BIN="${BIN:-$CARGO_TARGET_DIR/release/schemata}"
+# PORT: where the servers listen, so that two runs (two helpers) do not meet.
+PORT="${PORT:-18190}"
 WORK=$(mktemp -d)
 PID=
 cleanup() {
@@ -36,10 +38,10 @@ settled_mb() { sleep 3; rss_mb "$1"; }
 # seconds from exec to serving.
 serve() {
   local start=$(date +%s.%N)
-  NO_COLOR=1 "$BIN" serve --listen 127.0.0.1:18190 --storage "file://$1" >"$WORK/serve.out" 2>&1 &
+  NO_COLOR=1 "$BIN" serve --listen 127.0.0.1:$PORT --storage "file://$1" >"$WORK/serve.out" 2>&1 &
   PID=$!
-  until curl -sf -o /dev/null http://127.0.0.1:18190/schemas/ids/1 2>/dev/null \
-    || curl -sf -o /dev/null http://127.0.0.1:18190/subjects?subjectPrefix=none; do sleep 0.01; done
+  until curl -sf -o /dev/null http://127.0.0.1:$PORT/schemas/ids/1 2>/dev/null \
+    || curl -sf -o /dev/null http://127.0.0.1:$PORT/subjects?subjectPrefix=none; do sleep 0.01; done
   SECS=$(echo "$(date +%s.%N) - $start" | bc)
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
@@ -66,9 +68,9 @@ begun=$(date +%s)
 # wrk does not always end once every schema is registered (seen at 50,000: one thread went on
 # waiting), so the run is bounded (at least 100 registrations a second).
 COUNT="$COUNT" THREADS=2 timeout $((COUNT / 100 + 60)) \
-  wrk -t2 -c32 -d1h -s bench/register_count.lua http://127.0.0.1:18190 >/dev/null || true
+  wrk -t2 -c32 -d1h -s bench/register_count.lua http://127.0.0.1:$PORT >/dev/null || true
 took=$(( $(date +%s) - begun ))
-held=$(curl -sf http://127.0.0.1:18190/metrics | awk '$1 == "schemata_schemas{deleted=\"false\"}" {print $2}')
+held=$(curl -sf http://127.0.0.1:$PORT/metrics | awk '$1 == "schemata_schemas{deleted=\"false\"}" {print $2}')
 echo "registered through the API:       ${held:-?} schemas in ${took} s, RSS $(settled_mb "$PID") MB"
 stop
 serve "$WORK/api"

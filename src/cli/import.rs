@@ -339,7 +339,7 @@ async fn into_storage(
         "it now holds {} subjects ({} soft-deleted), {} schemas, highest id {}\n",
         state.subjects.len(),
         deleted_subjects,
-        state.ids.schemas.len(),
+        state.ids.len(),
         state.ids.max_id
     );
     Ok(written)

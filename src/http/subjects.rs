@@ -299,7 +299,7 @@ pub async fn raw_version(
         .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
-        text.unwrap_or_else(|| found.schema.text.clone()),
+        text.unwrap_or_else(|| found.schema.text.to_string()),
     ))
 }
 

@@ -100,8 +100,18 @@ impl Registry {
     }
 
     /// Whether the config asks for every schema to be normalized.
+    /// As [`Registry::config_in_scope`] reads it (the subject's own setting, else the global
+    /// one's), without copying the config: every registration asks.
     pub(crate) fn effective_normalize(&self, state: &State, subject: &str) -> bool {
-        self.effective_config(state, Some(subject)).normalize == Some(true)
+        let normalize = match state.configs.get(&Some(subject.to_string())) {
+            Some(own) => own
+                .normalize
+                .or_else(|| state.configs.get(&None).and_then(|g| g.normalize)),
+            None => self
+                .stored_config(state, Some(subject))
+                .and_then(|c| c.normalize),
+        };
+        normalize == Some(true)
     }
 
     /// The subject `subject` stands for: its own config's non-empty `alias` (Confluent reads

@@ -2,9 +2,9 @@
 //! resolvable; a hard delete, allowed only after a soft one, forgets it.
 
 use super::write::Operation;
-use super::{now_ms, Registry, State, VersionSpec};
+use super::{now_ms, Registry, State, VersionInfo, VersionSpec};
 use crate::error::ApiError;
-use crate::storage::{Record, SchemaValue};
+use crate::storage::Record;
 
 impl Registry {
     /// `DELETE /subjects/{subject}`: returns the versions deleted.
@@ -113,25 +113,14 @@ impl Registry {
                 value: None,
             });
         } else {
-            let schema = state
-                .schema(subject, info.id)
+            let deleted = VersionInfo {
+                deleted: true,
+                ..info
+            };
+            let record = state
+                .version_record(subject, version, deleted, Some(now_ms()))
                 .ok_or(ApiError::VersionNotFound(version))?;
-            records.push(Record::Schema {
-                subject: subject.to_string(),
-                version,
-                value: Some(SchemaValue {
-                    subject: subject.to_string(),
-                    version,
-                    id: info.id,
-                    schema_type: schema.schema_type.as_str().to_string(),
-                    references: schema.references.clone(),
-                    schema: schema.text.clone(),
-                    metadata: schema.metadata.as_deref().cloned(),
-                    rule_set: schema.rule_set.as_deref().cloned(),
-                    deleted: true,
-                    ts: Some(now_ms()),
-                }),
-            });
+            records.push(record);
             let last_live = state.live_versions(subject).len() == 1;
             if last_live {
                 records.extend(drop_subject_settings(state, subject));

@@ -182,8 +182,8 @@ impl Counts {
                 _ => counts.subjects.0 += 1,
             }
         }
-        for (id, usages) in state.spaces().flat_map(|(_, space)| space.usages.iter()) {
-            let live = usages.iter().any(|(subject, version)| {
+        for (id, entry) in state.spaces().flat_map(|(_, space)| space.entries()) {
+            let live = entry.users.iter().any(|(subject, version)| {
                 state
                     .versions(subject)
                     .and_then(|vs| vs.get(&version))

@@ -178,7 +178,7 @@ impl Registry {
             } else {
                 ""
             },
-            state.spaces().map(|(_, s)| s.schemas.len()).sum::<usize>(),
+            state.spaces().map(|(_, s)| s.len()).sum::<usize>(),
             state.subjects.len(),
             started.elapsed().as_millis()
         );
@@ -257,7 +257,7 @@ impl Registry {
         context: &str,
         schema: &StoredSchema,
     ) -> Result<Arc<compat::Schema>, ApiError> {
-        if let Some(parsed) = schema.parsed.get() {
+        if let Some(parsed) = schema.parsed() {
             return Ok(parsed.clone());
         }
         let deps = dependencies(state, context, &schema.references, true)?;
@@ -280,7 +280,7 @@ impl Registry {
                 ))
             })?;
         let parsed = Arc::new(parsed);
-        let _ = schema.parsed.set(parsed.clone());
+        schema.keep_parsed(parsed.clone());
         Ok(parsed)
     }
 }

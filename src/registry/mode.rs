@@ -65,13 +65,13 @@ impl Registry {
                     .subjects
                     .keys()
                     .filter(|k| context::context_of(k) == context::context_of(s))
-                    .cloned()
+                    .map(|k| k.to_string())
                     .collect(),
                 Some(s) => state
                     .versions(s)
                     .map(|_| vec![s.to_string()])
                     .unwrap_or_default(),
-                None => state.subjects.keys().cloned().collect(),
+                None => state.subjects.keys().map(|k| k.to_string()).collect(),
             };
             if in_scope.iter().any(|s| state.latest_live(s).is_some()) {
                 return Err(ApiError::OperationNotPermitted(

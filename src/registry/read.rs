@@ -75,13 +75,12 @@ impl Registry {
             let state = self.inner.published.load();
             let schema = u32::try_from(id)
                 .ok()
-                .and_then(|id| state.ids.schemas.get(&id))
+                .and_then(|id| state.ids.schema(id))
                 .ok_or_else(not_found)?;
-            return Ok(schema.id_body.get_or_init(|| build(schema)).clone());
+            return Ok(schema.id_body(build).clone());
         };
         let found = self.schema_by_id(id, Some(subject))?;
-        let schema = &found.schema;
-        Ok(schema.id_body.get_or_init(|| build(schema)).clone())
+        Ok(found.schema.id_body(build).clone())
     }
 
     /// The schema whose identity, printed as a UUID, is `guid`: in the default context, else
@@ -109,7 +108,7 @@ impl Registry {
                 .spaces()
                 .filter_map(|(ctx, space)| {
                     let id = space.id_of(&identity)?;
-                    Some((ctx.to_string(), space.schemas.get(&id)?.clone()))
+                    Some((ctx.to_string(), space.schema(id)?.clone()))
                 })
                 .collect()
         } else {
@@ -164,7 +163,7 @@ impl Registry {
         let (id, at) = located;
         let users = state
             .space_of(&at.subject)
-            .and_then(|space| space.usages.get(&id))
+            .and_then(|space| space.users(id))
             .ok_or(ApiError::SchemaNotFound)?;
         Ok(users
             .iter()
@@ -238,7 +237,7 @@ impl Registry {
                 });
                 if let Some(schema) = schema {
                     out.push(SubjectVersion {
-                        subject: subject.clone(),
+                        subject: subject.to_string(),
                         version: *v,
                         info: *info,
                         schema: schema.clone(),
@@ -256,7 +255,7 @@ impl Registry {
         let scope = Scope::of(prefix);
         SubjectNames {
             state: self.snapshot(),
-            next: Bound::Included(scope.start().to_string()),
+            next: Bound::Included(scope.start().into()),
             scope,
             filter,
             batch: VecDeque::new(),
@@ -369,7 +368,8 @@ impl Registry {
 fn holder(state: &State, id: u32, subject: Option<&str>) -> Option<SubjectVersion> {
     let context = subject.map_or(context::DEFAULT, context::context_of);
     let space = state.space(context)?;
-    let users = space.usages.get(&id)?;
+    let entry = space.entry(id)?;
+    let users = &entry.users;
     let (s, v) = match subject.filter(|s| !context::unqualified(s).is_empty()) {
         // The newest version of the subject holding it.
         Some(subject) => users.iter().rev().find(|(us, _)| *us == subject)?,
@@ -379,7 +379,7 @@ fn holder(state: &State, id: u32, subject: Option<&str>) -> Option<SubjectVersio
         subject: s.to_string(),
         version: v,
         info: *state.versions(s)?.get(&v)?,
-        schema: space.schemas.get(&id)?.clone(),
+        schema: entry.schema.clone(),
     })
 }
 
@@ -412,8 +412,8 @@ pub struct SubjectNames {
     scope: Scope,
     filter: DeletedFilter,
     /// Where the next batch starts; `Unbounded` once the scope's names are exhausted.
-    next: Bound<String>,
-    batch: VecDeque<String>,
+    next: Bound<Arc<str>>,
+    batch: VecDeque<Arc<str>>,
 }
 
 impl SubjectNames {
@@ -424,7 +424,7 @@ impl SubjectNames {
         if start == Bound::Unbounded {
             return;
         }
-        let range = (start.as_ref().map(String::as_str), Bound::Unbounded);
+        let range = (start.as_ref().map(|s| &**s), Bound::Unbounded);
         let mut scanned = self.state.subjects.range::<_, str>(range);
         for _ in 0..Self::BATCH {
             let Some((subject, versions)) = scanned.next().filter(|(s, _)| !self.scope.past(s))
@@ -455,7 +455,7 @@ impl Iterator for SubjectNames {
         while self.batch.is_empty() && self.next != Bound::Unbounded {
             self.refill();
         }
-        self.batch.pop_front()
+        self.batch.pop_front().map(|s| s.to_string())
     }
 }
 
@@ -512,7 +512,7 @@ mod tests {
                 let deleted = vs.values().next().unwrap().deleted;
                 filter.admits(deleted)
             })
-            .map(|(s, _)| s.clone())
+            .map(|(s, _)| s.to_string())
             .collect();
         all.sort();
         all

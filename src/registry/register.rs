@@ -120,7 +120,9 @@ impl Registry {
         }
         check_subject(subject, false)?;
         let snapshot = self.snapshot();
-        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        // An import keeps the text it copies: never normalized (Confluent since July 2026).
+        let importing = request.explicit_id().is_some();
+        let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
         let sent = request.take_contract();
         let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         if !filled {
@@ -130,7 +132,6 @@ impl Registry {
                 return Ok((registered(found, false, &sent), Registration::Existing));
             }
         }
-        let importing = request.explicit_id().is_some();
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
         let candidate = self.candidate(&snapshot, subject, &request, normalize, !importing)?;
@@ -295,7 +296,9 @@ impl Registry {
         if !has_versions {
             return Err(ApiError::SubjectNotFound(subject.to_string()));
         }
-        let normalize = normalize || self.effective_normalize(&snapshot, subject);
+        // An import keeps the text it copies: never normalized (Confluent since July 2026).
+        let importing = request.explicit_id().is_some();
+        let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
         let sent = request.take_contract();
         let mut contracts = vec![sent.clone()];
         if snapshot.latest_live(subject).is_some() {
@@ -343,7 +346,7 @@ impl Registry {
         if !normalize {
             let content = compat::identity(text, &request.references);
             let same = |s: &StoredSchema| {
-                s.content == content && s.schema_type == schema_type && s.text == text
+                s.content == content && s.schema_type == schema_type && *s.text == *text
             };
             let found = find_matching(state, subject, same, contract, deleted, latest_only);
             if found.is_some() {
@@ -623,9 +626,9 @@ fn with_schema_or_latest(
     let schema = state
         .schema(subject, latest.id)
         .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
-    request.schema = Some(schema.text.clone());
+    request.schema = Some(schema.text.to_string());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
-    request.references = schema.references.clone();
+    request.references = schema.references.to_vec();
     Ok((request, true))
 }
 

@@ -2,9 +2,13 @@
 //! rebuild it, so a follower can tell what changed on its source, and the one write a replica
 //! takes: the source's changes, applied as they are.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
+use imbl::ordmap::DiffItem;
+
+use super::state::VersionInfo;
 use super::write::Operation;
 use super::{Inner, Registry, State};
 use crate::error::ApiError;
@@ -25,7 +29,58 @@ impl State {
     /// version (its write time left out, a replica's own), then the configs and modes, in a
     /// stable order.
     pub fn records(&self) -> Vec<Record> {
-        let mut records: Vec<Record> = self
+        let (mut records, settings) = self.small_records();
+        for (subject, versions) in &self.subjects {
+            for (version, info) in versions.iter() {
+                records.extend(self.version_record(subject, *version, *info, None));
+            }
+        }
+        records.extend(settings);
+        records
+    }
+
+    /// What changed from `before` to this state, as [`State::records`] spells it: the records
+    /// that are new or differ, and the records of `before` that are gone. Subjects are compared
+    /// through their persistent map, which skips the nodes the two states share, so the cost is
+    /// that of the change, not of the state (an exporter asks after every write).
+    pub fn changes_since(&self, before: &State) -> (Vec<Record>, Vec<Record>) {
+        let (mut changed, mut gone) = (Vec::new(), Vec::new());
+        for item in before.subjects.diff(&self.subjects) {
+            let (subject, old, new) = match item {
+                DiffItem::Add(subject, new) => (subject, None, Some(new)),
+                DiffItem::Update {
+                    old: (subject, old),
+                    new: (_, new),
+                } => (subject, Some(old), Some(new)),
+                DiffItem::Remove(subject, old) => (subject, Some(old), None),
+            };
+            for (version, info) in new.iter().flat_map(|vs| vs.iter()) {
+                if old.and_then(|vs| vs.get(version)) != Some(info) {
+                    changed.extend(self.version_record(subject, *version, *info, None));
+                }
+            }
+            for (version, info) in old.iter().flat_map(|vs| vs.iter()) {
+                if new.and_then(|vs| vs.get(version)).is_none() {
+                    gone.extend(before.version_record(subject, *version, *info, None));
+                }
+            }
+        }
+        // Contexts, configs and modes are few: compared whole.
+        let small = |state: &State| {
+            let (mut records, settings) = state.small_records();
+            records.extend(settings);
+            records
+        };
+        let (now, then) = (small(self), small(before));
+        changed.extend(now.iter().filter(|r| !then.contains(r)).cloned());
+        let keys: HashSet<Vec<u8>> = now.iter().map(Record::key).collect();
+        gone.extend(then.into_iter().filter(|r| !keys.contains(&r.key())));
+        (changed, gone)
+    }
+
+    /// The contexts' records; the configs' and modes' records.
+    fn small_records(&self) -> (Vec<Record>, Vec<Record>) {
+        let contexts = self
             .contexts
             .iter()
             .filter(|(_, c)| c.recorded)
@@ -34,45 +89,52 @@ impl State {
                 exists: true,
             })
             .collect();
-        for (subject, versions) in &self.subjects {
-            for (version, info) in versions.iter() {
-                let Some(schema) = self.schema(subject, info.id) else {
-                    continue;
-                };
-                records.push(Record::Schema {
-                    subject: subject.clone(),
-                    version: *version,
-                    value: Some(SchemaValue {
-                        subject: subject.clone(),
-                        version: *version,
-                        id: info.id,
-                        schema_type: schema.schema_type.as_str().to_string(),
-                        references: schema.references.clone(),
-                        schema: schema.text.clone(),
-                        metadata: schema.metadata.as_deref().cloned(),
-                        rule_set: schema.rule_set.as_deref().cloned(),
-                        deleted: info.deleted,
-                        ts: None,
-                    }),
-                });
-            }
-        }
         let mut configs: Vec<_> = self.configs.iter().collect();
         configs.sort_by(|a, b| a.0.cmp(b.0));
-        records.extend(configs.into_iter().map(|(subject, value)| Record::Config {
-            subject: subject.clone(),
-            value: Some(value.clone()),
-        }));
+        let mut settings: Vec<Record> = configs
+            .into_iter()
+            .map(|(subject, value)| Record::Config {
+                subject: subject.clone(),
+                value: Some(value.clone()),
+            })
+            .collect();
         let mut modes: Vec<_> = self.modes.iter().collect();
         modes.sort_by(|a, b| a.0.cmp(b.0));
-        records.extend(modes.into_iter().map(|(subject, mode)| Record::Mode {
+        settings.extend(modes.into_iter().map(|(subject, mode)| Record::Mode {
             subject: subject.clone(),
             value: Some(ModeValue {
                 subject: subject.clone(),
                 mode: *mode,
             }),
         }));
-        records
+        (contexts, settings)
+    }
+
+    /// The record of one subject version, with its schema and write time `ts`.
+    pub(crate) fn version_record(
+        &self,
+        subject: &str,
+        version: i32,
+        info: VersionInfo,
+        ts: Option<i64>,
+    ) -> Option<Record> {
+        let schema = self.schema(subject, info.id)?;
+        Some(Record::Schema {
+            subject: subject.to_string(),
+            version,
+            value: Some(SchemaValue {
+                subject: subject.to_string(),
+                version,
+                id: info.id,
+                schema_type: schema.schema_type.as_str().to_string(),
+                references: schema.references.to_vec(),
+                schema: schema.text.to_string(),
+                metadata: schema.metadata.as_deref().cloned(),
+                rule_set: schema.rule_set.as_deref().cloned(),
+                deleted: info.deleted,
+                ts,
+            }),
+        })
     }
 }
 
@@ -100,5 +162,95 @@ impl Registry {
     pub async fn replicate(&self, records: Vec<Record>) -> Result<(), ApiError> {
         let write = self.begin(Operation::Replicate, None).await?;
         self.commit(write, records).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::ConfigValue;
+
+    fn version(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
+        Record::Schema {
+            subject: subject.into(),
+            version,
+            value: Some(SchemaValue {
+                subject: subject.into(),
+                version,
+                id,
+                schema_type: "AVRO".into(),
+                references: Vec::new(),
+                schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}"),
+                metadata: None,
+                rule_set: None,
+                deleted,
+                ts: None,
+            }),
+        }
+    }
+
+    fn state(records: Vec<Record>) -> State {
+        let mut state = State::default();
+        for record in records {
+            state.apply(record).expect("applies");
+        }
+        state
+    }
+
+    fn keys(records: &[Record]) -> Vec<String> {
+        let mut keys: Vec<String> = records
+            .iter()
+            .map(|r| String::from_utf8(r.key()).unwrap())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn changes_since_names_what_was_added_changed_and_removed() {
+        let before = state(vec![
+            version("a", 1, 1, false),
+            version("a", 2, 2, false),
+            version("b", 1, 1, false),
+            version("gone", 1, 3, false),
+        ]);
+        let mut after = before.clone();
+        for record in [
+            version("a", 2, 2, true),  // soft-deleted
+            version("c", 1, 4, false), // a new subject
+            Record::Schema {
+                // hard-deleted
+                subject: "gone".into(),
+                version: 1,
+                value: None,
+            },
+            Record::Config {
+                subject: Some("b".into()),
+                value: Some(ConfigValue::default()),
+            },
+        ] {
+            after.apply(record).unwrap();
+        }
+        let (changed, gone) = after.changes_since(&before);
+        assert_eq!(
+            keys(&changed),
+            [
+                r#"{"keytype":"CONFIG","subject":"b","magic":0}"#,
+                r#"{"keytype":"SCHEMA","subject":"a","version":2,"magic":1}"#,
+                r#"{"keytype":"SCHEMA","subject":"c","version":1,"magic":1}"#,
+            ]
+        );
+        assert!(changed.iter().all(|r| after.records().contains(r)));
+        assert_eq!(
+            keys(&gone),
+            [r#"{"keytype":"SCHEMA","subject":"gone","version":1,"magic":1}"#]
+        );
+        assert!(gone.iter().all(|r| before.records().contains(r)));
+        // Applying the changes to the records of before gives the records of after.
+        let mut rebuilt = before.records();
+        rebuilt.retain(|r| !gone.contains(r) && !changed.iter().any(|c| c.key() == r.key()));
+        rebuilt.extend(changed);
+        assert_eq!(keys(&rebuilt), keys(&after.records()));
+        assert_eq!(after.changes_since(&after), (Vec::new(), Vec::new()));
     }
 }

@@ -3,22 +3,26 @@
 //! record at a time). The store keeps it with the records it stands for and checks it
 //! (`storage::log::snapshot`); this is only the encoding of a [`State`].
 //!
-//! Everything is written in key order, so the maps are built by appending: the default
+//! Everything is written in key order, so the maps are built from sorted lists: the default
 //! context's id space first, then each other context's with whether its CONTEXT record exists,
-//! then the subjects. Integers are little-endian; a string is its length (u32) and its bytes.
-//! Configs, modes and exporters are few: they are written as the records that recreate them.
+//! then the subjects. The users of each id are not written: they are the subjects' versions,
+//! read back sharing the subjects' names. Integers are little-endian; a string is its length
+//! (u32) and its bytes. Configs, modes and exporters are few: they are written as the records
+//! that recreate them.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 use compat::{Reference, SchemaType};
 
-use crate::registry::state::{Context, IdSpace, State, StoredSchema, Usages, VersionInfo};
-use crate::registry::versions::VersionList;
+use crate::registry::context;
+use crate::registry::state::{
+    build_sorted, Context, IdEntry, IdSpace, State, StoredSchema, Usages, VersionInfo, VersionList,
+};
 use crate::storage::{ModeValue, Record};
 
 /// Changes with any change to the encoding: an older snapshot is then ignored, not misread.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Writes `state` to `out`.
 pub fn write(state: &State, out: &mut dyn Write) -> std::io::Result<()> {
@@ -75,11 +79,11 @@ pub fn write(state: &State, out: &mut dyn Write) -> std::io::Result<()> {
     w.out.write_all(&w.buf)
 }
 
-/// Writes one context's schemas, identity index, usages and highest id.
+/// Writes one context's schemas, identity index and highest id.
 fn write_space(w: &mut Writer<'_>, space: &IdSpace) -> std::io::Result<()> {
     w.u32(space.max_id);
-    w.u64(space.schemas.len() as u64);
-    for schema in space.schemas.values() {
+    w.u64(space.len() as u64);
+    for schema in space.schemas() {
         w.u32(schema.id);
         w.u8(match schema.schema_type {
             SchemaType::Avro => 0,
@@ -105,16 +109,6 @@ fn write_space(w: &mut Writer<'_>, space: &IdSpace) -> std::io::Result<()> {
         w.u32(*id);
         w.flush_if_full()?;
     }
-    w.u64(space.usages.len() as u64);
-    for (id, users) in &space.usages {
-        w.u32(*id);
-        w.u32(users.iter().count() as u32);
-        for (subject, version) in users.iter() {
-            w.str(subject);
-            w.i32(version);
-        }
-        w.flush_if_full()?;
-    }
     Ok(())
 }
 
@@ -130,18 +124,12 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
     for _ in 0..r.u64()? {
         let name = r.string()?;
         let recorded = r.u8()? != 0;
-        contexts.push((
-            name,
-            Context {
-                ids: read_space(&mut r)?,
-                recorded,
-            },
-        ));
+        contexts.push((name, recorded, read_space(&mut r)?));
     }
     let mut subjects = Vec::new();
     for _ in 0..r.u64()? {
-        let subject = r.string()?;
-        let mut versions = VersionList::default();
+        let subject: Arc<str> = r.string()?.into();
+        let mut versions = Vec::new();
         for _ in 0..r.u32()? {
             let version = r.i32()?;
             let info = VersionInfo {
@@ -149,14 +137,61 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
                 deleted: r.u8()? != 0,
                 ts: r.i64()?,
             };
-            versions.insert(version, info);
+            if versions.last().is_some_and(|(last, _)| *last >= version) {
+                return Err(format!("versions of {subject} out of order"));
+            }
+            versions.push((version, info));
         }
-        subjects.push((subject, Arc::new(versions)));
+        if versions.is_empty() {
+            return Err(format!("subject {subject} has no versions"));
+        }
+        subjects.push((subject, VersionList::from_sorted(versions)));
     }
+    if !subjects.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Err("subjects out of order".into());
+    }
+
+    // The users of each id: the subject versions holding it, in the id space of the subject's
+    // context.
+    let mut users = vec![Vec::new(); 1 + contexts.len()];
+    for (subject, versions) in &subjects {
+        let ctx = context::context_of(subject);
+        let at = if ctx == context::DEFAULT {
+            0
+        } else {
+            let found = contexts.binary_search_by(|(name, ..)| name.as_str().cmp(ctx));
+            1 + found.map_err(|_| format!("subject {subject} is in a context with no ids"))?
+        };
+        for (version, info) in versions.iter() {
+            users[at].push((info.id, subject.clone(), *version));
+        }
+    }
+    let mut users = users.into_iter();
+    let mut space = |parts: SpaceParts| {
+        let users = users.next().unwrap_or_default();
+        Ok::<_, String>(IdSpace::from_sorted(
+            with_users(parts.schemas, users)?,
+            parts.by_identity,
+            parts.max_id,
+        ))
+    };
+    let (subjects, ids, contexts) = std::thread::scope(|scope| {
+        let subjects = scope.spawn(|| build_sorted(subjects));
+        let ids = space(ids);
+        let contexts = contexts
+            .into_iter()
+            .map(|(name, recorded, parts)| {
+                let ids = space(parts)?;
+                Ok((name, Context { ids, recorded }))
+            })
+            .collect::<Result<Vec<_>, String>>();
+        let subjects = subjects.join().expect("building a map does not panic");
+        (subjects, ids, contexts)
+    });
     let mut state = State {
-        ids,
-        contexts: contexts.into_iter().collect(),
-        subjects: subjects.into_iter().collect(),
+        ids: ids?,
+        contexts: contexts?.into_iter().collect(),
+        subjects,
         ..State::default()
     };
     for _ in 0..r.u64()? {
@@ -173,9 +208,40 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
     Ok(state)
 }
 
-/// Encodes into a buffer, handed to the output a few hundred kilobytes at a time.
-/// Reads one context's part [`write_space`] wrote; the maps are built on three threads.
-fn read_space(r: &mut Reader<'_>) -> Result<IdSpace, String> {
+/// One context's part of a snapshot, as read, in key order.
+struct SpaceParts {
+    max_id: u32,
+    schemas: Vec<(u32, Arc<StoredSchema>)>,
+    by_identity: Vec<([u8; 16], u32)>,
+}
+
+/// Pairs each schema (sorted by id) with its users (`(id, subject, version)`, in any order):
+/// every schema has at least one, and every user's id is a schema's.
+fn with_users(
+    schemas: Vec<(u32, Arc<StoredSchema>)>,
+    mut users: Vec<(u32, Arc<str>, i32)>,
+) -> Result<Vec<(u32, IdEntry)>, String> {
+    users.sort_unstable();
+    let mut users = users.into_iter().peekable();
+    let mut entries = Vec::with_capacity(schemas.len());
+    for (id, schema) in schemas {
+        let mut held = Vec::new();
+        while let Some((_, subject, version)) = users.next_if(|(user, ..)| *user == id) {
+            held.push((subject, version));
+        }
+        let users = Usages::from_sorted(held).ok_or_else(|| format!("schema {id} has no users"))?;
+        entries.push((id, IdEntry { schema, users }));
+    }
+    match users.next() {
+        Some((id, subject, version)) => Err(format!(
+            "{subject} version {version} holds schema {id}, which is not there"
+        )),
+        None => Ok(entries),
+    }
+}
+
+/// Reads one context's part [`write_space`] wrote.
+fn read_space(r: &mut Reader<'_>) -> Result<SpaceParts, String> {
     let max_id = r.u32()?;
     let mut schemas = Vec::new();
     for _ in 0..r.u64()? {
@@ -188,7 +254,7 @@ fn read_space(r: &mut Reader<'_>) -> Result<IdSpace, String> {
         };
         let identity = r.array()?;
         let content = r.array()?;
-        let text = r.string()?;
+        let text = r.string()?.into_boxed_str();
         let references = (0..r.u32()?)
             .map(|_| {
                 Ok(Reference {
@@ -197,9 +263,12 @@ fn read_space(r: &mut Reader<'_>) -> Result<IdSpace, String> {
                     version: r.i32()?,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Box<[_]>, String>>()?;
         let metadata = r.json()?.map(Box::new);
         let rule_set = r.json()?.map(Box::new);
+        if schemas.last().is_some_and(|(last, _)| *last >= id) {
+            return Err(format!("schema {id} out of order"));
+        }
         schemas.push((
             id,
             Arc::new(StoredSchema {
@@ -211,42 +280,29 @@ fn read_space(r: &mut Reader<'_>) -> Result<IdSpace, String> {
                 rule_set,
                 identity,
                 content,
-                parsed: OnceLock::new(),
-                id_body: OnceLock::new(),
+                built: OnceLock::new(),
             }),
         ));
     }
-    let mut by_identity = Vec::new();
+    let mut by_identity: Vec<([u8; 16], u32)> = Vec::new();
     for _ in 0..r.u64()? {
         let identity: [u8; 16] = r.array()?;
+        if by_identity
+            .last()
+            .is_some_and(|(last, _)| *last >= identity)
+        {
+            return Err("identities out of order".into());
+        }
         by_identity.push((identity, r.u32()?));
     }
-    let mut usages = Vec::new();
-    for _ in 0..r.u64()? {
-        let id = r.u32()?;
-        let mut users: Option<Usages> = None;
-        for _ in 0..r.u32()? {
-            let subject = std::str::from_utf8(r.slice()?).map_err(|_| "bad UTF-8 in a user")?;
-            let version = r.i32()?;
-            match &mut users {
-                Some(users) => users.insert(subject, version),
-                None => users = Some(Usages::new(subject, version)),
-            }
-        }
-        usages.push((id, users.ok_or("an id without users")?));
-    }
-    Ok(std::thread::scope(|scope| {
-        let schemas = scope.spawn(|| schemas.into_iter().collect());
-        let usages = scope.spawn(|| usages.into_iter().collect());
-        IdSpace {
-            by_identity: by_identity.into_iter().collect(),
-            schemas: schemas.join().expect("building a map does not panic"),
-            usages: usages.join().expect("building a map does not panic"),
-            max_id,
-        }
-    }))
+    Ok(SpaceParts {
+        max_id,
+        schemas,
+        by_identity,
+    })
 }
 
+/// Encodes into a buffer, handed to the output a few hundred kilobytes at a time.
 struct Writer<'a> {
     out: &'a mut dyn Write,
     buf: Vec<u8>,
@@ -500,7 +556,7 @@ mod tests {
         other_version[0] = 9;
         assert_eq!(
             read(&other_version).err().unwrap(),
-            "encoding version 9, not 2"
+            "encoding version 9, not 3"
         );
     }
 

@@ -11,17 +11,21 @@ use compat::{Metadata, Reference, RuleSet, SchemaType};
 use imbl::{HashMap, OrdMap};
 
 use crate::registry::context;
-use crate::registry::versions::VersionList;
+pub use crate::registry::versions::VersionList;
 use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreError};
 
 /// A schema known by its id in its context: its text and everything derived from it once.
+///
+/// Every field counts a million times over: the text is a `Box<str>` and the references a boxed
+/// slice (no spare capacity word), and what is built from it on first need sits behind one
+/// pointer. At 104 bytes, the record with its `Arc` counts and the allocator's header takes 128.
 #[derive(Debug)]
 pub struct StoredSchema {
     pub id: u32,
     pub schema_type: SchemaType,
     /// Canonical text, as registered.
-    pub text: String,
-    pub references: Vec<Reference>,
+    pub text: Box<str>,
+    pub references: Box<[Reference]>,
     /// The data contract registered with it; boxed, as most schemas have none (inline, the two
     /// would cost every schema 170 bytes).
     pub metadata: Option<Box<Metadata>>,
@@ -31,10 +35,38 @@ pub struct StoredSchema {
     /// MD5 of text and references alone: what a request's schema is matched on before its
     /// data contract is compared.
     pub content: [u8; 16],
+    /// What is built from it on first need: one pointer until then.
+    pub(crate) built: OnceLock<Box<Built>>,
+}
+
+/// The forms of a schema built on first need, each once.
+#[derive(Debug, Default)]
+pub(crate) struct Built {
     /// The parsed form, built the first time a compatibility check needs it.
-    pub(crate) parsed: OnceLock<Arc<compat::Schema>>,
+    parsed: OnceLock<Arc<compat::Schema>>,
     /// The 7.x `GET /schemas/ids/{id}` body, built on first request.
-    pub(crate) id_body: OnceLock<Bytes>,
+    id_body: OnceLock<Bytes>,
+}
+
+impl StoredSchema {
+    fn built(&self) -> &Built {
+        self.built.get_or_init(Box::default)
+    }
+
+    /// The parsed form, if it was built.
+    pub(crate) fn parsed(&self) -> Option<&Arc<compat::Schema>> {
+        self.built.get()?.parsed.get()
+    }
+
+    /// Keeps the parsed form (the first one kept stays).
+    pub(crate) fn keep_parsed(&self, parsed: Arc<compat::Schema>) {
+        let _ = self.built().parsed.set(parsed);
+    }
+
+    /// The `GET /schemas/ids/{id}` body, built by `build` the first time.
+    pub(crate) fn id_body(&self, build: impl FnOnce(&StoredSchema) -> Bytes) -> &Bytes {
+        self.built().id_body.get_or_init(|| build(self))
+    }
 }
 
 /// One version of a subject.
@@ -46,34 +78,120 @@ pub struct VersionInfo {
     pub ts: i64,
 }
 
-/// A subject's versions, by number. Shared between snapshots; cloned when written.
-pub type Versions = Arc<VersionList>;
-
 pub use crate::registry::usages::Usages;
+
+/// A schema id in use: the schema, and the subject versions using it.
+#[derive(Debug, Clone)]
+pub struct IdEntry {
+    pub schema: Arc<StoredSchema>,
+    pub users: Usages,
+}
 
 /// The schemas of one context and their ids: each context numbers its schemas on its own, so
 /// the same schema in `.a` and `.b` has an id in each, and id 1 may mean different schemas in
 /// each (Confluent).
 ///
-/// The indexes by id and by identity are B-trees (`OrdMap`), not hash tries: at a million
-/// schemas a trie costs over 100 bytes an entry in half-empty nodes, a B-tree 35 to 40.
+/// The indexes are B-trees (`OrdMap`), not hash tries: at a million schemas a trie costs over
+/// 100 bytes an entry in half-empty nodes, a B-tree little more than its entries (measured:
+/// 44 bytes an id, 26 an identity, leaves full from a snapshot). An id's schema and its users
+/// share one entry: two maps keyed by id cost a second tree and a second key.
 #[derive(Debug, Clone, Default)]
 pub struct IdSpace {
-    pub schemas: OrdMap<u32, Arc<StoredSchema>>,
+    /// Id → its schema and the subject versions using it (sorted; an id with none left is
+    /// gone).
+    entries: OrdMap<u32, IdEntry>,
     /// Identity → id. The first id registered for an identity wins.
     pub by_identity: OrdMap<[u8; 16], u32>,
-    /// Id → the subject versions using it, sorted; an id with none left is gone. Usually one,
-    /// kept inline.
-    pub usages: OrdMap<u32, Usages>,
     /// Highest id ever seen in this context; new ids come after it.
     pub max_id: u32,
 }
 
 impl IdSpace {
+    /// The ids of a snapshot: `entries` sorted by id, `by_identity` by identity.
+    pub fn from_sorted(
+        entries: Vec<(u32, IdEntry)>,
+        by_identity: Vec<([u8; 16], u32)>,
+        max_id: u32,
+    ) -> IdSpace {
+        let (entries, by_identity) = both(|| build_sorted(entries), || build_sorted(by_identity));
+        IdSpace {
+            entries,
+            by_identity,
+            max_id,
+        }
+    }
+
     /// The id of a schema identity, if any subject version still holds it.
     pub fn id_of(&self, identity: &[u8; 16]) -> Option<u32> {
         self.by_identity.get(identity).copied()
     }
+
+    pub fn schema(&self, id: u32) -> Option<&Arc<StoredSchema>> {
+        self.entries.get(&id).map(|e| &e.schema)
+    }
+
+    /// The schema of `id` and its users.
+    pub fn entry(&self, id: u32) -> Option<&IdEntry> {
+        self.entries.get(&id)
+    }
+
+    /// The subject versions using `id`, sorted.
+    pub fn users(&self, id: u32) -> Option<&Usages> {
+        self.entries.get(&id).map(|e| &e.users)
+    }
+
+    /// The schemas by id.
+    pub fn schemas(&self) -> impl DoubleEndedIterator<Item = &Arc<StoredSchema>> + '_ {
+        self.entries.values().map(|e| &e.schema)
+    }
+
+    /// The ids in use, ascending, with their schemas and users.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = (&u32, &IdEntry)> + '_ {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Runs two builds at once, on this thread and one more.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        (a.join().expect("building a map does not panic"), b)
+    })
+}
+
+/// A persistent map of entries sorted by key, with leaves full.
+///
+/// `imbl` has no bulk build: inserting in ascending order splits each full leaf in two halves
+/// and never touches the left one again, so every leaf ends half full, and a half-full leaf
+/// costs twice its entries' size (measured at a million: 40 to 80 bytes an entry). Inserting
+/// every other entry first, then the ones between, lands each of the second half in a leaf the
+/// first pass left half full: the leaves end full without a split. Lookups and later writes
+/// are unchanged; only the order of the inserts depends on `imbl`'s node size and split, and
+/// were those to change, the map would still be right, only larger.
+pub fn build_sorted<K: Ord + Clone, V: Clone>(sorted: Vec<(K, V)>) -> OrdMap<K, V> {
+    debug_assert!(sorted.windows(2).all(|w| w[0].0 < w[1].0));
+    let mut map = OrdMap::new();
+    let mut between = Vec::with_capacity(sorted.len() / 2);
+    for (at, (key, value)) in sorted.into_iter().enumerate() {
+        if at % 2 == 0 {
+            map.insert(key, value);
+        } else {
+            between.push((key, value));
+        }
+    }
+    for (key, value) in between {
+        map.insert(key, value);
+    }
+    map
 }
 
 /// A named context: its ids, and whether a CONTEXT record says it exists (one registered before
@@ -91,7 +209,8 @@ pub struct State {
     pub ids: IdSpace,
     /// The other contexts (`.staging`), by name.
     pub contexts: OrdMap<String, Context>,
-    pub subjects: OrdMap<String, Versions>,
+    /// Subjects and their versions. The name is shared with the users of its schemas' ids.
+    pub subjects: OrdMap<Arc<str>, VersionList>,
     /// Compatibility configs; `None` is the global one.
     pub configs: HashMap<Option<String>, ConfigValue>,
     /// Modes; `None` is the global one.
@@ -101,6 +220,34 @@ pub struct State {
     /// Where in the store's record sequence this state was read up to. It lives here, with the
     /// records it counts, so that a state thrown away takes its position with it.
     pub position: Position,
+}
+
+/// The schema a record's value holds, with its identities computed.
+fn stored(value: SchemaValue) -> Result<Arc<StoredSchema>, StoreError> {
+    let schema_type: SchemaType = value.schema_type.parse().map_err(|()| {
+        StoreError::Corrupt(format!(
+            "schema {} has unknown type {}",
+            value.id, value.schema_type
+        ))
+    })?;
+    let content = compat::identity(&value.schema, &value.references);
+    let identity = compat::identity_with_contract(
+        &value.schema,
+        &value.references,
+        value.metadata.as_ref(),
+        value.rule_set.as_ref(),
+    );
+    Ok(Arc::new(StoredSchema {
+        id: value.id,
+        schema_type,
+        text: value.schema.into_boxed_str(),
+        references: value.references.into_boxed_slice(),
+        metadata: value.metadata.map(Box::new),
+        rule_set: value.rule_set.map(Box::new),
+        identity,
+        content,
+        built: OnceLock::new(),
+    }))
 }
 
 impl State {
@@ -145,8 +292,8 @@ impl State {
                 }
             },
             Record::DeleteSubject { subject, version } => {
-                if let Some(versions) = self.subjects.get_mut(&subject) {
-                    for info in Arc::make_mut(versions).up_to_mut(version) {
+                if let Some(versions) = self.subjects.get_mut(subject.as_str()) {
+                    for info in versions.up_to_mut(version) {
                         info.deleted = true;
                     }
                 }
@@ -154,7 +301,7 @@ impl State {
             Record::ClearSubject { subject } => {
                 let deleted: Vec<i32> = self
                     .subjects
-                    .get(&subject)
+                    .get(subject.as_str())
                     .map(|vs| {
                         vs.iter()
                             .filter(|(_, i)| i.deleted)
@@ -184,7 +331,7 @@ impl State {
         let empty = self
             .contexts
             .get(&context)
-            .is_some_and(|c| c.ids.schemas.is_empty());
+            .is_some_and(|c| c.ids.is_empty());
         if empty {
             self.contexts.remove(&context);
         } else if let Some(c) = self.contexts.get_mut(&context) {
@@ -217,7 +364,7 @@ impl State {
 
     /// The schema a version of `subject` holds as `id`.
     pub fn schema(&self, subject: &str, id: u32) -> Option<&Arc<StoredSchema>> {
-        self.space_of(subject)?.schemas.get(&id)
+        self.space_of(subject)?.schema(id)
     }
 
     /// Every context with ids: the default one first, then the named ones by name.
@@ -250,7 +397,7 @@ impl State {
                 let ctx = context::context_of(s);
                 ctx != context::DEFAULT && self.contexts.get(ctx).is_none_or(|c| !c.recorded)
             })
-            .map(String::as_str)
+            .map(|s| &**s)
             .collect()
     }
 
@@ -261,54 +408,44 @@ impl State {
         value: SchemaValue,
     ) -> Result<(), StoreError> {
         let ctx = context::context_of(subject);
-        let space = self.space_mut(ctx);
-        if !space.schemas.contains_key(&value.id) {
-            let schema_type: SchemaType = value.schema_type.parse().map_err(|()| {
-                StoreError::Corrupt(format!(
-                    "schema {} has unknown type {}",
-                    value.id, value.schema_type
-                ))
-            })?;
-            let content = compat::identity(&value.schema, &value.references);
-            let identity = compat::identity_with_contract(
-                &value.schema,
-                &value.references,
-                value.metadata.as_ref(),
-                value.rule_set.as_ref(),
-            );
-            space.schemas.insert(
-                value.id,
-                Arc::new(StoredSchema {
-                    id: value.id,
-                    schema_type,
-                    text: value.schema,
-                    references: value.references,
-                    metadata: value.metadata.map(Box::new),
-                    rule_set: value.rule_set.map(Box::new),
-                    identity,
-                    content,
-                    parsed: OnceLock::new(),
-                    id_body: OnceLock::new(),
-                }),
-            );
-            space.by_identity.entry(identity).or_insert(value.id);
-        }
+        // One copy of the name: the subject's key when it has one already.
+        let name = match self.subjects.get_key_value(subject) {
+            Some((name, _)) => name.clone(),
+            None => Arc::from(subject),
+        };
         let id = value.id;
         let info = VersionInfo {
-            id: value.id,
+            id,
             deleted: value.deleted,
             ts: value.ts.unwrap_or(0),
         };
-        let versions = self.subjects.entry(subject.to_string()).or_default();
-        let previous = Arc::make_mut(versions).insert(version, info);
+        let space = self.space_mut(ctx);
+        let schema = match space.entries.get(&id) {
+            Some(_) => None,
+            None => Some(stored(value)?),
+        };
+        let previous = match self.subjects.get_mut(subject) {
+            Some(versions) => versions.insert(version, info),
+            None => {
+                self.subjects
+                    .insert(name.clone(), VersionList::one(version, info));
+                None
+            }
+        };
         if let Some(old) = previous.filter(|old| old.id != id) {
             self.release(old.id, subject, version);
         }
         let space = self.space_mut(ctx);
-        match space.usages.get_mut(&id) {
-            Some(users) => users.insert(subject, version),
+        match space.entries.get_mut(&id) {
+            Some(entry) => entry.users.insert(&name, version),
+            // `schema` is there: the id had no entry before, and releasing another id did not
+            // give it one.
             None => {
-                space.usages.insert(id, Usages::new(subject, version));
+                if let Some(schema) = schema {
+                    space.by_identity.entry(schema.identity).or_insert(id);
+                    let users = Usages::new(name, version);
+                    space.entries.insert(id, IdEntry { schema, users });
+                }
             }
         }
         space.max_id = space.max_id.max(id);
@@ -319,7 +456,7 @@ impl State {
         let Some(versions) = self.subjects.get_mut(subject) else {
             return;
         };
-        let removed = Arc::make_mut(versions).remove(&version);
+        let removed = versions.remove(&version);
         if versions.is_empty() {
             self.subjects.remove(subject);
         }
@@ -331,14 +468,14 @@ impl State {
     /// Drops one use of `id`; the schema goes when no subject version holds it any more.
     fn release(&mut self, id: u32, subject: &str, version: i32) {
         let space = self.space_mut(context::context_of(subject));
-        let Some(users) = space.usages.get_mut(&id) else {
+        let Some(entry) = space.entries.get_mut(&id) else {
             return;
         };
-        if !users.remove(subject, version) {
-            space.usages.remove(&id);
-            if let Some(schema) = space.schemas.remove(&id) {
-                if space.by_identity.get(&schema.identity) == Some(&id) {
-                    space.by_identity.remove(&schema.identity);
+        if !entry.users.remove(subject, version) {
+            if let Some(entry) = space.entries.remove(&id) {
+                let identity = entry.schema.identity;
+                if space.by_identity.get(&identity) == Some(&id) {
+                    space.by_identity.remove(&identity);
                 }
             }
         }
@@ -349,7 +486,7 @@ impl State {
         self.space_of(subject)?.id_of(identity)
     }
 
-    pub fn versions(&self, subject: &str) -> Option<&Versions> {
+    pub fn versions(&self, subject: &str) -> Option<&VersionList> {
         self.subjects.get(subject)
     }
 
@@ -381,7 +518,7 @@ impl State {
         let mut ids: Vec<u32> = self
             .spaces()
             .flat_map(|(ctx, space)| {
-                space.schemas.values().filter(move |s| {
+                space.schemas().filter(move |s| {
                     s.references.iter().any(|r| {
                         r.version == version
                             && context::qualify_reference(ctx, &r.subject) == subject
@@ -392,5 +529,105 @@ impl State {
             .collect();
         ids.sort_unstable();
         ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(subject: &str, version: i32, id: u32, text: &str) -> Record {
+        Record::Schema {
+            subject: subject.into(),
+            version,
+            value: Some(SchemaValue {
+                subject: subject.into(),
+                version,
+                id,
+                schema_type: "AVRO".into(),
+                references: vec![],
+                schema: text.into(),
+                metadata: None,
+                rule_set: None,
+                deleted: false,
+                ts: None,
+            }),
+        }
+    }
+
+    fn fold(records: Vec<Record>) -> State {
+        let mut state = State::default();
+        for r in records {
+            state.apply(r).unwrap();
+        }
+        state
+    }
+
+    #[test]
+    fn a_schema_s_record_fits_an_allocation_of_128_bytes() {
+        // With the `Arc`'s two counts and glibc's 8-byte header, 104 bytes round up to 128.
+        assert!(std::mem::size_of::<StoredSchema>() <= 104);
+    }
+
+    #[test]
+    fn a_map_built_from_sorted_entries_holds_each_of_them() {
+        for n in [0u32, 1, 2, 3, 15, 16, 17, 33, 1000, 4099] {
+            let sorted: Vec<(u32, u32)> = (0..n).map(|k| (k * 3, k)).collect();
+            let map = build_sorted(sorted.clone());
+            assert_eq!(map.len(), sorted.len());
+            let listed: Vec<(u32, u32)> = map.iter().map(|(k, v)| (*k, *v)).collect();
+            assert_eq!(listed, sorted, "{n} entries");
+            assert!(sorted.iter().all(|(k, v)| map.get(k) == Some(v)));
+            assert_eq!(map.get(&1), None);
+        }
+    }
+
+    #[test]
+    fn a_subject_s_name_is_held_once_by_its_key_and_its_ids_users() {
+        let state = fold(vec![
+            put("a", 1, 1, "\"long\""),
+            put("a", 2, 2, "\"int\""),
+            put("b", 1, 1, "\"long\""),
+        ]);
+        let (a, versions) = state.subjects.get_key_value("a").unwrap();
+        assert_eq!(versions.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        let users: Vec<(&str, i32)> = state.ids.users(1).unwrap().iter().collect();
+        assert_eq!(users, [("a", 1), ("b", 1)]);
+        let Usages::Many(many) = state.ids.users(1).unwrap() else {
+            panic!("two users are a list");
+        };
+        assert!(Arc::ptr_eq(&many[0].0, a));
+        let Usages::One(one, 2) = state.ids.users(2).unwrap() else {
+            panic!("one user is inline");
+        };
+        assert!(Arc::ptr_eq(one, a));
+    }
+
+    #[test]
+    fn an_id_goes_with_its_last_user_and_an_older_state_keeps_it() {
+        let mut state = fold(vec![put("a", 1, 1, "\"long\""), put("b", 1, 1, "\"long\"")]);
+        let identity = state.ids.schema(1).unwrap().identity;
+        let earlier = state.clone();
+        state.apply(put("a", 1, 2, "\"int\"")).unwrap();
+        state
+            .apply(Record::Schema {
+                subject: "b".into(),
+                version: 1,
+                value: None,
+            })
+            .unwrap();
+        assert!(state.ids.schema(1).is_none());
+        assert_eq!(state.ids.id_of(&identity), None);
+        assert!(state.subjects.get("b").is_none());
+        assert_eq!(state.ids.len(), 1);
+        assert_eq!(
+            state.ids.users(2).unwrap().iter().collect::<Vec<_>>(),
+            [("a", 1)]
+        );
+        // The state it was derived from still holds what it held.
+        assert_eq!(earlier.ids.id_of(&identity), Some(1));
+        assert_eq!(earlier.ids.users(1).unwrap().iter().count(), 2);
+        assert_eq!(earlier.versions("a").unwrap().get(&1).unwrap().id, 1);
+        assert_eq!(state.ids.max_id, 2);
     }
 }

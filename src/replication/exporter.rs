@@ -11,7 +11,7 @@
 //! refusal in `trace`; it is tried again after a backoff that doubles up to [`MAX_BACKOFF`].
 //! Modes are not exported: the destination must stay in IMPORT mode to take the writes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -145,10 +145,10 @@ struct Run {
     view: Option<HashMap<Vec<u8>, Record>>,
     retry_at: Option<Instant>,
     backoff: Duration,
-    /// The registry state last written out in full: while it is still the published one,
-    /// there is nothing to compare (a weak reference, so its allocation, and so its address,
-    /// cannot be reused meanwhile).
-    pushed: Option<std::sync::Weak<State>>,
+    /// The registry state last written out in full, the view above matching it: the next
+    /// push sends only what changed since ([`State::changes_since`]), not a comparison of the
+    /// whole state. It shares all but what changed with the published state.
+    pushed: Option<Arc<State>>,
 }
 
 /// Starts running the exporters of `registry` until it is dropped; their statuses.
@@ -286,36 +286,44 @@ async fn push(
         run.view = Some(view);
     }
     let state = registry.snapshot();
-    if run
-        .pushed
-        .as_ref()
-        .is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&state)))
-    {
+    if run.pushed.as_ref().is_some_and(|p| Arc::ptr_eq(p, &state)) {
         return Ok(0);
     }
     let view = run.view.as_mut().expect("read above");
-    let wanted: Vec<Record> = state
-        .records()
-        .into_iter()
-        .filter(|r| subject_of(r).is_some_and(|s| exporter.exports(s)))
-        .map(|r| renamed(exporter, r))
-        .collect();
+    let exported = |r: &Record| subject_of(r).is_some_and(|s| exporter.exports(s));
+    // What the destination should hold that changed, and what it holds that should go.
+    let (wanted, mut gone): (Vec<Record>, Vec<Record>) = match &run.pushed {
+        Some(before) => {
+            let (changed, removed) = state.changes_since(before);
+            let wanted = changed.into_iter().filter(exported);
+            let gone = removed
+                .into_iter()
+                .filter(exported)
+                .filter_map(|r| view.get(&renamed(exporter, r).key()).cloned())
+                .collect();
+            (wanted.map(|r| renamed(exporter, r)).collect(), gone)
+        }
+        None => {
+            let all = state.records().into_iter().filter(exported);
+            let wanted: Vec<Record> = all.map(|r| renamed(exporter, r)).collect();
+            let keys: HashSet<Vec<u8>> = wanted.iter().map(Record::key).collect();
+            let gone = view
+                .iter()
+                .filter(|(key, _)| !keys.contains(*key))
+                .map(|(_, r)| r.clone())
+                .collect();
+            (wanted, gone)
+        }
+    };
     let mut changes: Vec<Record> = wanted
-        .iter()
+        .into_iter()
         .filter(|r| view.get(&r.key()) != Some(r))
-        .cloned()
         .collect();
     // Ids in order, so what a schema references is there before it.
     changes.sort_by_key(|r| match r {
         Record::Schema { value: Some(v), .. } => (0, v.id),
         _ => (1, 0),
     });
-    let wanted_keys: std::collections::HashSet<Vec<u8>> = wanted.iter().map(Record::key).collect();
-    let mut gone: Vec<Record> = view
-        .iter()
-        .filter(|(key, _)| !wanted_keys.contains(*key))
-        .map(|(_, r)| r.clone())
-        .collect();
     gone.sort_by_key(|r| std::cmp::Reverse(r.key()));
     let mut written = 0;
     for change in changes {
@@ -331,7 +339,7 @@ async fn push(
         view.remove(&old.key());
         written += 1;
     }
-    run.pushed = Some(Arc::downgrade(&state));
+    run.pushed = Some(state);
     Ok(written)
 }
 

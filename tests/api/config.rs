@@ -75,6 +75,42 @@ async fn normalize_in_the_config_applies_to_every_registration() {
 }
 
 #[tokio::test]
+async fn a_subject_config_without_normalize_takes_the_global_one() {
+    // Confluent's getConfigInScope: the subject's settings, its unset ones from the global.
+    let app = TestApp::spawn().await;
+    app.put("/config", json!({"normalize": true})).await;
+    app.put("/config/s", json!({"compatibility": "NONE"})).await;
+    let a = r#"{"type":"record","name":"R","namespace":"n","fields":[],"b":1,"a":2}"#;
+    app.register_ok("s", a).await;
+    let r = app.get("/subjects/s/versions/1").await;
+    assert_eq!(
+        r.body["schema"],
+        r#"{"type":"record","name":"R","namespace":"n","fields":[],"a":2,"b":1}"#
+    );
+}
+
+#[tokio::test]
+async fn an_import_is_stored_as_sent_whatever_normalize_says() {
+    // Confluent (July 2026): IMPORT mode copies what another registry accepted, unnormalized.
+    let app = TestApp::spawn().await;
+    app.put("/config", json!({"normalize": true})).await;
+    app.put("/mode", json!({"mode": "IMPORT"})).await;
+    let a = r#"{"type":"record","name":"R","namespace":"n","fields":[],"b":1,"a":2}"#;
+    let r = app
+        .post(
+            "/subjects/s/versions?normalize=true",
+            json!({"schema": a, "id": 7, "version": 1}),
+        )
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"id": 7})));
+    let r = app.get("/subjects/s/versions/1").await;
+    assert_eq!(
+        r.body["schema"],
+        r#"{"type":"record","name":"R","namespace":"n","fields":[],"b":1,"a":2}"#
+    );
+}
+
+#[tokio::test]
 async fn modes_are_set_echoed_resolved_and_deleted() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/mode").await.body, json!({"mode": "READWRITE"}));

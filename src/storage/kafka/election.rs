@@ -6,7 +6,10 @@
 //!
 //! The other nodes learn the writer's URL from the group's description: each member's
 //! `client.id` is its advertised URL, and the writer is the member whose assignment holds a
-//! partition. A writer that dies is removed by the coordinator after [`SESSION_TIMEOUT`]
+//! partition. A node keeps the URL it learnt until its own consumer sees a rebalance: the
+//! writer changes only through a rebalance, and every member takes part in each one (its
+//! partitions are revoked before it rejoins), so the URL is asked for once per rebalance, not
+//! once per forwarded write. A writer that dies is removed by the coordinator after [`SESSION_TIMEOUT`]
 //! without a heartbeat, and the partition goes to another member; one that stops cleanly
 //! leaves the group at once.
 //!
@@ -14,8 +17,8 @@
 //! (`writer.rs`), so two nodes that both believe they are elected for a moment still cannot
 //! both write.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -38,6 +41,10 @@ pub struct Election {
     group: String,
     url: String,
     leads: Arc<AtomicBool>,
+    /// Rebalances this node's consumer has seen.
+    rebalances: Arc<AtomicU64>,
+    /// The writer's URL as described after the rebalance counted.
+    known: Mutex<Option<(u64, String)>>,
     consumer: Arc<BaseConsumer<Elector>>,
     stop: Arc<AtomicBool>,
     poller: Option<std::thread::JoinHandle<()>>,
@@ -46,6 +53,7 @@ pub struct Election {
 /// Follows this node's assignment: holding the partition is being elected.
 struct Elector {
     leads: Arc<AtomicBool>,
+    rebalances: Arc<AtomicU64>,
 }
 
 impl rdkafka::ClientContext for Elector {
@@ -56,6 +64,8 @@ impl rdkafka::ClientContext for Elector {
 
 impl ConsumerContext for Elector {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        // Revoked or assigned: the writer another node named may have changed.
+        self.rebalances.fetch_add(1, Ordering::SeqCst);
         let elected = match rebalance {
             Rebalance::Assign(partitions) if partitions.count() > 0 => {
                 // Nothing is read through this consumer.
@@ -90,6 +100,7 @@ impl Election {
     ) -> Result<Election, StoreError> {
         let group = format!("schemata-{}", address.topic);
         let leads = Arc::new(AtomicBool::new(false));
+        let rebalances = Arc::new(AtomicU64::new(0));
         let consumer: BaseConsumer<Elector> = config
             .clone()
             .set("group.id", &group)
@@ -107,6 +118,7 @@ impl Election {
             .set("heartbeat.interval.ms", "1000")
             .create_with_context(Elector {
                 leads: leads.clone(),
+                rebalances: rebalances.clone(),
             })
             .map_err(|e| StoreError::Config(format!("Kafka election consumer: {e}")))?;
         consumer
@@ -135,6 +147,8 @@ impl Election {
             group,
             url: url.to_string(),
             leads,
+            rebalances,
+            known: Mutex::new(None),
             consumer,
             stop,
             poller: Some(poller),
@@ -146,12 +160,37 @@ impl Election {
         self.leads.load(Ordering::SeqCst)
     }
 
-    /// The elected writer's URL, as the coordinator describes the group now; `None` while no
-    /// member holds the partition (a rebalance), or when the description still names this
-    /// node though it is no longer elected.
+    /// The elected writer's URL: as learnt since this node's last rebalance, else as the
+    /// coordinator describes the group now; `None` while no member holds the partition (a
+    /// rebalance), or when it still names this node though it is no longer elected.
     pub async fn leader(&self) -> Result<Option<String>, StoreError> {
+        let seen = self.rebalances.load(Ordering::SeqCst);
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| *at == seen)
+            .map(|(_, url)| url.clone());
+        let leader = match known {
+            Some(url) => Some(url),
+            None => {
+                let described = self.describe().await?;
+                if let Some(url) = &described {
+                    // Counted before the description: a rebalance meanwhile makes it stale.
+                    *self.known.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some((seen, url.clone()));
+                }
+                described
+            }
+        };
+        Ok(leader.filter(|url| *url != self.url || self.leads()))
+    }
+
+    /// The URL of the member holding the partition, as the coordinator describes the group.
+    async fn describe(&self) -> Result<Option<String>, StoreError> {
         let (consumer, group) = (self.consumer.clone(), self.group.clone());
-        let described = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             consumer
                 .fetch_group_list(Some(&group), TIMEOUT)
                 .map_err(|e| failure("describing the writer election's group", e))
@@ -165,8 +204,7 @@ impl Election {
                 })
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("describing the writer election: {e}")))??;
-        Ok(described.filter(|url| *url != self.url || self.leads()))
+        .map_err(|e| StoreError::Backend(format!("describing the writer election: {e}")))?
     }
 }
 

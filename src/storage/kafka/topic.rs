@@ -23,11 +23,11 @@ pub async fn ensure(
     address: &Address,
     settings: &Settings,
 ) -> Result<(), StoreError> {
-    let partitions = match partitions(config, address).await? {
-        Some(n) => n,
+    let partitions = match describe(config, address).await? {
+        Some(described) => described.partitions,
         None => {
             create(config, address, settings).await?;
-            return Ok(());
+            return led(config, address).await;
         }
     };
     let topic = &address.topic;
@@ -76,8 +76,37 @@ impl ClientContext for LastError {
 
 impl ConsumerContext for LastError {}
 
-/// The topic's partition count, `None` when it does not exist.
-async fn partitions(config: &ClientConfig, address: &Address) -> Result<Option<usize>, StoreError> {
+/// What the brokers' metadata says of an existing topic.
+struct Described {
+    partitions: usize,
+    /// Whether every partition has a leader (a topic just created has none for a moment, and
+    /// reading its end then fails with "Unknown partition").
+    led: bool,
+}
+
+/// Waits until the topic just created has a leader for its partition.
+async fn led(config: &ClientConfig, address: &Address) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        if describe(config, address).await?.is_some_and(|d| d.led) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(StoreError::Backend(format!(
+                "Kafka topic '{}' was created but has no leader after {} s",
+                address.topic,
+                TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The topic as the metadata describes it, `None` when it does not exist.
+async fn describe(
+    config: &ClientConfig,
+    address: &Address,
+) -> Result<Option<Described>, StoreError> {
     let consumer: BaseConsumer<LastError> = config
         .create_with_context(LastError::default())
         .map_err(|e| StoreError::Config(format!("Kafka client: {e}")))?;
@@ -104,7 +133,13 @@ async fn partitions(config: &ClientConfig, address: &Address) -> Result<Option<u
             return Ok(None);
         };
         match found.error() {
-            None => Ok(Some(found.partitions().len())),
+            None => Ok(Some(Described {
+                partitions: found.partitions().len(),
+                led: found
+                    .partitions()
+                    .iter()
+                    .all(|p| p.leader() >= 0 && p.error().is_none()),
+            })),
             Some(e) if RDKafkaErrorCode::from(e) == RDKafkaErrorCode::UnknownTopicOrPartition => {
                 Ok(None)
             }
