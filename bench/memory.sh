@@ -50,14 +50,17 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
 echo "== $COUNT schemas; log $(du -m "$WORK/generated" | cut -f1) MB"
 serve "$WORK/generated"
 echo "written by gen_log, then served:  ready in ${SECS} s, RSS $(settled_mb "$PID") MB (no snapshot)"
-# The server writes a snapshot once it serves (the log is past the size that calls for one).
-until grep -q "wrote a snapshot" "$WORK/serve.out"; do sleep 0.1; done
-grep -o "wrote a snapshot.*" "$WORK/serve.out"
-stop
-echo "  snapshot $(du -m "$WORK/generated/schemas.snapshot" | cut -f1) MB"
-serve "$WORK/generated"
-echo "  restarted from the snapshot:    ready in ${SECS} s, RSS $(settled_mb "$PID") MB"
-grep -o "loaded .*" "$WORK/serve.out"
+# The server writes a snapshot once it serves, when the log is past the size that calls for
+# one (32 MiB: about 55,000 schemas of this shape); below it there is none to restart from.
+if [ "$(stat -c %s "$WORK/generated/schemas.log")" -ge $((32 * 1024 * 1024)) ]; then
+  until grep -q "wrote a snapshot" "$WORK/serve.out"; do sleep 0.1; done
+  grep -o "wrote a snapshot.*" "$WORK/serve.out"
+  stop
+  echo "  snapshot $(du -m "$WORK/generated/schemas.snapshot" | cut -f1) MB"
+  serve "$WORK/generated"
+  echo "  restarted from the snapshot:    ready in ${SECS} s, RSS $(settled_mb "$PID") MB"
+  grep -o "loaded .*" "$WORK/serve.out"
+fi
 stop
 # Every record is live: compaction rewrites them all, while a writer keeps committing.
 "$CARGO_TARGET_DIR/release/examples/compact_log" "$WORK/generated"
