@@ -168,33 +168,19 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::state::tests::{fold, put};
     use crate::storage::ConfigValue;
 
     fn version(subject: &str, version: i32, id: u32, deleted: bool) -> Record {
-        Record::Schema {
-            subject: subject.into(),
-            version,
-            value: Some(SchemaValue {
-                subject: subject.into(),
-                version,
-                id,
-                schema_type: "AVRO".into(),
-                references: Vec::new(),
-                schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}"),
-                metadata: None,
-                rule_set: None,
-                deleted,
-                ts: None,
-            }),
+        let text = format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":{id}}}");
+        let mut record = put(subject, version, id, &text);
+        if let Record::Schema {
+            value: Some(value), ..
+        } = &mut record
+        {
+            value.deleted = deleted;
         }
-    }
-
-    fn state(records: Vec<Record>) -> State {
-        let mut state = State::default();
-        for record in records {
-            state.apply(record).expect("applies");
-        }
-        state
+        record
     }
 
     fn keys(records: &[Record]) -> Vec<String> {
@@ -208,7 +194,7 @@ mod tests {
 
     #[test]
     fn changes_since_names_what_was_added_changed_and_removed() {
-        let before = state(vec![
+        let before = fold(vec![
             version("a", 1, 1, false),
             version("a", 2, 2, false),
             version("b", 1, 1, false),

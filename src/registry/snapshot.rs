@@ -408,6 +408,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::metrics::Metrics;
+    use crate::registry::state::tests::fold;
     use crate::registry::{Defaults, Registry};
     use crate::storage::log::LogStore;
     use crate::storage::{ConfigValue, SchemaValue, Store};
@@ -530,14 +531,6 @@ mod tests {
             sorted(state.modes.iter().map(|m| format!("{m:?}")).collect()),
             sorted(state.exporters.iter().map(|e| format!("{e:?}")).collect()),
         )
-    }
-
-    fn fold(records: Vec<Record>) -> State {
-        let mut state = State::default();
-        for r in records {
-            state.apply(r).unwrap();
-        }
-        state
     }
 
     #[test]

@@ -533,10 +533,12 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn put(subject: &str, version: i32, id: u32, text: &str) -> Record {
+    /// A record of a live version of `subject` holding an Avro schema (for the registry's
+    /// unit tests).
+    pub(crate) fn put(subject: &str, version: i32, id: u32, text: &str) -> Record {
         Record::Schema {
             subject: subject.into(),
             version,
@@ -555,7 +557,8 @@ mod tests {
         }
     }
 
-    fn fold(records: Vec<Record>) -> State {
+    /// The state these records fold into.
+    pub(crate) fn fold(records: Vec<Record>) -> State {
         let mut state = State::default();
         for r in records {
             state.apply(r).unwrap();
