@@ -9,9 +9,9 @@
 //! partition. A node keeps the URL it learnt until its own consumer sees a rebalance: the
 //! writer changes only through a rebalance, and every member takes part in each one (its
 //! partitions are revoked before it rejoins), so the URL is asked for once per rebalance, not
-//! once per forwarded write. A writer that dies is removed by the coordinator after [`SESSION_TIMEOUT`]
-//! without a heartbeat, and the partition goes to another member; one that stops cleanly
-//! leaves the group at once.
+//! once per forwarded write. A writer that dies is removed by the coordinator after
+//! [`SESSION_TIMEOUT`] without a heartbeat, and the partition goes to another member; one
+//! that stops cleanly leaves the group at once.
 //!
 //! The election only routes writes: correctness comes from the writer's fencing
 //! (`writer.rs`), so two nodes that both believe they are elected for a moment still cannot
