@@ -217,6 +217,7 @@ impl Server {
                 deployment: options.deployment_attributes.clone().into(),
                 exporters,
                 forwarder,
+                bodies: Default::default(),
             },
             tls: None,
             limits: options.limits,

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiFormat;
 use crate::error::ApiError;
-use crate::registry::{canonical_rule_set, RegisterRequest, StoredSchema, SubjectVersion};
+use crate::registry::{
+    canonical_rule_set, Contract, RegisterRequest, StoredSchema, SubjectVersion,
+};
 
 /// Body of register, lookup and compatibility requests. Unknown fields are ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -114,12 +116,14 @@ impl SchemaBody {
             references,
             version: self.version,
             id: self.id,
-            // JSON null is none: serde reads it as `None`.
-            metadata: self.metadata.map(|Object(m)| m.canonical()),
-            rule_set: self
-                .rule_set
-                .map(|Object(r)| canonical_rule_set(r))
-                .transpose()?,
+            contract: Contract {
+                // JSON null is none: serde reads it as `None`.
+                metadata: self.metadata.map(|Object(m)| m.canonical()),
+                rule_set: self
+                    .rule_set
+                    .map(|Object(r)| canonical_rule_set(r))
+                    .transpose()?,
+            },
         })
     }
 }

@@ -107,36 +107,45 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<JsonBody<T>, ApiError> {
-        if let Some(value) = req.headers().get(CONTENT_TYPE) {
-            let essence = value
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if !ACCEPTED_TYPES.contains(&essence.as_str()) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-        }
-        let limit = state.max_body_bytes;
-        let bytes: Bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(limit))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::MissingBody);
-        }
-        // Every body is an object; serde would also read a struct from an array.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::BadRequest(
-                "Invalid JSON body: expected an object".into(),
-            ));
-        }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
+        let bytes = read_body(req, state).await?;
+        json(&bytes).map(JsonBody)
     }
+}
+
+/// A request's body, under one of the accepted content types and within the size limit.
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    if let Some(value) = req.headers().get(CONTENT_TYPE) {
+        let essence = value
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !ACCEPTED_TYPES.contains(&essence.as_str()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let limit = state.max_body_bytes;
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))
+}
+
+/// A JSON object body read into `T`.
+pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::MissingBody);
+    }
+    // Every body is an object; serde would also read a struct from an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest(
+            "Invalid JSON body: expected an object".into(),
+        ));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
 }
 
 /// Java's `String.trim`: strips every character up to the space, controls included. Confluent

@@ -7,6 +7,7 @@
 //!
 //! - `extract.rs`: request parsing the way clients send requests (query flags, bodies, paths);
 //!   `params.rs`: the shared query parameters, as the OpenAPI document describes them.
+//! - `bodies.rs`: schema request bodies seen before, kept parsed by their bytes.
 //! - `format.rs`: the Confluent generation (7.x/8.x) the responses follow.
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
 //! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
@@ -18,6 +19,7 @@
 //! - `subjects.rs`, `schemas.rs`, `compatibility.rs`, `config.rs`, `mode.rs`, `contexts.rs`,
 //!   `root.rs`: the resources (`contexts.rs` also rewrites the `/contexts/{context}/` prefix); `openapi.rs` serves the document; `ui.rs` the web UI.
 
+mod bodies;
 mod compatibility;
 mod config;
 pub mod contexts;
@@ -88,6 +90,8 @@ pub struct AppState {
     pub exporters: crate::replication::exporter::Exporters,
     /// Forwards writes to the elected writer (Kafka storage with `--advertised-url`).
     pub forwarder: Option<Arc<forward::Forwarder>>,
+    /// Schema request bodies seen before, parsed.
+    pub bodies: bodies::ParsedBodies,
 }
 
 impl FromRef<AppState> for Registry {

@@ -9,9 +9,10 @@ use axum::Extension;
 use compat::{Metadata, Reference, RuleSet};
 use serde::Serialize;
 
+use super::bodies::RequestBody;
 use super::dto::{schema_type_field, SchemaBody, SchemaView};
 use super::error::error_response;
-use super::extract::{version, JsonBody, Params, SubjectPath, SubjectVersionPath};
+use super::extract::{version, Params, SubjectPath, SubjectVersionPath};
 use super::guard::{Caller, Unchanged};
 use super::params::{Deleted, Format, Normalize, Page};
 use super::{json_response, ok, stream, ApiFormat, AppState, ErrorBody};
@@ -64,11 +65,11 @@ pub async fn lookup(
     State(app): State<AppState>,
     path: SubjectPath,
     params: Params,
-    JsonBody(body): JsonBody<SchemaBody>,
+    RequestBody(request): RequestBody,
 ) -> Result<Response, ApiError> {
     let found = app.registry.lookup(
         &path.subject,
-        body.into_request()?,
+        &request,
         params.flag("normalize"),
         params.flag("deleted"),
     )?;
@@ -204,12 +205,11 @@ pub async fn register(
     State(app): State<AppState>,
     path: SubjectPath,
     params: Params,
-    JsonBody(body): JsonBody<SchemaBody>,
+    RequestBody(request): RequestBody,
 ) -> Result<Response, ApiError> {
-    let request = body.into_request()?;
     let registered = app
         .registry
-        .register(&path.subject, request, params.flag("normalize"))
+        .register(&path.subject, &request, params.flag("normalize"))
         .await;
     // The one error whose code differs between generations (409 or 40901).
     let Registered {

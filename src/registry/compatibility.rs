@@ -151,7 +151,7 @@ impl Registry {
             }
         };
         let previous = versions.last().map(|(v, _)| *v);
-        let metadata = request.metadata.as_ref();
+        let metadata = request.contract.metadata.as_ref();
         let versions = self.in_group(&state, subject, versions, metadata);
         let report = self.check_versions(
             &state,

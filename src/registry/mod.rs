@@ -62,7 +62,7 @@ pub use crate::storage::{ConfigValue, Mode, Position};
 use crate::storage::{Store, StoreError};
 pub use compatibility::CompatibilityAnswer;
 pub use config::{ConfigUpdate, Patch};
-pub use contract::canonical_rule_set;
+pub use contract::{canonical_rule_set, Contract};
 pub use diff::VersionDiff;
 pub use exporters::{wildcard, Exporter, ExporterUpdate, SECRET_KEYS};
 pub use read::{DeletedFilter, SchemaFilter, SubjectNames};

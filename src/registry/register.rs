@@ -5,9 +5,10 @@
 //! request, with no parse and no lock, and answered from the published state. Only a new
 //! schema is parsed, checked and written.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use compat::{Dependency, Metadata, ParseOptions, Reference, RuleSet, SchemaType};
+use compat::{Dependency, ParseOptions, Reference, SchemaType};
 use md5::{Digest, Md5};
 
 use super::config::has_defaults_or_overrides;
@@ -34,17 +35,13 @@ pub struct RegisterRequest {
     /// Explicit id: IMPORT mode only.
     pub id: Option<i32>,
     /// The data contract sent with the schema (in Confluent's canonical form).
-    pub metadata: Option<Metadata>,
-    pub rule_set: Option<RuleSet>,
+    pub contract: Contract,
 }
 
 impl RegisterRequest {
-    /// Takes the request's data contract out of it (no copy on the fast path).
-    fn take_contract(&mut self) -> Contract {
-        Contract {
-            metadata: self.metadata.take(),
-            rule_set: self.rule_set.take(),
-        }
+    /// Whether the request carries a schema (else it re-uses the latest: `with_schema_or_latest`).
+    fn has_schema(&self) -> bool {
+        self.schema.as_deref().is_some_and(|s| !s.trim().is_empty())
     }
 
     /// Whether the request names a version (Confluent sets `confluent:version` then).
@@ -98,7 +95,7 @@ impl Registry {
     pub async fn register(
         &self,
         subject: &str,
-        request: RegisterRequest,
+        request: &RegisterRequest,
         normalize: bool,
     ) -> Result<Registered, ApiError> {
         let result = self.register_once(subject, request, normalize).await;
@@ -112,10 +109,10 @@ impl Registry {
     async fn register_once(
         &self,
         subject: &str,
-        mut request: RegisterRequest,
+        request: &RegisterRequest,
         normalize: bool,
     ) -> Result<(Registered, Registration), ApiError> {
-        if let Some(rules) = &request.rule_set {
+        if let Some(rules) = &request.contract.rule_set {
             contract::validate(rules)?;
         }
         check_subject(subject, false)?;
@@ -123,15 +120,15 @@ impl Registry {
         // An import keeps the text it copies: never normalized (Confluent since July 2026).
         let importing = request.explicit_id().is_some();
         let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
-        let sent = request.take_contract();
-        let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
-        if !filled {
+        let sent = &request.contract;
+        if request.has_schema() {
             if let Some(found) =
-                self.already_registered(&snapshot, subject, &request, &sent, normalize)
+                self.already_registered(&snapshot, subject, request, sent, normalize)
             {
-                return Ok((registered(found, false, &sent), Registration::Existing));
+                return Ok((registered(found, false, sent), Registration::Existing));
             }
         }
+        let (request, filled) = with_schema_or_latest(&snapshot, subject, request)?;
         // Validation is skipped for imports, as Confluent does: they copy what another
         // registry already accepted.
         let candidate = self.candidate(&snapshot, subject, &request, normalize, !importing)?;
@@ -150,14 +147,14 @@ impl Registry {
             sent.clone()
         } else {
             let next = next_version(write.state(), subject);
-            self.merged_contract(write.state(), subject, &request, &sent, Some(next))
+            self.merged_contract(write.state(), subject, &request, sent, Some(next))
         };
         let identity = candidate.identity(&contract);
         // Found in the writer's state, it may be a registration still in flight: answered
         // once that is durable (`settle`).
         if let Some(found) = existing_version(write.state(), subject, &request, identity) {
             self.settle(write).await?;
-            return Ok((registered(found, filled, &sent), Registration::Existing));
+            return Ok((registered(found, filled, sent), Registration::Existing));
         }
         if !importing && request.version.unwrap_or(0) == 0 {
             let state = write.state();
@@ -166,7 +163,7 @@ impl Registry {
             };
             if let Some(found) = find_matching(state, subject, same, &contract, false, false) {
                 self.settle(write).await?;
-                return Ok((registered(found, filled, &sent), Registration::Existing));
+                return Ok((registered(found, filled, sent), Registration::Existing));
             }
         }
         if !importing {
@@ -213,7 +210,7 @@ impl Registry {
         let registered = Registered {
             version,
             ts,
-            modified: filled || contract_differs(&schema, &sent),
+            modified: filled || contract_differs(&schema, sent),
             schema,
             created: true,
         };
@@ -285,7 +282,7 @@ impl Registry {
     pub fn lookup(
         &self,
         subject: &str,
-        mut request: RegisterRequest,
+        request: &RegisterRequest,
         normalize: bool,
         deleted: bool,
     ) -> Result<SubjectVersion, ApiError> {
@@ -299,22 +296,22 @@ impl Registry {
         // An import keeps the text it copies: never normalized (Confluent since July 2026).
         let importing = request.explicit_id().is_some();
         let normalize = !importing && (normalize || self.effective_normalize(&snapshot, subject));
-        let sent = request.take_contract();
+        let sent = &request.contract;
         let mut contracts = vec![sent.clone()];
         if snapshot.latest_live(subject).is_some() {
-            let merged = self.merged_contract(&snapshot, subject, &request, &sent, None);
-            if merged != sent {
+            let merged = self.merged_contract(&snapshot, subject, request, sent, None);
+            if merged != *sent {
                 contracts.push(merged);
             }
         }
         for contract in &contracts {
             if let Some(found) = self.known(
-                &snapshot, subject, &request, normalize, contract, deleted, false,
+                &snapshot, subject, request, normalize, contract, deleted, false,
             ) {
                 return Ok(found);
             }
         }
-        let candidate = self.candidate(&snapshot, subject, &request, normalize, false)?;
+        let candidate = self.candidate(&snapshot, subject, request, normalize, false)?;
         let same = |s: &StoredSchema| {
             s.content == candidate.content && s.schema_type == candidate.schema_type
         };
@@ -608,17 +605,13 @@ fn registration(
 
 /// A request without a schema re-uses the subject's latest live schema (Confluent 7.4+): a way
 /// to give the subject new metadata or rules. Says whether it did.
-fn with_schema_or_latest(
+fn with_schema_or_latest<'r>(
     state: &State,
     subject: &str,
-    mut request: RegisterRequest,
-) -> Result<(RegisterRequest, bool), ApiError> {
-    if request
-        .schema
-        .as_deref()
-        .is_some_and(|s| !s.trim().is_empty())
-    {
-        return Ok((request, false));
+    request: &'r RegisterRequest,
+) -> Result<(Cow<'r, RegisterRequest>, bool), ApiError> {
+    if request.has_schema() {
+        return Ok((Cow::Borrowed(request), false));
     }
     let (_, latest) = state
         .latest_live(subject)
@@ -626,10 +619,11 @@ fn with_schema_or_latest(
     let schema = state
         .schema(subject, latest.id)
         .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
+    let mut request = request.clone();
     request.schema = Some(schema.text.to_string());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
     request.references = schema.references.to_vec();
-    Ok((request, true))
+    Ok((Cow::Owned(request), true))
 }
 
 /// The request's schema type: `AVRO` when absent; case-sensitive, as Confluent.
