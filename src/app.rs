@@ -21,7 +21,7 @@ use crate::auth::Authenticator;
 use crate::cli::args::{ServeArgs, DEFAULT_MAX_BODY_BYTES};
 use crate::http::contexts::ContextPrefix;
 use crate::http::forward::Forwarder;
-use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState};
+use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState, Shared};
 use crate::metrics::Metrics;
 use crate::registry::{Defaults, Registry};
 use crate::replication::exporter;
@@ -206,7 +206,7 @@ impl Server {
             None => None,
         };
         Ok(Server {
-            state: AppState {
+            state: AppState::new(Shared {
                 registry,
                 api: options.api,
                 max_body_bytes: options.max_body_bytes,
@@ -218,7 +218,7 @@ impl Server {
                 exporters,
                 forwarder,
                 bodies: Default::default(),
-            },
+            }),
             tls: None,
             limits: options.limits,
         })

@@ -132,7 +132,7 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
     )
 )]
 pub async fn scrape(State(app): State<AppState>) -> Response {
-    render(app.metrics_route.then_some(app.metrics)).await
+    render(app.metrics_route.then(|| app.metrics.clone())).await
 }
 
 /// The metrics as a response; a 404 when there are none to serve.
