@@ -72,6 +72,8 @@ contract!(
     later_values_replace_earlier_ones_and_tombstones_delete,
     a_second_store_on_the_same_backend_catches_up,
     a_write_whose_caller_went_away_holds_nothing_up,
+    a_write_given_up_while_it_waited_its_turn_holds_nothing_up,
+    a_write_given_up_as_it_was_let_in_holds_nothing_up,
     data_contracts_and_their_configs_come_back_whole,
 );
 
@@ -246,6 +248,71 @@ async fn a_write_whose_caller_went_away_holds_nothing_up(backend: &Backend) {
     timeout(within, commit(&first, vec![schema("y", 1, 2, false)]))
         .await
         .expect("so does the next write on the first");
+}
+
+/// The same for a write that waited behind another write on its own node (on PostgreSQL: one
+/// that came after the node had held the lock for its turn, so it waits for the lock to be let
+/// go and taken again). Its client gives up; once the write ahead of it ends, the lock must go
+/// (it was kept, and another node's write failed after the 10 s lock timeout).
+async fn a_write_given_up_while_it_waited_its_turn_holds_nothing_up(backend: &Backend) {
+    let first = backend.open().await;
+    first.load().await.unwrap();
+    let ahead = first.begin().await.unwrap();
+    // Past the longest turn a PostgreSQL node keeps the lock while its writes keep coming.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut behind = first.begin();
+    std::future::poll_fn(|cx| {
+        let _ = behind.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    drop(behind);
+    drop(ahead);
+    let other = if first.is_shared() {
+        let other = backend.open().await;
+        other.load().await.unwrap();
+        other
+    } else {
+        first.clone()
+    };
+    // (On one node, the other is the first itself.)
+    timeout(
+        Duration::from_secs(5),
+        commit(&other, vec![schema("x", 1, 1, false)]),
+    )
+    .await
+    .expect("the other node's write goes ahead");
+}
+
+/// The same for a write let in (on PostgreSQL: the lock taken for it) whose client went away
+/// before it saw the answer: the answer is dropped unread, and the write must still end. The
+/// next write on that node must still catch up, as the one let in never did.
+async fn a_write_given_up_as_it_was_let_in_holds_nothing_up(backend: &Backend) {
+    let first = backend.open().await;
+    first.load().await.unwrap();
+    let mut begin = first.begin();
+    std::future::poll_fn(|cx| {
+        let _ = begin.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    // Time for the store to let it in, answering a future no one polls again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(begin);
+    let within = Duration::from_secs(5);
+    let next = timeout(within, first.begin())
+        .await
+        .expect("the next write on the node goes ahead")
+        .unwrap();
+    assert_eq!(next.fresh(), first.is_shared(), "it catches up first");
+    drop(next);
+    if first.is_shared() {
+        let other = backend.open().await;
+        other.load().await.unwrap();
+        timeout(within, commit(&other, vec![schema("x", 1, 1, false)]))
+            .await
+            .expect("so does another node's");
+    }
 }
 
 async fn data_contracts_and_their_configs_come_back_whole(backend: &Backend) {

@@ -48,9 +48,8 @@ pub(super) struct Writes {
 }
 
 enum Msg {
-    /// A write starts: answered once this node holds the write lock, with whether it was just
-    /// taken (the write must catch up first).
-    Begin(oneshot::Sender<Result<bool, StoreError>>),
+    /// A write starts: answered once this node holds the write lock.
+    Begin(oneshot::Sender<Result<Admission, StoreError>>),
     Commit(Commit),
     /// A write ended without records.
     Abandon,
@@ -61,6 +60,32 @@ struct Commit {
     on_durable: OnDurable,
     done: oneshot::Sender<Result<(), StoreError>>,
     generation: u64,
+}
+
+/// A write let in under the lock: counted in progress until it commits or is dropped. It is
+/// dropped unread when its client went away after it was let in, before it was seen: it still
+/// ends then, so the lock is not kept for a write that will never come.
+struct Admission {
+    /// The committer's channel; weak, so that the committer ends with the store.
+    tx: mpsc::WeakUnboundedSender<Msg>,
+    /// No write has committed since the lock was taken: this one must catch up first.
+    fresh: bool,
+    open: bool,
+}
+
+impl Admission {
+    fn send(&self, msg: Msg) -> Result<(), StoreError> {
+        let tx = self.tx.upgrade().ok_or_else(stopped)?;
+        tx.send(msg).map_err(|_| stopped())
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.send(Msg::Abandon);
+        }
+    }
 }
 
 /// What the committer measures.
@@ -90,9 +115,11 @@ impl Writes {
             holding: writes.holding.clone(),
             measures,
             conn: None,
+            idle: None,
             locked_at: Instant::now(),
             in_flight: 0,
             catch_up_owed: false,
+            me: writes.tx.downgrade(),
             queue: Vec::new(),
             waiting: Vec::new(),
         };
@@ -103,14 +130,12 @@ impl Writes {
     pub(super) async fn begin(&self) -> Result<PgTransaction, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Msg::Begin(reply)).map_err(|_| stopped())?;
-        let fresh = answer.await.map_err(|_| stopped())??;
+        let admission = answer.await.map_err(|_| stopped())??;
         Ok(PgTransaction {
-            tx: self.tx.clone(),
+            admission,
             generation: self.generation.load(Ordering::SeqCst),
             high_water: self.high_water.clone(),
             context_ids: self.context_ids.clone(),
-            fresh,
-            open: true,
         })
     }
 
@@ -124,23 +149,12 @@ fn stopped() -> StoreError {
     StoreError::Backend("the PostgreSQL committer has stopped".into())
 }
 
-/// A write in progress on this node.
+/// A write in progress on this node (dropped, it is abandoned).
 pub(super) struct PgTransaction {
-    tx: mpsc::UnboundedSender<Msg>,
+    admission: Admission,
     generation: u64,
     high_water: Arc<AtomicU32>,
     context_ids: ContextIds,
-    fresh: bool,
-    /// Whether the committer still counts this write as in progress.
-    open: bool,
-}
-
-impl Drop for PgTransaction {
-    fn drop(&mut self) {
-        if self.open {
-            let _ = self.tx.send(Msg::Abandon);
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -172,20 +186,20 @@ impl Transaction for PgTransaction {
     }
 
     fn fresh(&self) -> bool {
-        self.fresh
+        self.admission.fresh
     }
 
     fn commit(mut self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
-        self.open = false;
+        self.admission.open = false;
         let (done, result) = oneshot::channel();
-        let sent = self.tx.send(Msg::Commit(Commit {
+        let sent = self.admission.send(Msg::Commit(Commit {
             records,
             on_durable,
             done,
             generation: self.generation,
         }));
         Box::pin(async move {
-            sent.map_err(|_| stopped())?;
+            sent?;
             result.await.map_err(|_| stopped())?
         })
     }
@@ -212,15 +226,22 @@ struct Committer {
     measures: Measures,
     /// The connection holding the write lock, while this node holds it and no flush has it.
     conn: Option<PgConnection>,
+    /// The lock's connection between turns: a new one would cost PostgreSQL a process each time
+    /// the lock changes hands.
+    idle: Option<PgConnection>,
     locked_at: Instant,
     /// Writes begun and not yet committed or abandoned.
     in_flight: usize,
-    /// The lock was taken and no write has caught up with the database since.
+    /// The lock was taken and no write has committed since: the next one must catch up with
+    /// the database first. Only a commit clears it, as only a write that got that far surely
+    /// caught up (one abandoned may have stopped half way).
     catch_up_owed: bool,
+    /// This task's own channel, for the admissions it hands out.
+    me: mpsc::WeakUnboundedSender<Msg>,
     /// Records handed over since the transaction in flight started.
     queue: Vec<Commit>,
     /// Writes waiting for the lock to be let go and taken again.
-    waiting: Vec<oneshot::Sender<Result<bool, StoreError>>>,
+    waiting: Vec<oneshot::Sender<Result<Admission, StoreError>>>,
 }
 
 impl Committer {
@@ -264,6 +285,7 @@ impl Committer {
             },
             Msg::Commit(commit) => {
                 self.in_flight -= 1;
+                self.catch_up_owed = false;
                 if commit.generation == self.generation.load(Ordering::SeqCst) {
                     self.queue.push(commit);
                 } else {
@@ -303,26 +325,26 @@ impl Committer {
         None
     }
 
-    /// Lets a write begin under the lock this node holds. The first write after the lock was
-    /// taken must catch up first. A write counts as in progress only when it is still there
-    /// to end: one whose client went away while it waited would otherwise keep the lock held
-    /// forever, and the catch-up falls to the next one.
-    fn grant(&mut self, reply: oneshot::Sender<Result<bool, StoreError>>) {
-        if reply.send(Ok(self.catch_up_owed)).is_ok() {
-            self.catch_up_owed = false;
-            self.in_flight += 1;
-        }
+    /// Lets a write begin under the lock this node holds. It counts as in progress until its
+    /// admission commits or is dropped, even unread (its client gone): then its `Abandon`
+    /// arrives like any other.
+    fn grant(&mut self, reply: oneshot::Sender<Result<Admission, StoreError>>) {
+        self.in_flight += 1;
+        let _ = reply.send(Ok(Admission {
+            tx: self.me.clone(),
+            fresh: self.catch_up_owed,
+            open: true,
+        }));
     }
 
     async fn take_lock(&mut self) -> Result<(), StoreError> {
-        let mut conn = PgConnection::connect_with(&self.options)
-            .await
-            .map_err(backend)?;
-        // A node stuck holding the lock must not stall the others forever.
-        sqlx::query("SET lock_timeout = '10s'")
-            .execute(&mut conn)
-            .await
-            .map_err(backend)?;
+        let mut conn = match self.idle.take() {
+            Some(mut idle) => match idle.ping().await {
+                Ok(()) => idle,
+                Err(_) => lock_connection(&self.options).await?,
+            },
+            None => lock_connection(&self.options).await?,
+        };
         let row = sqlx::query(
             "SELECT pg_advisory_lock($1), \
              (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq) AS ids",
@@ -356,9 +378,10 @@ impl Committer {
                 .bind(WRITE_LOCK)
                 .execute(&mut conn)
                 .await;
-            if unlocked.is_err() {
-                // Closing the connection ends the session, and the lock with it.
-                drop(conn);
+            // Otherwise the connection is dropped: closing it ends the session, and the lock
+            // with it.
+            if unlocked.is_ok() {
+                self.idle = Some(conn);
             }
         }
         self.holding.store(false, Ordering::SeqCst);
@@ -402,6 +425,17 @@ impl Committer {
             }
         }
     }
+}
+
+/// A connection for the write lock.
+async fn lock_connection(options: &PgConnectOptions) -> Result<PgConnection, StoreError> {
+    let mut conn = PgConnection::connect_with(options).await.map_err(backend)?;
+    // A node stuck holding the lock must not stall the others forever.
+    sqlx::query("SET lock_timeout = '10s'")
+        .execute(&mut conn)
+        .await
+        .map_err(backend)?;
+    Ok(conn)
 }
 
 /// The same failure, for each write it failed.
