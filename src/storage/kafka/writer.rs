@@ -46,6 +46,10 @@ pub struct Writes {
     config: ClientConfig,
     /// The producer of the current takeover, `None` before the first.
     producer: Mutex<Option<FutureProducer>>,
+    /// The topic was taken over and no write has committed since: the next write must catch
+    /// up with what the writers before committed. Only a commit clears it, as only a write
+    /// that got that far surely caught up (one abandoned may have stopped half way).
+    catch_up_owed: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
     /// Commits handed to the committer and not yet answered.
     in_flight: Arc<watch::Sender<usize>>,
@@ -114,6 +118,7 @@ impl Writes {
         Ok(Writes {
             config,
             producer: Mutex::new(None),
+            catch_up_owed: Arc::default(),
             generation,
             in_flight,
             queue,
@@ -132,7 +137,6 @@ impl Writes {
 
     pub async fn begin(&self) -> Result<KafkaTransaction, StoreError> {
         let mut producer = self.producer.lock().await;
-        let mut fresh = false;
         if producer.is_none() || self.own.retake.load(Ordering::SeqCst) {
             // Nothing of ours may be in flight while another producer takes over.
             let mut in_flight = self.in_flight.subscribe();
@@ -152,12 +156,12 @@ impl Writes {
                     failure("taking over the topic (init_transactions)", e)
                 })?;
             *producer = Some(taken);
-            fresh = true;
+            self.catch_up_owed.store(true, Ordering::SeqCst);
         }
         let producer = producer.clone().expect("a producer was just set");
         Ok(KafkaTransaction {
             producer,
-            fresh,
+            catch_up_owed: self.catch_up_owed.clone(),
             generation: self.generation.load(Ordering::SeqCst),
             in_flight: self.in_flight.clone(),
             queue: self.queue.clone(),
@@ -167,7 +171,7 @@ impl Writes {
 
 pub struct KafkaTransaction {
     producer: FutureProducer,
-    fresh: bool,
+    catch_up_owed: Arc<AtomicBool>,
     generation: u64,
     in_flight: Arc<watch::Sender<usize>>,
     queue: mpsc::UnboundedSender<Commit>,
@@ -186,10 +190,11 @@ impl Transaction for KafkaTransaction {
     }
 
     fn fresh(&self) -> bool {
-        self.fresh
+        self.catch_up_owed.load(Ordering::SeqCst)
     }
 
     fn commit(self: Box<Self>, records: Vec<Record>, on_durable: OnDurable) -> CommitFuture {
+        self.catch_up_owed.store(false, Ordering::SeqCst);
         let (done, answer) = oneshot::channel();
         self.in_flight.send_modify(|n| *n += 1);
         let commit = Commit {
