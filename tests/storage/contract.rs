@@ -221,6 +221,25 @@ async fn a_second_store_on_the_same_backend_catches_up(backend: &Backend) {
     );
 }
 
+/// Polls a future once (a request that got as far as its first wait) and leaves it there.
+async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) {
+    std::future::poll_fn(|cx| {
+        let _ = std::pin::Pin::new(&mut *future).poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+}
+
+/// A second node on the same backend, loaded; on a backend of one process, `first` itself.
+async fn another_node(backend: &Backend, first: &Arc<dyn Store>) -> Arc<dyn Store> {
+    if !first.is_shared() {
+        return first.clone();
+    }
+    let other = backend.open().await;
+    other.load().await.unwrap();
+    other
+}
+
 /// A write abandoned while it waits to begin (its client disconnected, and the server dropped
 /// the request) must not keep the store, or on PostgreSQL the cluster-wide write lock, to
 /// itself: the next write, here and on another node, goes ahead at once.
@@ -228,19 +247,9 @@ async fn a_write_whose_caller_went_away_holds_nothing_up(backend: &Backend) {
     let first = backend.open().await;
     first.load().await.unwrap();
     let mut begin = first.begin();
-    std::future::poll_fn(|cx| {
-        let _ = begin.as_mut().poll(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
+    poll_once(&mut begin).await;
     drop(begin);
-    let other = if first.is_shared() {
-        let other = backend.open().await;
-        other.load().await.unwrap();
-        other
-    } else {
-        first.clone()
-    };
+    let other = another_node(backend, &first).await;
     let within = Duration::from_secs(5);
     timeout(within, commit(&other, vec![schema("x", 1, 1, false)]))
         .await
@@ -261,21 +270,10 @@ async fn a_write_given_up_while_it_waited_its_turn_holds_nothing_up(backend: &Ba
     // Past the longest turn a PostgreSQL node keeps the lock while its writes keep coming.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut behind = first.begin();
-    std::future::poll_fn(|cx| {
-        let _ = behind.as_mut().poll(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
+    poll_once(&mut behind).await;
     drop(behind);
     drop(ahead);
-    let other = if first.is_shared() {
-        let other = backend.open().await;
-        other.load().await.unwrap();
-        other
-    } else {
-        first.clone()
-    };
-    // (On one node, the other is the first itself.)
+    let other = another_node(backend, &first).await;
     timeout(
         Duration::from_secs(5),
         commit(&other, vec![schema("x", 1, 1, false)]),
@@ -291,11 +289,7 @@ async fn a_write_given_up_as_it_was_let_in_holds_nothing_up(backend: &Backend) {
     let first = backend.open().await;
     first.load().await.unwrap();
     let mut begin = first.begin();
-    std::future::poll_fn(|cx| {
-        let _ = begin.as_mut().poll(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
+    poll_once(&mut begin).await;
     // Time for the store to let it in, answering a future no one polls again.
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(begin);
