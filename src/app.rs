@@ -23,7 +23,7 @@ use crate::http::contexts::ContextPrefix;
 use crate::http::forward::Forwarder;
 use crate::http::{metrics_only, routes, starting, Api, ApiFormat, AppState, Shared};
 use crate::metrics::Metrics;
-use crate::registry::{Defaults, Registry};
+use crate::registry::{Defaults, Registry, DEFAULT_CLUSTER_ID};
 use crate::replication::exporter;
 use crate::replication::follower::{self, Follow};
 use crate::replication::remote::{Credentials, Remote, RemoteError};
@@ -38,6 +38,8 @@ pub struct Options {
     /// How to reach the Kafka topic of a `kafka://` storage (`--kafka-*`).
     pub kafka: crate::storage::kafka::Settings,
     pub default_compatibility: CompatibilityLevel,
+    /// `--cluster-id`: this registry's name in `GET /v1/metadata/id` and for AUTO exporters.
+    pub cluster_id: String,
     pub api: ApiFormat,
     pub max_body_bytes: usize,
     /// Whether metrics are recorded (`--metrics`).
@@ -67,6 +69,7 @@ impl Options {
             storage: storage.to_string(),
             kafka: crate::storage::kafka::Settings::default(),
             default_compatibility: CompatibilityLevel::Backward,
+            cluster_id: DEFAULT_CLUSTER_ID.to_string(),
             api: ApiFormat::V7,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             metrics: true,
@@ -111,6 +114,7 @@ impl TryFrom<&ServeArgs> for Options {
             storage: args.storage.clone(),
             kafka: (&args.kafka).into(),
             default_compatibility: args.default_compatibility,
+            cluster_id: args.cluster_id.clone(),
             api: args.api_format.into(),
             max_body_bytes: args.max_body_bytes,
             metrics: args.metrics,
@@ -178,6 +182,7 @@ impl Server {
             .context("opening storage")?;
         let defaults = Defaults {
             compatibility: options.default_compatibility,
+            cluster_id: options.cluster_id.as_str().into(),
         };
         let registry = Registry::open(store, defaults, &metrics)
             .await

@@ -334,6 +334,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SCHEMATA_DEFAULT_COMPATIBILITY", default_value = "BACKWARD", value_parser = parse_level)]
     pub default_compatibility: CompatibilityLevel,
 
+    /// This registry's cluster id: answered by `GET /v1/metadata/id` (Confluent's
+    /// `schema.registry.group.id`), and the context (`.ID`) an exporter of contextType AUTO
+    /// writes into on its destination. Letters, digits, `-`, `_` and `.`.
+    #[arg(long, env = "SCHEMATA_CLUSTER_ID", default_value = crate::registry::DEFAULT_CLUSTER_ID, value_parser = parse_cluster_id)]
+    pub cluster_id: String,
+
     /// Response shapes of Confluent 7.x (`v7`: `{"id":N}` from register, no `schemaType` for
     /// Avro, 409) or 8.x (`v8`: full register response, guid/ts/deleted fields, 40901).
     #[arg(long, env = "SCHEMATA_API_FORMAT", value_enum, default_value = "v7")]
@@ -534,6 +540,20 @@ fn parse_level(s: &str) -> Result<CompatibilityLevel, String> {
     s.parse().map_err(|()| {
         format!("'{s}' is not a compatibility level (NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE)")
     })
+}
+
+/// A cluster id names a context (`.ID`) and goes into URLs: no colon, slash or space.
+fn parse_cluster_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a cluster id: use letters, digits, '-', '_' and '.'"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -26,8 +26,11 @@ struct ExporterBody {
     subjects: Option<Vec<String>>,
     #[serde(rename = "subjectRenameFormat")]
     subject_rename_format: Option<String>,
+    /// `AUTO` (the default: the context `.` and this registry's cluster id), `CUSTOM` (the
+    /// `context` given) or `NONE` (each subject's own context).
     #[serde(rename = "contextType")]
     context_type: Option<String>,
+    /// The destination context of `CUSTOM` (`.dr`).
     context: Option<String>,
     /// `schema.registry.url` (required on creation), `basic.auth.user.info` (USER:PASSWORD),
     /// `bearer.auth.token`; other keys are kept and ignored.
@@ -103,7 +106,7 @@ pub async fn list(State(app): State<AppState>) -> Result<Response, ApiError> {
     path = "/exporters",
     tag = "exporters",
     request_body = ExporterBody,
-    responses((status = 200, description = "The exporter's name", body = NameView<'_>), (status = 409, description = "40950: bad name; 40951: bad config (no schema.registry.url, contextType AUTO, CUSTOM without a context); 40952: bad subjects; 40960: exists", body = ErrorBody<'_>))
+    responses((status = 200, description = "The exporter's name", body = NameView<'_>), (status = 409, description = "40950: bad name; 40951: bad config (no schema.registry.url, CUSTOM without a context); 40952: bad subjects; 40960: exists", body = ErrorBody<'_>))
 )]
 pub async fn create(
     State(app): State<AppState>,
@@ -115,7 +118,8 @@ pub async fn create(
         name: name.clone(),
         subjects: b.subjects.unwrap_or_default(),
         subject_rename_format: b.subject_rename_format,
-        context_type: b.context_type.unwrap_or_else(|| "NONE".into()),
+        // Confluent's default.
+        context_type: b.context_type.unwrap_or_else(|| "AUTO".into()),
         context: b.context,
         config: b
             .config

@@ -35,8 +35,9 @@ pub async fn post() -> Response {
     tag = "metadata",
     responses((status = 200, description = "The cluster id, as Confluent shapes it"))
 )]
-pub async fn cluster_id() -> Response {
-    ok(&json!({"scope": {"path": [], "clusters": {"schema-registry-cluster": "schema-registry"}}}))
+pub async fn cluster_id(State(app): State<AppState>) -> Response {
+    let id = &*app.registry.defaults().cluster_id;
+    ok(&json!({"scope": {"path": [], "clusters": {"schema-registry-cluster": id}}}))
 }
 
 /// `GET /v1/metadata/version`.

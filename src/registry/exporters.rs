@@ -98,9 +98,10 @@ impl Exporter {
     }
 
     /// The context exported subjects go to on the destination (`.dr`), when it is not the
-    /// default one: CUSTOM's `context`.
+    /// default one: CUSTOM's `context`, or the one AUTO was given (`.` and the source's
+    /// cluster id).
     fn destination_context(&self) -> Option<String> {
-        if self.context_type != "CUSTOM" {
+        if self.context_type == "NONE" {
             return None;
         }
         let prefix = context::normalize_context(self.context.as_deref()?).ok()?;
@@ -137,11 +138,8 @@ impl Exporter {
                     "contextType CUSTOM needs a context (for example \".dr\")".into(),
                 ))
             }
-            ("AUTO", _) => {
-                return Err(ApiError::InvalidExporterConfig(
-                    "contextType AUTO (a context named after the source registry) is not supported: use CUSTOM with a context, or NONE".into(),
-                ))
-            }
+            // The registry names AUTO's context before the check (`with_auto_context`).
+            ("AUTO", Some(_)) => {}
             (other, _) => {
                 return Err(ApiError::InvalidExporterConfig(format!(
                     "contextType {other} is not one of AUTO, CUSTOM, NONE"
@@ -161,6 +159,16 @@ impl Exporter {
             }
         }
         Ok(())
+    }
+
+    /// With contextType AUTO, the context is `.` and this registry's cluster id, named when
+    /// the exporter becomes AUTO and kept after, so a changed `--cluster-id` does not move an
+    /// exporter's subjects on its destination. A `context` sent with AUTO is not used.
+    fn with_auto_context(mut self, was_auto: bool, cluster_id: &str) -> Exporter {
+        if self.context_type == "AUTO" && !(was_auto && self.context.is_some()) {
+            self.context = Some(format!(".{cluster_id}"));
+        }
+        self
     }
 
     /// This exporter as a record.
@@ -256,6 +264,7 @@ impl Registry {
 
     /// `POST /exporters`.
     pub async fn create_exporter(&self, exporter: Exporter) -> Result<(), ApiError> {
+        let exporter = exporter.with_auto_context(false, &self.defaults().cluster_id);
         exporter.check()?;
         let write = self.begin(Operation::UpdateExporter, None).await?;
         write.permit()?;
@@ -293,10 +302,12 @@ impl Registry {
         name: &str,
         update: ExporterUpdate,
     ) -> Result<(), ApiError> {
+        let cluster_id = self.defaults().cluster_id.clone();
         self.change_exporter(name, |current| {
             if !current.paused {
                 return Err(ApiError::ExporterNotPaused(name.to_string()));
             }
+            let was_auto = current.context_type == "AUTO";
             let mut next = current.clone();
             if let Some(s) = update.subjects {
                 next.subjects = s;
@@ -313,6 +324,8 @@ impl Registry {
             if let Some(config) = update.config {
                 next.config.extend(config);
             }
+            let keep = was_auto && current.context == next.context;
+            let next = next.with_auto_context(keep, &cluster_id);
             next.check()?;
             Ok(Next::Put(next))
         })

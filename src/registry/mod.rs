@@ -70,11 +70,17 @@ pub use register::{RegisterRequest, Registered};
 pub use replica::WeakRegistry;
 pub use state::{IdSpace, State, StoredSchema, VersionInfo};
 
+/// Confluent's default cluster id (its `schema.registry.group.id`).
+pub const DEFAULT_CLUSTER_ID: &str = "schema-registry";
+
 /// What the server assumes where nothing is stored.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Defaults {
     /// The compatibility level when neither subject nor global config sets one.
     pub compatibility: CompatibilityLevel,
+    /// This registry's cluster id (`--cluster-id`): what `GET /v1/metadata/id` answers, and
+    /// the name of the context an exporter of contextType AUTO writes into.
+    pub cluster_id: Arc<str>,
 }
 
 /// A subject version and its schema.

@@ -557,6 +557,7 @@ mod tests {
         let store = Arc::new(LogStore::open(dir).unwrap());
         let defaults = Defaults {
             compatibility: CompatibilityLevel::Backward,
+            cluster_id: crate::registry::DEFAULT_CLUSTER_ID.into(),
         };
         let registry = Registry::open(store.clone(), defaults, &Metrics::off())
             .await

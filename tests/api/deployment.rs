@@ -1,5 +1,6 @@
 //! `GET /v1/metadata/deployment`: Confluent's `{"attributes": [...]}`, from
-//! `--deployment-attributes` (each trimmed, as Confluent trims them); none by default.
+//! `--deployment-attributes` (each trimmed, as Confluent trims them); none by default. And
+//! `GET /v1/metadata/id`, from `--cluster-id`.
 
 use clap::Parser;
 use schemata::app::Options;
@@ -35,5 +36,25 @@ async fn deployment_attributes_are_none_by_default_and_as_configured() {
             200,
             json!({"attributes": ["schemata", "eu-west", "on-prem"]})
         )
+    );
+}
+
+#[tokio::test]
+async fn the_cluster_id_is_confluent_s_default_or_as_configured() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/metadata/id").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!({"scope": {"path": [], "clusters": {"schema-registry-cluster": "schema-registry"}}})
+        )
+    );
+    assert_eq!(options(&["--cluster-id", "dc-1.eu"]).cluster_id, "dc-1.eu");
+    let argv = ["schemata", "serve", "--cluster-id", ":.a:"];
+    let error = Cli::try_parse_from(argv).err().unwrap().to_string();
+    assert!(
+        error.contains("invalid value ':.a:' for '--cluster-id <CLUSTER_ID>': ':.a:' is not a cluster id: use letters, digits, '-', '_' and '.'"),
+        "{error}"
     );
 }

@@ -60,14 +60,6 @@ async fn the_exporter_api_answers_as_confluent_s() {
         40950,
         "Missing or invalid exporter name: 'bad name'",
     );
-    let mut auto = exporter("auto", "http://b:8081");
-    auto["contextType"] = json!("AUTO");
-    assert_error(
-        &app.post("/exporters", auto).await,
-        409,
-        40951,
-        "Missing or invalid exporter config: contextType AUTO (a context named after the source registry) is not supported: use CUSTOM with a context, or NONE",
-    );
     let mut custom = exporter("custom", "http://b:8081");
     custom["contextType"] = json!("CUSTOM");
     assert_error(
@@ -412,6 +404,86 @@ async fn a_custom_context_exporter_writes_into_that_context_with_the_source_ids(
     assert_eq!(
         destination.get("/contexts").await.body,
         json!([".", ".dr", ".dr.a"])
+    );
+}
+
+/// contextType AUTO, Confluent's default, writes into a context named after the source's
+/// cluster id (`--cluster-id`), with the source's ids; the name is chosen once, when the
+/// exporter becomes AUTO, and a `context` sent with AUTO is not used.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auto_context_exporter_writes_into_a_context_named_after_the_source() {
+    let source = TestApp::spawn_changed(|o| o.cluster_id = "dc1".into()).await;
+    let destination = TestApp::spawn().await;
+    assert_eq!(
+        source.get("/v1/metadata/id").await.body,
+        json!({"scope": {"path": [], "clusters": {"schema-registry-cluster": "dc1"}}})
+    );
+    let r = destination
+        .put("/mode/:.__GLOBAL:", json!({"mode": "IMPORT"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(source.register_ok("customer", "\"long\"").await, 1);
+    assert_eq!(source.register_ok(":.a:customer", "\"int\"").await, 1);
+    // No contextType: AUTO, as on Confluent.
+    let r = source
+        .post(
+            "/exporters",
+            json!({"name": "to-b", "context": ".elsewhere",
+                   "config": {"schema.registry.url": destination.base}}),
+        )
+        .await;
+    assert_eq!((r.status, r.body), (200, json!({"name": "to-b"})));
+    let described = json!({"name": "to-b", "subjects": [], "contextType": "AUTO",
+                           "context": ".dc1", "config": {"schema.registry.url": destination.base}});
+    assert_eq!(source.get("/exporters/to-b").await.body, described);
+    within_2s(&destination, "/subjects", |b| {
+        *b == json!([":.dc1.a:customer", ":.dc1:customer"])
+    })
+    .await;
+    assert_eq!(
+        destination
+            .get("/subjects/:.dc1:customer/versions/1")
+            .await
+            .body,
+        json!({"subject": ":.dc1:customer", "version": 1, "id": 1, "schema": "\"long\""})
+    );
+    assert_eq!(
+        destination.get("/contexts").await.body,
+        json!([".", ".dc1", ".dc1.a"])
+    );
+
+    // An update that leaves it AUTO keeps its context; one to CUSTOM takes the new context.
+    let r = source
+        .request(reqwest::Method::PUT, "/exporters/to-b/pause", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = source
+        .put("/exporters/to-b", json!({"subjects": ["customer"]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        source.get("/exporters/to-b").await.body["context"],
+        json!(".dc1")
+    );
+    let r = source
+        .put(
+            "/exporters/to-b",
+            json!({"contextType": "CUSTOM", "context": ".dr"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        source.get("/exporters/to-b").await.body,
+        json!({"name": "to-b", "subjects": ["customer"], "contextType": "CUSTOM",
+               "context": ".dr", "config": {"schema.registry.url": destination.base}})
+    );
+    let r = source
+        .put("/exporters/to-b", json!({"contextType": "AUTO"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        source.get("/exporters/to-b").await.body["context"],
+        json!(".dc1")
     );
 }
 
