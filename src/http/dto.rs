@@ -1,6 +1,8 @@
 //! JSON shapes shared by several resources: the schema request body and the schema views,
 //! whose fields follow the 7.x or 8.x generation (confluent-api.md §2, §6).
 
+use std::borrow::Cow;
+
 use compat::{Metadata, Object, Reference, RuleSet};
 use serde::{Deserialize, Serialize};
 
@@ -152,7 +154,7 @@ pub struct SchemaView<'a> {
     metadata: Option<&'a Metadata>,
     #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     rule_set: Option<&'a RuleSet>,
-    schema: &'a str,
+    schema: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ts: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +165,7 @@ impl<'a> SchemaView<'a> {
     /// The same view with another spelling of the schema (a requested `format`).
     pub fn with_text(mut self, text: Option<&'a str>) -> SchemaView<'a> {
         if let Some(t) = text {
-            self.schema = t;
+            self.schema = Cow::Borrowed(t);
         }
         self
     }
@@ -179,7 +181,7 @@ impl<'a> SchemaView<'a> {
             references: &sv.schema.references,
             metadata: sv.schema.metadata.as_deref(),
             rule_set: sv.schema.rule_set.as_deref(),
-            schema: &sv.schema.text,
+            schema: sv.schema.text.as_str(),
             ts: v8.then_some(sv.info.ts),
             deleted: v8.then_some(sv.info.deleted),
         }

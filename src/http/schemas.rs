@@ -1,5 +1,7 @@
 //! `/schemas`: schemas by global id (what every deserializer calls), listings and types.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,7 +32,7 @@ struct SchemaString<'a> {
     guid: Option<String>,
     #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
     schema_type: Option<&'static str>,
-    schema: &'a str,
+    schema: Cow<'a, str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     references: &'a [Reference],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +58,7 @@ fn schema_string<'a>(
         version: at.map(|sv| sv.version),
         guid: (api == ApiFormat::V8).then(|| compat::guid(&schema.identity)),
         schema_type: schema_type_field(schema, api),
-        schema: &schema.text,
+        schema: schema.text.as_str(),
         references: &schema.references,
         metadata: schema.metadata.as_deref(),
         rule_set: schema.rule_set.as_deref(),
@@ -108,8 +110,8 @@ pub async fn by_id(
         .registry
         .formatted(&found.subject, &found.schema, format)?;
     let mut body = schema_string(&found.schema, api, at, max_id);
-    if let Some(t) = &text {
-        body.schema = t;
+    if let Some(t) = text {
+        body.schema = Cow::Owned(t);
     }
     Ok(ok(&body))
 }
@@ -178,7 +180,7 @@ pub async fn raw_by_id(
         .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
-        text.unwrap_or_else(|| found.schema.text.to_string()),
+        text.unwrap_or_else(|| found.schema.text.as_str().into_owned()),
     ))
 }
 

@@ -1,5 +1,7 @@
 //! `/subjects`: registering, looking up, listing and deleting subject versions.
 
+use std::borrow::Cow;
+
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -166,7 +168,7 @@ struct RegisteredView<'a> {
     metadata: Option<&'a Metadata>,
     #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     rule_set: Option<&'a RuleSet>,
-    schema: &'a str,
+    schema: Cow<'a, str>,
     ts: i64,
     deleted: bool,
 }
@@ -189,7 +191,7 @@ struct ModifiedView<'a> {
     metadata: Option<&'a Metadata>,
     #[serde(rename = "ruleSet", skip_serializing_if = "Option::is_none")]
     rule_set: Option<&'a RuleSet>,
-    schema: &'a str,
+    schema: Cow<'a, str>,
 }
 
 /// `POST /subjects/{subject}/versions`: register (idempotent for a known schema).
@@ -231,7 +233,7 @@ pub async fn register(
             references: &schema.references,
             metadata: schema.metadata.as_deref(),
             rule_set: schema.rule_set.as_deref(),
-            schema: &schema.text,
+            schema: schema.text.as_str(),
         }),
         ApiFormat::V8 => ok(&RegisteredView {
             id: schema.id,
@@ -241,7 +243,7 @@ pub async fn register(
             references: &schema.references,
             metadata: schema.metadata.as_deref(),
             rule_set: schema.rule_set.as_deref(),
-            schema: &schema.text,
+            schema: schema.text.as_str(),
             ts,
             deleted: false,
         }),
@@ -299,7 +301,7 @@ pub async fn raw_version(
         .formatted(&found.subject, &found.schema, params.get("format"))?;
     Ok(json_response(
         StatusCode::OK,
-        text.unwrap_or_else(|| found.schema.text.to_string()),
+        text.unwrap_or_else(|| found.schema.text.as_str().into_owned()),
     ))
 }
 

@@ -46,6 +46,7 @@ mod register;
 mod replica;
 mod snapshot;
 mod state;
+mod text;
 mod usages;
 mod versions;
 mod write;
@@ -267,19 +268,18 @@ impl Registry {
             return Ok(parsed.clone());
         }
         let deps = dependencies(state, context, &schema.references, true)?;
+        let texts: Vec<_> = deps.iter().map(|(_, s)| s.text.as_str()).collect();
         let deps: Vec<Dependency<'_>> = deps
             .iter()
-            .map(|(name, s)| Dependency {
-                name,
-                schema: &s.text,
-            })
+            .zip(&texts)
+            .map(|((name, _), text)| Dependency { name, schema: text })
             .collect();
         let options = ParseOptions {
             normalize: false,
             validate: false,
         };
-        let parsed =
-            compat::parse(schema.schema_type, &schema.text, &deps, options).map_err(|e| {
+        let parsed = compat::parse(schema.schema_type, &schema.text.as_str(), &deps, options)
+            .map_err(|e| {
                 ApiError::InvalidSchema(format!(
                     "Stored schema {} cannot be parsed: {e}",
                     schema.id

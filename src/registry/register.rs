@@ -343,7 +343,7 @@ impl Registry {
         if !normalize {
             let content = compat::identity(text, &request.references);
             let same = |s: &StoredSchema| {
-                s.content == content && s.schema_type == schema_type && *s.text == *text
+                s.content == content && s.schema_type == schema_type && s.text.is(text)
             };
             let found = find_matching(state, subject, same, contract, deleted, latest_only);
             if found.is_some() {
@@ -383,12 +383,11 @@ impl Registry {
             references.dedup();
         }
         let deps = dependencies(state, context::context_of(subject), &references, false)?;
+        let texts: Vec<_> = deps.iter().map(|(_, s)| s.text.as_str()).collect();
         let deps: Vec<Dependency<'_>> = deps
             .iter()
-            .map(|(name, s)| Dependency {
-                name,
-                schema: &s.text,
-            })
+            .zip(&texts)
+            .map(|((name, _), text)| Dependency { name, schema: text })
             .collect();
         let options = ParseOptions {
             normalize,
@@ -620,7 +619,7 @@ fn with_schema_or_latest<'r>(
         .schema(subject, latest.id)
         .ok_or_else(|| ApiError::InvalidSchema("Empty schema".into()))?;
     let mut request = request.clone();
-    request.schema = Some(schema.text.to_string());
+    request.schema = Some(schema.text.as_str().into_owned());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
     request.references = schema.references.to_vec();
     Ok((Cow::Owned(request), true))

@@ -128,7 +128,7 @@ impl State {
                 id: info.id,
                 schema_type: schema.schema_type.as_str().to_string(),
                 references: schema.references.to_vec(),
-                schema: schema.text.to_string(),
+                schema: schema.text.as_str().into_owned(),
                 metadata: schema.metadata.as_deref().cloned(),
                 rule_set: schema.rule_set.as_deref().cloned(),
                 deleted: info.deleted,

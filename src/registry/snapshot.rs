@@ -7,7 +7,8 @@
 //! context's id space first, then each other context's with whether its CONTEXT record exists,
 //! then the subjects. The users of each id are not written: they are the subjects' versions,
 //! read back sharing the subjects' names. Integers are little-endian; a string is its length
-//! (u32) and its bytes. Configs, modes and exporters are few: they are written as the records
+//! (u32) and its bytes; a schema's text is written as it is kept, compressed (`text.rs`), so
+//! a start neither compresses nor checks the UTF-8 of a million texts. Configs, modes and exporters are few: they are written as the records
 //! that recreate them.
 
 use std::io::Write;
@@ -17,12 +18,13 @@ use compat::{Reference, SchemaType};
 
 use crate::registry::context;
 use crate::registry::state::{
-    build_sorted, Context, IdEntry, IdSpace, State, StoredSchema, Usages, VersionInfo, VersionList,
+    build_sorted, Context, IdEntry, IdSpace, State, StoredSchema, Text, Usages, VersionInfo,
+    VersionList,
 };
 use crate::storage::{ModeValue, Record};
 
 /// Changes with any change to the encoding: an older snapshot is then ignored, not misread.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// Writes `state` to `out`.
 pub fn write(state: &State, out: &mut dyn Write) -> std::io::Result<()> {
@@ -92,7 +94,7 @@ fn write_space(w: &mut Writer<'_>, space: &IdSpace) -> std::io::Result<()> {
         });
         w.bytes(&schema.identity);
         w.bytes(&schema.content);
-        w.str(&schema.text);
+        w.str_bytes(schema.text.stored());
         w.u32(schema.references.len() as u32);
         for r in &schema.references {
             w.str(&r.name);
@@ -254,7 +256,7 @@ fn read_space(r: &mut Reader<'_>) -> Result<SpaceParts, String> {
         };
         let identity = r.array()?;
         let content = r.array()?;
-        let text = r.string()?.into_boxed_str();
+        let text = Text::from_stored(r.slice()?)?;
         let references = (0..r.u32()?)
             .map(|_| {
                 Ok(Reference {
@@ -439,11 +441,17 @@ mod tests {
 
     /// Records that touch every part of the state.
     fn records() -> Vec<Record> {
+        // Long enough to be kept compressed (`text.rs`).
         let mut referencing = schema(
             "b",
             1,
             2,
-            "{\"type\":\"record\",\"name\":\"B\",\"fields\":[]}",
+            &format!(
+                "{{\"type\":\"record\",\"name\":\"B\",\"fields\":[{}]}}",
+                ["x", "y", "z"]
+                    .map(|f| format!("{{\"name\":\"{f}\",\"type\":\"A\"}}"))
+                    .join(",")
+            ),
         );
         referencing.references = vec![Reference {
             name: "A".into(),
@@ -538,7 +546,13 @@ mod tests {
         let state = fold(records());
         let mut bytes = Vec::new();
         write(&state, &mut bytes).unwrap();
-        assert_eq!(fingerprint(&read(&bytes).unwrap()), fingerprint(&state));
+        let back = read(&bytes).unwrap();
+        assert_eq!(fingerprint(&back), fingerprint(&state));
+        let long = &back.ids.schema(2).unwrap().text;
+        assert!(
+            long.stored().len() < long.as_str().len(),
+            "{long:?} compressed"
+        );
         for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
             assert!(read(&bytes[..cut]).is_err(), "cut at {cut}");
         }
@@ -549,7 +563,7 @@ mod tests {
         other_version[0] = 9;
         assert_eq!(
             read(&other_version).err().unwrap(),
-            "encoding version 9, not 3"
+            "encoding version 9, not 4"
         );
     }
 

@@ -11,6 +11,7 @@ use compat::{Metadata, Reference, RuleSet, SchemaType};
 use imbl::{HashMap, OrdMap};
 
 use crate::registry::context;
+pub use crate::registry::text::Text;
 pub use crate::registry::versions::VersionList;
 use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreError};
 
@@ -23,8 +24,8 @@ use crate::storage::{ConfigValue, Mode, Position, Record, SchemaValue, StoreErro
 pub struct StoredSchema {
     pub id: u32,
     pub schema_type: SchemaType,
-    /// Canonical text, as registered.
-    pub text: Box<str>,
+    /// Canonical text, as registered (compressed: see `text.rs`).
+    pub text: Text,
     pub references: Box<[Reference]>,
     /// The data contract registered with it; boxed, as most schemas have none (inline, the two
     /// would cost every schema 170 bytes).
@@ -240,7 +241,7 @@ fn stored(value: SchemaValue) -> Result<Arc<StoredSchema>, StoreError> {
     Ok(Arc::new(StoredSchema {
         id: value.id,
         schema_type,
-        text: value.schema.into_boxed_str(),
+        text: Text::new(&value.schema),
         references: value.references.into_boxed_slice(),
         metadata: value.metadata.map(Box::new),
         rule_set: value.rule_set.map(Box::new),
