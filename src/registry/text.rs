@@ -22,12 +22,22 @@ pub struct Text(Box<[u8]>);
 impl Text {
     pub fn new(text: &str) -> Text {
         if text.len() >= SHORTEST {
-            let block = lz4_flex::block::compress_prepend_size(text.as_bytes());
-            if block.len() < text.len() {
-                return Text(tagged(LZ4, &block));
+            // Compressed in place after the tag and length; the buffer is then cut to size.
+            let bound = lz4_flex::block::get_maximum_output_size(text.len());
+            let mut out = vec![0; 5 + bound];
+            out[0] = LZ4;
+            out[1..5].copy_from_slice(&(text.len() as u32).to_le_bytes());
+            if let Ok(written) = lz4_flex::block::compress_into(text.as_bytes(), &mut out[5..]) {
+                if 4 + written < text.len() {
+                    out.truncate(5 + written);
+                    return Text(out.into_boxed_slice());
+                }
             }
         }
-        Text(tagged(PLAIN, text.as_bytes()))
+        let mut out = Vec::with_capacity(1 + text.len());
+        out.push(PLAIN);
+        out.extend_from_slice(text.as_bytes());
+        Text(out.into_boxed_slice())
     }
 
     /// The text.
@@ -80,13 +90,6 @@ impl Text {
 
 /// Why a text made by [`Text::new`], or checked by a snapshot's checksum, reads back.
 const INTACT: &str = "a schema text reads back as it was stored";
-
-fn tagged(tag: u8, bytes: &[u8]) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(1 + bytes.len());
-    out.push(tag);
-    out.extend_from_slice(bytes);
-    out.into_boxed_slice()
-}
 
 impl std::fmt::Debug for Text {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
