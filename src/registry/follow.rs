@@ -219,7 +219,7 @@ impl Registry {
             next.apply(record)?;
         }
         next.position = batch.position;
-        let next = Arc::new(next);
+        let next = super::repacked_if_due(Arc::new(next)).await;
         writer.pending = next.clone();
         self.inner.published.store(next);
         Ok(())

@@ -169,6 +169,9 @@ impl Registry {
                 state.apply(record)?;
             }
             state.position = loaded.position;
+            if state.repack_due() {
+                state = state.repacked();
+            }
             Ok::<Option<State>, StoreError>(Some(state))
         })
         .await
@@ -292,6 +295,19 @@ impl Registry {
 }
 
 /// The fold of every record, oldest first.
+/// `state`, its maps rebuilt with full leaves if they grew enough since they last were (see
+/// [`State::repack_due`]); off the async threads, as it takes a few hundred milliseconds at a
+/// million schemas. Should the rebuild fail, `state` is as good, only larger.
+async fn repacked_if_due(state: Arc<State>) -> Arc<State> {
+    if !state.repack_due() {
+        return state;
+    }
+    let kept = state.clone();
+    tokio::task::spawn_blocking(move || Arc::new(state.repacked()))
+        .await
+        .unwrap_or(kept)
+}
+
 async fn replay(loaded: crate::storage::Batch) -> Result<State, StoreError> {
     tokio::task::spawn_blocking(move || {
         let mut state = State::default();
@@ -299,6 +315,9 @@ async fn replay(loaded: crate::storage::Batch) -> Result<State, StoreError> {
             state.apply(record)?;
         }
         state.position = loaded.position;
+        if state.repack_due() {
+            state = state.repacked();
+        }
         Ok(state)
     })
     .await

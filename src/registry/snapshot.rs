@@ -196,6 +196,8 @@ pub fn read(bytes: &[u8]) -> Result<State, String> {
         subjects,
         ..State::default()
     };
+    // Built from sorted lists, the maps' leaves are full.
+    state.packed = state.entries();
     for _ in 0..r.u64()? {
         let key = r.slice()?;
         let value = r.slice()?;

@@ -243,7 +243,7 @@ impl Registry {
                 return Err(write.failed(e));
             }
         }
-        let next = Arc::new(next);
+        let next = super::repacked_if_due(Arc::new(next)).await;
         let inner = self.inner.clone();
         let published = next.clone();
         let Write {
