@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 CONNS=32
 THREADS=2
-export CARGO_TARGET_DIR="$PWD/target"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 cargo build --release --quiet
 cargo build --release --quiet --example gen_log
 (cd bench/baseline && cargo build --release --quiet)
-BIN=target/release/schemata
-BASE_BIN=target/release/schemata-bench-baseline
+BIN=$CARGO_TARGET_DIR/release/schemata
+BASE_BIN=$CARGO_TARGET_DIR/release/schemata-bench-baseline
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -37,7 +37,7 @@ echo "== machine: $(nproc) cores; wrk -t$THREADS -c$CONNS -d${DURATION}s"
 
 # --- hot paths vs baseline -------------------------------------------------------------
 if [ -n "${HOT_SCHEMAS:-}" ]; then
-  target/release/examples/gen_log "$WORK/hot" "$HOT_SCHEMAS"
+  "$CARGO_TARGET_DIR"/release/examples/gen_log "$WORK/hot" "$HOT_SCHEMAS"
 fi
 start_schemata "$WORK/hot" 18081
 if [ -n "${HOT_SCHEMAS:-}" ]; then
@@ -103,13 +103,13 @@ NEW=$(rps -s bench/new_schema.lua http://127.0.0.1:18083)
 echo "new durable registrations ${NEW} req/s ($CONNS connections, each answered after fsync)"
 
 # --- memory with 10,000 schemas -----------------------------------------------------------
-target/release/examples/gen_log "$WORK/rss" 10000
+"$CARGO_TARGET_DIR"/release/examples/gen_log "$WORK/rss" 10000
 start_schemata "$WORK/rss" 18084
 curl -sf localhost:18084/schemas/ids/10000 >/dev/null
 echo "RSS with 10,000 schemas   $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$SCHEMATA_PID/status)"
 
 # --- cold start with 100,000 schemas ------------------------------------------------------
-target/release/examples/gen_log "$WORK/cold" 100000
+"$CARGO_TARGET_DIR"/release/examples/gen_log "$WORK/cold" 100000
 echo "log with 100,000 schemas  $(du -h "$WORK/cold/schemas.log" | cut -f1)"
 for run in 1 2 3; do
   start=$(date +%s%N)
