@@ -32,8 +32,9 @@ trap cleanup EXIT
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # RSS once the start's leftovers are gone (the log's index is built, and its read buffer freed,
-# on a thread of its own that may still run when the server starts serving).
-settled_mb() { sleep 3; rss_mb "$1"; }
+# on a thread of its own that may still run when the server starts serving; jemalloc gives
+# freed pages back after about 10 s).
+settled_mb() { sleep 12; rss_mb "$1"; }
 # Starts a server on log directory $1 and waits until it serves; sets PID, and SECS to the
 # seconds from exec to serving.
 serve() {

@@ -8,6 +8,12 @@ use schemata::cli::args::{Cli, Command, LogFormat, ServeArgs};
 use schemata::http::trace::ACCESS_LOG;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc gives the pages of what a replay or a rebuilt map freed back to the system; glibc's
+/// allocator keeps them (see Cargo.toml).
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     // One TLS provider for every HTTPS request the commands make.
