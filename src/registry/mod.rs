@@ -303,9 +303,18 @@ async fn repacked_if_due(state: Arc<State>) -> Arc<State> {
         return state;
     }
     let kept = state.clone();
-    tokio::task::spawn_blocking(move || Arc::new(state.repacked()))
-        .await
-        .unwrap_or(kept)
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let state = state.repacked();
+        tracing::info!(
+            "rebuilt the maps of {} entries with full leaves in {} ms",
+            state.packed,
+            started.elapsed().as_millis()
+        );
+        Arc::new(state)
+    })
+    .await
+    .unwrap_or(kept)
 }
 
 async fn replay(loaded: crate::storage::Batch) -> Result<State, StoreError> {

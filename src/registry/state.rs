@@ -222,11 +222,11 @@ impl State {
     /// Whether the maps grew by an eighth since they were last built with full leaves.
     ///
     /// A map grown one insert at a time has leaves half full where its keys come in ascending
-    /// order (ids) and about two-thirds full elsewhere (`build_sorted` says why): at a million
-    /// schemas registered through the API that is about 85 MB more than the same state read
-    /// from a snapshot. Rebuilding them each time they grow by an eighth keeps all but the
-    /// newest ninth full, for a rebuild of every entry about eight times over as a registry
-    /// grows from nothing.
+    /// order (ids) and about two-thirds full elsewhere (`build_sorted` says why), which is much
+    /// of why a million schemas registered through the API held 699 MB against 565 MB read
+    /// from a snapshot (`bench/README.md`). Rebuilding them each time they grow by an eighth
+    /// keeps all but the newest ninth full, for a rebuild of every entry about eight times
+    /// over as a registry grows from nothing.
     pub fn repack_due(&self) -> bool {
         let entries = self.entries();
         entries >= REPACK_FROM && entries >= self.packed + self.packed / 8
