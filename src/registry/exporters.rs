@@ -470,4 +470,28 @@ mod tests {
         assert_eq!(e.rename("orders"), "dc1.orders");
         assert_eq!(e.source_of("dc1.orders").as_deref(), Some("orders"));
     }
+
+    #[test]
+    fn an_auto_context_is_named_once_after_the_cluster_id() {
+        let mut e = exporter(None, &[]);
+        e.context_type = "AUTO".into();
+        // A new AUTO exporter: a context sent with it is not used.
+        e.context = Some(".elsewhere".into());
+        let e = e.with_auto_context(false, "dc1");
+        assert_eq!(e.context.as_deref(), Some(".dc1"));
+        assert_eq!(e.rename(":.a:orders"), ":.dc1.a:orders");
+        // Still AUTO after the registry's --cluster-id changed: its subjects stay where they are.
+        assert_eq!(
+            e.clone().with_auto_context(true, "dc2").context.as_deref(),
+            Some(".dc1")
+        );
+        // Made AUTO again from another type: named after today's id.
+        assert_eq!(
+            e.with_auto_context(false, "dc2").context.as_deref(),
+            Some(".dc2")
+        );
+        // NONE and CUSTOM are left as they are.
+        let none = exporter(None, &[]).with_auto_context(false, "dc1");
+        assert_eq!(none.context, None);
+    }
 }
