@@ -2,9 +2,15 @@
 //! body at every start, thousands of times; reading that JSON into a typed request (its data
 //! contract canonicalised) was the largest part of answering a re-registration. A body is a
 //! pure function of its bytes, so a parse made once serves every later copy.
+//!
+//! A body is kept only once it has been answered from what the registry already held (a
+//! re-registration, a lookup that found its schema): a body that created a schema is seldom
+//! sent again until its producer restarts, and a bulk registration (an import, a CI run)
+//! would otherwise fill the cache with bodies seen once and push out the ones sent again.
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use moka::sync::Cache;
 
@@ -43,26 +49,43 @@ fn weight(body: &[u8]) -> u32 {
 }
 
 impl ParsedBodies {
-    /// The request in `body`: parsed before, or parsed now (and kept when it is valid).
-    pub fn parse(&self, body: &[u8]) -> Result<Arc<RegisterRequest>, ApiError> {
-        if let Some(request) = self.0.get(body) {
-            return Ok(request);
+    /// The request in `body`: parsed before and kept, or parsed now.
+    pub fn parse(&self, body: Bytes) -> Result<RequestBody, ApiError> {
+        if let Some(request) = self.0.get(body.as_ref()) {
+            return Ok(RequestBody {
+                request,
+                unkept: None,
+            });
         }
-        let request = Arc::new(json::<SchemaBody>(body)?.into_request()?);
-        self.0.insert(body.into(), Arc::clone(&request));
-        Ok(request)
+        let request = Arc::new(json::<SchemaBody>(&body)?.into_request()?);
+        Ok(RequestBody {
+            request,
+            unkept: Some(body),
+        })
+    }
+
+    /// Keeps `body` parsed, for the next copy of it: once it was answered from what the
+    /// registry held.
+    pub fn keep(&self, body: RequestBody) {
+        if let Some(bytes) = body.unkept {
+            self.0.insert(bytes.as_ref().into(), body.request);
+        }
     }
 }
 
 /// A schema request body (`SchemaBody`), as a registry request.
-pub struct RequestBody(pub Arc<RegisterRequest>);
+pub struct RequestBody {
+    pub request: Arc<RegisterRequest>,
+    /// Its bytes, when it was parsed for this request (not kept yet).
+    unkept: Option<Bytes>,
+}
 
 impl FromRequest<AppState> for RequestBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<RequestBody, ApiError> {
         let bytes = read_body(req, state).await?;
-        state.bodies.parse(&bytes).map(RequestBody)
+        state.bodies.parse(bytes)
     }
 }
 
@@ -73,13 +96,12 @@ mod tests {
     const BODY: &[u8] = br#"{"schema":"\"string\"","metadata":{"properties":{"owner":"a"}}}"#;
 
     #[test]
-    fn a_body_seen_before_is_not_parsed_again() {
+    fn a_body_kept_is_not_parsed_again() {
         let bodies = ParsedBodies::default();
-        let first = bodies.parse(BODY).unwrap();
-        let again = bodies.parse(BODY).unwrap();
-        assert!(Arc::ptr_eq(&first, &again));
-        assert_eq!(first.schema.as_deref(), Some("\"string\""));
-        let owner = first
+        let first = bodies.parse(Bytes::from_static(BODY)).unwrap();
+        let parsed = Arc::clone(&first.request);
+        assert_eq!(parsed.schema.as_deref(), Some("\"string\""));
+        let owner = parsed
             .contract
             .metadata
             .as_ref()
@@ -87,16 +109,32 @@ mod tests {
             .properties
             .get("owner");
         assert_eq!(owner.map(String::as_str), Some("a"));
+        bodies.keep(first);
+        let again = bodies.parse(Bytes::from_static(BODY)).unwrap();
+        assert!(Arc::ptr_eq(&parsed, &again.request));
+        assert!(again.unkept.is_none());
+    }
+
+    #[test]
+    fn a_body_not_kept_is_parsed_each_time() {
+        let bodies = ParsedBodies::default();
+        let first = bodies.parse(Bytes::from_static(BODY)).unwrap();
+        let again = bodies.parse(Bytes::from_static(BODY)).unwrap();
+        assert!(!Arc::ptr_eq(&first.request, &again.request));
+        assert_eq!(first.request.schema, again.request.schema);
+        assert_eq!(bodies.0.iter().count(), 0);
     }
 
     #[test]
     fn other_bytes_are_another_request() {
         let bodies = ParsedBodies::default();
-        let first = bodies.parse(BODY).unwrap();
-        let spaced = bodies.parse(br#"{"schema": "\"string\""}"#).unwrap();
-        assert!(!Arc::ptr_eq(&first, &spaced));
-        assert_eq!(spaced.schema.as_deref(), Some("\"string\""));
-        assert_eq!(spaced.contract, Default::default());
+        bodies.keep(bodies.parse(Bytes::from_static(BODY)).unwrap());
+        let spaced = bodies
+            .parse(Bytes::from_static(br#"{"schema": "\"string\""}"#))
+            .unwrap();
+        assert!(spaced.unkept.is_some());
+        assert_eq!(spaced.request.schema.as_deref(), Some("\"string\""));
+        assert_eq!(spaced.request.contract, Default::default());
     }
 
     #[test]
@@ -104,7 +142,7 @@ mod tests {
         let bodies = ParsedBodies::default();
         let bad = br#"{"schema":"\"string\"","ruleSet":{"domainRules":[{"kind":"NOPE"}]}}"#;
         for _ in 0..2 {
-            let ApiError::BadRequest(message) = bodies.parse(bad).unwrap_err() else {
+            let Err(ApiError::BadRequest(message)) = bodies.parse(Bytes::from_static(bad)) else {
                 panic!("not a 400");
             };
             assert_eq!(

@@ -7,7 +7,8 @@
 //!
 //! - `extract.rs`: request parsing the way clients send requests (query flags, bodies, paths);
 //!   `params.rs`: the shared query parameters, as the OpenAPI document describes them.
-//! - `bodies.rs`: schema request bodies seen before, kept parsed by their bytes.
+//! - `bodies.rs`: schema request bodies answered before from what was held, kept parsed by their
+//!   bytes.
 //! - `format.rs`: the Confluent generation (7.x/8.x) the responses follow.
 //! - `error.rs`: errors as responses. `dto.rs`: JSON shapes several resources share.
 //! - `trace.rs`: per request, a span, an access log line and its metrics (method, route,
@@ -108,7 +109,7 @@ pub struct Shared {
     pub exporters: crate::replication::exporter::Exporters,
     /// Forwards writes to the elected writer (Kafka storage with `--advertised-url`).
     pub forwarder: Option<Arc<forward::Forwarder>>,
-    /// Schema request bodies seen before, parsed.
+    /// Schema request bodies answered before, parsed.
     pub bodies: bodies::ParsedBodies,
 }
 

@@ -67,14 +67,15 @@ pub async fn lookup(
     State(app): State<AppState>,
     path: SubjectPath,
     params: Params,
-    RequestBody(request): RequestBody,
+    body: RequestBody,
 ) -> Result<Response, ApiError> {
     let found = app.registry.lookup(
         &path.subject,
-        &request,
+        &body.request,
         params.flag("normalize"),
         params.flag("deleted"),
     )?;
+    app.bodies.keep(body);
     let text = app
         .registry
         .formatted(&path.subject, &found.schema, params.get("format"))?;
@@ -207,11 +208,11 @@ pub async fn register(
     State(app): State<AppState>,
     path: SubjectPath,
     params: Params,
-    RequestBody(request): RequestBody,
+    body: RequestBody,
 ) -> Result<Response, ApiError> {
     let registered = app
         .registry
-        .register(&path.subject, &request, params.flag("normalize"))
+        .register(&path.subject, &body.request, params.flag("normalize"))
         .await;
     // The one error whose code differs between generations (409 or 40901).
     let Registered {
@@ -230,9 +231,9 @@ pub async fn register(
             id: schema.id,
             version,
             schema_type: schema_type_field(&schema, app.api),
-            references: &schema.references,
-            metadata: schema.metadata.as_deref(),
-            rule_set: schema.rule_set.as_deref(),
+            references: schema.references(),
+            metadata: schema.metadata(),
+            rule_set: schema.rule_set(),
             schema: schema.text.as_str(),
         }),
         ApiFormat::V8 => ok(&RegisteredView {
@@ -240,18 +241,21 @@ pub async fn register(
             version,
             guid: compat::guid(&schema.identity),
             schema_type: schema.schema_type.as_str(),
-            references: &schema.references,
-            metadata: schema.metadata.as_deref(),
-            rule_set: schema.rule_set.as_deref(),
+            references: schema.references(),
+            metadata: schema.metadata(),
+            rule_set: schema.rule_set(),
             schema: schema.text.as_str(),
             ts,
             deleted: false,
         }),
     };
-    // A producer re-registering what is there changes nothing: no audit line (one per request
-    // would cost the hot path more than the rest of it).
-    if !created && app.auth.is_some() {
-        response.extensions_mut().insert(Unchanged);
+    if !created {
+        app.bodies.keep(body);
+        // A producer re-registering what is there changes nothing: no audit line (one per
+        // request would cost the hot path more than the rest of it).
+        if app.auth.is_some() {
+            response.extensions_mut().insert(Unchanged);
+        }
     }
     Ok(response)
 }

@@ -55,9 +55,7 @@ impl Registry {
         versions
             .into_iter()
             .filter(|(_, info)| {
-                let stored = state
-                    .schema(subject, info.id)
-                    .and_then(|s| s.metadata.as_deref());
+                let stored = state.schema(subject, info.id).and_then(|s| s.metadata());
                 contract::group_value(&config, stored) == group
             })
             .map(|(v, _)| v)
@@ -83,7 +81,7 @@ impl Registry {
             let previous = previous
                 .and_then(|v| state.versions(subject)?.get(&v).copied())
                 .and_then(|info| state.schema(subject, info.id))
-                .and_then(|s| s.metadata.as_deref());
+                .and_then(|s| s.metadata());
             reserved = reserved_field_messages(new, metadata, previous);
         }
         let mut parsed: Vec<(i32, Arc<compat::Schema>)> = Vec::with_capacity(versions.len());

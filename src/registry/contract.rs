@@ -149,11 +149,11 @@ pub fn effective(
     let specific_metadata = request
         .metadata
         .as_ref()
-        .or_else(|| previous.and_then(|p| p.metadata.as_deref()));
+        .or_else(|| previous.and_then(|p| p.metadata()));
     let specific_rules = request
         .rule_set
         .as_ref()
-        .or_else(|| previous.and_then(|p| p.rule_set.as_deref()));
+        .or_else(|| previous.and_then(|p| p.rule_set()));
     let mut metadata = merge_metadata(
         merge_metadata(config.default_metadata.as_ref(), specific_metadata).as_ref(),
         config.override_metadata.as_ref(),
@@ -244,22 +244,22 @@ fn without_confluent_version(metadata: Option<&Metadata>) -> Metadata {
 /// `confluent:version` being absent on one side (and, when the request has it, naming this
 /// very version).
 pub fn matches(contract: &Contract, schema: &StoredSchema, version: i32) -> bool {
-    if contract.rule_set.as_ref() != schema.rule_set.as_deref() {
+    if contract.rule_set.as_ref() != schema.rule_set() {
         return false;
     }
     let asked = confluent_version(contract.metadata.as_ref());
-    let stored = confluent_version(schema.metadata.as_deref());
+    let stored = confluent_version(schema.metadata());
     match (asked, stored) {
         (None, Some(_)) => {
             contract.metadata.clone().unwrap_or_default()
-                == without_confluent_version(schema.metadata.as_deref())
+                == without_confluent_version(schema.metadata())
         }
         (Some(asked), None) => {
             asked == version
                 && without_confluent_version(contract.metadata.as_ref())
-                    == schema.metadata.as_deref().cloned().unwrap_or_default()
+                    == schema.metadata().cloned().unwrap_or_default()
         }
-        _ => contract.metadata.as_ref() == schema.metadata.as_deref(),
+        _ => contract.metadata.as_ref() == schema.metadata(),
     }
 }
 

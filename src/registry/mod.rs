@@ -270,7 +270,7 @@ impl Registry {
         if let Some(parsed) = schema.parsed() {
             return Ok(parsed.clone());
         }
-        let deps = dependencies(state, context, &schema.references, true)?;
+        let deps = dependencies(state, context, schema.references(), true)?;
         let texts: Vec<_> = deps.iter().map(|(_, s)| s.text.as_str()).collect();
         let deps: Vec<Dependency<'_>> = deps
             .iter()
@@ -392,7 +392,7 @@ fn collect(
         collect(
             state,
             theirs,
-            &schema.references,
+            schema.references(),
             allow_deleted,
             out,
             visiting,

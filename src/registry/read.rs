@@ -133,7 +133,7 @@ impl Registry {
     ) -> Result<Option<String>, ApiError> {
         let wanted = match (format, schema.schema_type) {
             (Some("serialized"), SchemaType::Protobuf) => true,
-            (Some("resolved"), SchemaType::Avro) => !schema.references.is_empty(),
+            (Some("resolved"), SchemaType::Avro) => !schema.references().is_empty(),
             _ => false,
         };
         if !wanted {
@@ -230,8 +230,7 @@ impl Registry {
             for (v, info) in chosen {
                 let schema = state.schema(subject, info.id).filter(|s| {
                     filter.rule_type.as_deref().is_none_or(|t| {
-                        s.rule_set
-                            .as_ref()
+                        s.rule_set()
                             .is_some_and(|rs| rs.rules().any(|r| r.rule_type.as_deref() == Some(t)))
                     })
                 });
@@ -306,7 +305,7 @@ impl Registry {
             .filter(|(_, i)| deleted || !i.deleted)
             .find_map(|(v, info)| {
                 let schema = state.schema(subject, info.id)?;
-                let has = schema.metadata.as_ref()?;
+                let has = schema.metadata()?;
                 properties
                     .iter()
                     .all(|(k, val)| has.properties.get(k) == Some(val))

@@ -159,7 +159,7 @@ impl Registry {
         if !importing && request.version.unwrap_or(0) == 0 {
             let state = write.state();
             let same = |s: &StoredSchema| {
-                s.content == candidate.content && s.schema_type == candidate.schema_type
+                s.content() == candidate.content && s.schema_type == candidate.schema_type
             };
             if let Some(found) = find_matching(state, subject, same, &contract, false, false) {
                 self.settle(write).await?;
@@ -313,7 +313,7 @@ impl Registry {
         }
         let candidate = self.candidate(&snapshot, subject, request, normalize, false)?;
         let same = |s: &StoredSchema| {
-            s.content == candidate.content && s.schema_type == candidate.schema_type
+            s.content() == candidate.content && s.schema_type == candidate.schema_type
         };
         contracts
             .iter()
@@ -343,7 +343,7 @@ impl Registry {
         if !normalize {
             let content = compat::identity(text, &request.references);
             let same = |s: &StoredSchema| {
-                s.content == content && s.schema_type == schema_type && s.text.is(text)
+                s.content() == content && s.schema_type == schema_type && s.text.is(text)
             };
             let found = find_matching(state, subject, same, contract, deleted, latest_only);
             if found.is_some() {
@@ -352,7 +352,7 @@ impl Registry {
         }
         let key = spelling(schema_type, text, &request.references, normalize);
         let content = self.inner.spellings.load().get(&key).copied()?;
-        let same = |s: &StoredSchema| s.content == content && s.schema_type == schema_type;
+        let same = |s: &StoredSchema| s.content() == content && s.schema_type == schema_type;
         find_matching(state, subject, same, contract, deleted, latest_only)
     }
 
@@ -621,7 +621,7 @@ fn with_schema_or_latest<'r>(
     let mut request = request.clone();
     request.schema = Some(schema.text.as_str().into_owned());
     request.schema_type = Some(schema.schema_type.as_str().to_string());
-    request.references = schema.references.to_vec();
+    request.references = schema.references().to_vec();
     Ok((Cow::Owned(request), true))
 }
 
@@ -688,8 +688,7 @@ fn registered(found: SubjectVersion, filled: bool, sent: &Contract) -> Registere
 }
 
 fn contract_differs(schema: &StoredSchema, sent: &Contract) -> bool {
-    schema.metadata.as_deref() != sent.metadata.as_ref()
-        || schema.rule_set.as_deref() != sent.rule_set.as_ref()
+    schema.metadata() != sent.metadata.as_ref() || schema.rule_set() != sent.rule_set.as_ref()
 }
 
 /// Hash of everything that decides what a request's text means.

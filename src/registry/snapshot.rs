@@ -12,7 +12,7 @@
 //! that recreate them.
 
 use std::io::Write;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use compat::{Reference, SchemaType};
 
@@ -93,16 +93,16 @@ fn write_space(w: &mut Writer<'_>, space: &IdSpace) -> std::io::Result<()> {
             SchemaType::Json => 2,
         });
         w.bytes(&schema.identity);
-        w.bytes(&schema.content);
+        w.bytes(&schema.content());
         w.str_bytes(schema.text.stored());
-        w.u32(schema.references.len() as u32);
-        for r in &schema.references {
+        w.u32(schema.references().len() as u32);
+        for r in schema.references() {
             w.str(&r.name);
             w.str(&r.subject);
             w.i32(r.version);
         }
-        w.json(schema.metadata.as_deref())?;
-        w.json(schema.rule_set.as_deref())?;
+        w.json(schema.metadata())?;
+        w.json(schema.rule_set())?;
         w.flush_if_full()?;
     }
     w.u64(space.by_identity.len() as u64);
@@ -268,14 +268,14 @@ fn read_space(r: &mut Reader<'_>) -> Result<SpaceParts, String> {
                 })
             })
             .collect::<Result<Box<[_]>, String>>()?;
-        let metadata = r.json()?.map(Box::new);
-        let rule_set = r.json()?.map(Box::new);
+        let metadata = r.json()?;
+        let rule_set = r.json()?;
         if schemas.last().is_some_and(|(last, _)| *last >= id) {
             return Err(format!("schema {id} out of order"));
         }
         schemas.push((
             id,
-            Arc::new(StoredSchema {
+            Arc::new(StoredSchema::new(
                 id,
                 schema_type,
                 text,
@@ -284,8 +284,7 @@ fn read_space(r: &mut Reader<'_>) -> Result<SpaceParts, String> {
                 rule_set,
                 identity,
                 content,
-                built: OnceLock::new(),
-            }),
+            )),
         ));
     }
     let mut by_identity: Vec<([u8; 16], u32)> = Vec::new();
