@@ -749,7 +749,7 @@ pub(crate) mod tests {
             ts: None,
         })
         .unwrap();
-        assert_eq!(contracted.references(), [reference.clone()]);
+        assert_eq!(contracted.references(), std::slice::from_ref(&reference));
         assert_eq!(contracted.metadata(), Some(&metadata));
         assert_eq!(contracted.rule_set(), None);
         assert_eq!(
