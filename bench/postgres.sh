@@ -2,6 +2,7 @@
 # PostgreSQL beside the embedded log: new registrations/s, lookups/s (GET /schemas/ids/{id},
 # from memory on both), and how fast a write on one node is readable on another.
 # Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/postgres.sh [seconds]
+#   BIN=/path/to/schemata NO_BUILD=1 ... measures another build without building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -9,8 +10,8 @@ ADMIN="${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server (any database on 
 DB=schemata_bench_$$
 PGURL="${ADMIN%/*}/$DB"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet
-cargo build --release --quiet --example visibility
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --example visibility
 # BIN: another build to measure (an older commit, say); the default is this checkout.
 BIN="${BIN:-$CARGO_TARGET_DIR/release/schemata}"
 WORK=$(mktemp -d)

@@ -527,51 +527,48 @@ impl Rows {
 }
 
 /// Writes `rows` in one transaction: the position of each commit's last record, in order.
+///
+/// One statement, so one round trip: outside `BEGIN` a statement is a transaction of its own,
+/// committed (and its WAL flushed) before the answer. Its parts: the records, each other
+/// context's highest id moved past the ids used there, the notification to other nodes, and
+/// the id sequence moved past every id used (new or imported). A data-modifying `WITH` part
+/// runs whether or not it is read; the notification is read, so that it runs.
 async fn write(
     conn: &mut PgConnection,
     rows: Rows,
     node: String,
 ) -> Result<Vec<Position>, StoreError> {
-    let mut tx = conn.begin().await.map_err(backend)?;
-    // Rows are inserted, and their `seq` drawn, in the order given.
+    let (contexts, ids): (Vec<String>, Vec<i32>) = rows.context_ids.into_iter().unzip();
+    // Rows are inserted, and their `seq` drawn, in the order given: in `seq` order they come
+    // back in that order.
     let seqs: Vec<i64> = sqlx::query_scalar(
-        "INSERT INTO records (key, value) \
-         SELECT key, value FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(key, value, n) \
-         ORDER BY n \
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, seq = nextval('record_seq') \
-         RETURNING seq",
+        "WITH written AS ( \
+           INSERT INTO records (key, value) \
+           SELECT key, value FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(key, value, n) \
+           ORDER BY n \
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, seq = nextval('record_seq') \
+           RETURNING seq \
+         ), contexts AS ( \
+           INSERT INTO context_ids (context, last_id) \
+           SELECT * FROM unnest($5::text[], $6::int[]) \
+           ON CONFLICT (context) DO UPDATE \
+           SET last_id = GREATEST(context_ids.last_id, EXCLUDED.last_id) \
+         ), announced AS ( \
+           SELECT pg_notify($3, $4), CASE WHEN $7 > 0 THEN setval('schema_id_seq', GREATEST($7, \
+             (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq)), true) END \
+         ) \
+         SELECT written.seq FROM written, announced ORDER BY written.seq",
     )
     .bind(&rows.keys)
     .bind(&rows.values)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(backend)?;
-    // Tell the other nodes, and keep the id sequence past every id used (new or imported).
-    sqlx::query(
-        "SELECT pg_notify($1, $2), CASE WHEN $3 > 0 THEN setval('schema_id_seq', GREATEST($3, \
-         (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM schema_id_seq)), true) END",
-    )
     .bind(CHANNEL)
     .bind(node)
+    .bind(&contexts)
+    .bind(&ids)
     .bind(rows.highest_id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *conn)
     .await
     .map_err(backend)?;
-    if !rows.context_ids.is_empty() {
-        let (contexts, ids): (Vec<String>, Vec<i32>) = rows.context_ids.into_iter().unzip();
-        sqlx::query(
-            "INSERT INTO context_ids (context, last_id) \
-             SELECT * FROM unnest($1::text[], $2::int[]) \
-             ON CONFLICT (context) DO UPDATE \
-             SET last_id = GREATEST(context_ids.last_id, EXCLUDED.last_id)",
-        )
-        .bind(&contexts)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-    }
-    tx.commit().await.map_err(backend)?;
     // Each commit's position: its last row's, or the previous commit's when later commits
     // rewrote all its keys.
     let mut positions = Vec::with_capacity(rows.commits);
