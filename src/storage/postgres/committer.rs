@@ -8,10 +8,11 @@
 //! other node can commit, so its writes can decide against its own state, ids included
 //! (`high water + 1`, as the embedded log does), without asking the database; each write hands
 //! its records over and the next one starts at once (the registry's pipelining). One task, the
-//! committer, writes everything handed over since its last commit in one transaction: the
-//! records in one statement, the notification to other nodes, the id sequence (and each other
-//! context's highest id, `context_ids`) moved past every id used, `COMMIT`. A commit that fails throws away what was decided on top of it (the
-//! generation changes), and closes the connection, which releases the lock.
+//! committer, writes everything handed over since its last commit in one statement, which is
+//! one transaction and one round trip: the records, the notification to other nodes, the id
+//! sequence (and each other context's highest id, `context_ids`) moved past every id used. A
+//! commit that fails throws away what was decided on top of it (the generation changes), and
+//! closes the connection, which releases the lock.
 
 use std::collections::HashMap;
 use std::future::Future;
