@@ -712,19 +712,11 @@ pub(crate) mod tests {
 
     #[test]
     fn references_and_contract_are_kept_apart_only_when_there_are_any() {
-        let plain = stored(SchemaValue {
-            subject: "s".into(),
-            version: 1,
-            id: 1,
-            schema_type: "AVRO".into(),
-            references: vec![],
-            schema: "\"string\"".into(),
-            metadata: None,
-            rule_set: None,
-            deleted: false,
-            ts: None,
-        })
-        .unwrap();
+        let value = |id| match put("s", 1, id, "\"string\"") {
+            Record::Schema { value: Some(v), .. } => v,
+            _ => unreachable!("put writes a schema"),
+        };
+        let plain = stored(value(1)).unwrap();
         assert!(plain.extras.is_none());
         assert_eq!(plain.content(), plain.identity);
         let reference = Reference {
@@ -736,19 +728,10 @@ pub(crate) mod tests {
             properties: [("owner".to_string(), "a".to_string())].into(),
             ..Default::default()
         };
-        let contracted = stored(SchemaValue {
-            subject: "s".into(),
-            version: 1,
-            id: 2,
-            schema_type: "AVRO".into(),
-            references: vec![reference.clone()],
-            schema: "\"string\"".into(),
-            metadata: Some(metadata.clone()),
-            rule_set: None,
-            deleted: false,
-            ts: None,
-        })
-        .unwrap();
+        let mut with_contract = value(2);
+        with_contract.references = vec![reference.clone()];
+        with_contract.metadata = Some(metadata.clone());
+        let contracted = stored(with_contract).unwrap();
         assert_eq!(contracted.references(), std::slice::from_ref(&reference));
         assert_eq!(contracted.metadata(), Some(&metadata));
         assert_eq!(contracted.rule_set(), None);
