@@ -6,6 +6,7 @@
 #   one extra request header for the new one (e.g. credentials): NEW_HEADER="Authorization: Basic ..."
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 OLD_BIN="$1"; NEW_BIN="$2"; DURATION="${3:-5}"; ROUNDS="${4:-5}"
 export CARGO_TARGET_DIR="$PWD/target"
 (cd bench/baseline && cargo build --release --quiet)

@@ -5,6 +5,7 @@
 # Usage: KAFKA_BOOTSTRAP=$(scripts/kafka.sh) bench/kafka.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 DURATION="${1:-10}"
 BOOTSTRAP="${KAFKA_BOOTSTRAP:?set KAFKA_BOOTSTRAP (scripts/kafka.sh prints it)}"
 TOPIC="schemata_bench_$$_$(date +%s)"

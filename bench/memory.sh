@@ -11,6 +11,7 @@
 # Usage: [PORT=18190] bench/memory.sh [COUNT]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 COUNT="${1:-1000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 # BIN: another build to measure (an older commit, say); the default is this checkout's. The

@@ -5,6 +5,7 @@
 #   BIN=/path/to/schemata NO_BUILD=1 ... measures another build without building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 DURATION="${1:-10}"
 ADMIN="${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server (any database on it)}"
 DB=schemata_bench_$$

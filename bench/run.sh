@@ -6,6 +6,7 @@
 # gen_log's shape (issue 20: the ratios at a million), and the run ends after them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 DURATION="${1:-10}"
 CONNS=32
 THREADS=2
