@@ -1,4 +1,4 @@
-//! Schema request bodies seen before, kept parsed by their bytes. Producers send the very same
+//! Schema request bodies answered before, kept parsed by their bytes. Producers send the very same
 //! body at every start, thousands of times; reading that JSON into a typed request (its data
 //! contract canonicalised) was the largest part of answering a re-registration. A body is a
 //! pure function of its bytes, so a parse made once serves every later copy.

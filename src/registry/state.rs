@@ -365,6 +365,7 @@ fn stored(value: SchemaValue) -> Result<Arc<StoredSchema>, StoreError> {
         ))
     })?;
     let content = compat::identity(&value.schema, &value.references);
+    // Without a contract the identity is the content's hash: one MD5 instead of two.
     let identity = if value.metadata.is_none() && value.rule_set.is_none() {
         content
     } else {
